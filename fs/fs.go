@@ -1,0 +1,118 @@
+// Package fs defines Ferry's read-only Tree abstraction: the one shape that
+// every source driver implements and that both the FUSE mount and the
+// transfer engine consume. It imports no other ferry package.
+package fs
+
+import (
+	"context"
+	"errors"
+	"io"
+	iofs "io/fs"
+	"time"
+)
+
+// Errors shared by every driver. Drivers wrap them (fmt.Errorf("...: %w", ErrNotExist))
+// and callers test with errors.Is.
+var (
+	// ErrNotExist reports that a path is absent. It matches io/fs.ErrNotExist too.
+	ErrNotExist = iofs.ErrNotExist
+	// ErrPermission reports that credentials do not allow an operation.
+	ErrPermission = iofs.ErrPermission
+	// ErrNotDir reports that a directory operation was applied to a file.
+	ErrNotDir = errors.New("not a directory")
+	// ErrIsDir reports that a file operation was applied to a directory.
+	ErrIsDir = errors.New("is a directory")
+)
+
+// Entry describes one file or directory of a Tree.
+//
+// Path is relative to the tree's root, '/'-separated, with no leading or
+// trailing slash; the root itself is "". Version is a change token (an ETag,
+// "mtime-size", …): two entries with the same Path, Size and Version hold the
+// same bytes. ETag, when set, is the store's own content checksum in the
+// store's native form (S3 MD5 hex, US3 ETag); it may be empty.
+type Entry struct {
+	Path    string
+	Size    int64
+	ModTime time.Time
+	Mode    iofs.FileMode
+	Version string
+	ETag    string
+	// Key is the original object key when it differs from Path (a key that
+	// had to be escaped to become a valid path); empty means Key == Path.
+	Key string
+}
+
+// IsDir reports whether the entry is a directory.
+func (e Entry) IsDir() bool { return e.Mode.IsDir() }
+
+// ObjectKey returns the key to write at a destination: the original key.
+func (e Entry) ObjectKey() string {
+	if e.Key != "" {
+		return e.Key
+	}
+	return e.Path
+}
+
+// File is an open file: ranged reads at any offset, safe for concurrent
+// ReadAt calls. io.NewSectionReader turns it into a rewindable reader.
+type File interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// Range is a half-open interval [Start, End) of paths in byte order.
+// An empty End means "no upper bound"; the zero Range covers every path.
+type Range struct {
+	Start string
+	End   string
+}
+
+// All is the Range that covers every path.
+var All = Range{}
+
+// Contains reports whether p lies in the range.
+func (r Range) Contains(p string) bool {
+	return p >= r.Start && (r.End == "" || p < r.End)
+}
+
+// Tree is a read-only tree of files.
+//
+// Every method takes the caller's context first and honours its cancellation.
+// Implementations must be safe for concurrent use.
+type Tree interface {
+	// Stat describes path; it returns an error wrapping ErrNotExist when absent.
+	// Stat("") describes the root directory.
+	Stat(ctx context.Context, path string) (Entry, error)
+
+	// ReadDir calls fn for each direct child of dir (files and directories),
+	// in byte order of their names. An error from fn stops the listing and is
+	// returned. A dir that is absent gives an error wrapping ErrNotExist.
+	ReadDir(ctx context.Context, dir string, fn func(Entry) error) error
+
+	// Walk calls fn for every file (never a directory) whose Path lies in r,
+	// in byte order of Path, streamed: it never holds more than one
+	// directory's names (or one listing page) in memory. Directory trees sort
+	// each directory's names with '/' appended to directory names, so that
+	// "a-c" comes before "a/b" exactly as in a flat key listing. An error
+	// from fn stops the walk and is returned.
+	Walk(ctx context.Context, r Range, fn func(Entry) error) error
+
+	// Open opens the file at path for ranged reads.
+	Open(ctx context.Context, path string) (File, error)
+}
+
+// Hasher is an optional extra of a Tree: a checksum the source already knows
+// (for example a URL list's MD5) that the engine verifies after a copy.
+type Hasher interface {
+	// Checksum returns the expected checksum of path as algorithm name and
+	// lowercase hex digest ("md5", "…"), or "" when unknown.
+	Checksum(ctx context.Context, path string) (algo, hexsum string, err error)
+}
+
+// SequentialOnly is an optional extra of a Tree whose files cannot serve
+// reads at arbitrary offsets in parallel (an HTTP origin without Range
+// support). The engine then reads such a file in order, one part at a time.
+type SequentialOnly interface {
+	SequentialOnly(path string) bool
+}
