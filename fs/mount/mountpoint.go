@@ -1,0 +1,103 @@
+package mount
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// checkMountpoint returns a clear error when mp cannot take a mount: it is
+// missing, not a directory, a dead FUSE mount, or already a mount point.
+// Mounting over a non-empty directory is allowed (it hides the contents).
+func checkMountpoint(mp string) error {
+	st, err := os.Stat(mp)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("mount point %s does not exist", mp)
+	case errors.Is(err, syscall.ENOTCONN):
+		return fmt.Errorf("mount point %s is a dead FUSE mount (transport endpoint is not connected): run 'umount -l %s' first", mp, mp)
+	case err != nil:
+		return fmt.Errorf("check mount point %s: %w", mp, err)
+	case !st.IsDir():
+		return fmt.Errorf("mount point %s is not a directory", mp)
+	}
+	busy, err := isMountpoint(mp)
+	if err != nil {
+		return fmt.Errorf("check mount point %s: %w", mp, err)
+	}
+	if busy {
+		return fmt.Errorf("mount point %s is busy: something is already mounted there (unmount it first)", mp)
+	}
+	return nil
+}
+
+// isMountpoint reports whether mp is listed in /proc/self/mountinfo, or
+// lies on another device than its parent.
+func isMountpoint(mp string) (bool, error) {
+	real, err := filepath.EvalSymlinks(mp)
+	if err != nil {
+		return false, fmt.Errorf("resolve path: %w", err)
+	}
+	var st, pst syscall.Stat_t
+	if err := syscall.Stat(real, &st); err != nil {
+		return false, fmt.Errorf("stat: %w", err)
+	}
+	if real != "/" {
+		if err := syscall.Stat(filepath.Dir(real), &pst); err == nil && pst.Dev != st.Dev {
+			return true, nil
+		}
+	}
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return false, nil // no procfs: the device check above is all we have
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 4 && unescapeMountinfo(fields[4]) == real {
+			return true, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return false, fmt.Errorf("read mountinfo: %w", err)
+	}
+	return false, nil
+}
+
+// unescapeMountinfo decodes the \ooo octal escapes mountinfo uses for
+// space, tab, newline and backslash.
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+4 <= len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// fusermount returns the fusermount helper a non-root user mounts with.
+func fusermount() (string, error) {
+	for _, name := range []string{"fusermount3", "fusermount"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("mounting as a non-root user needs fusermount3: install the Debian package fuse3 (apt-get install fuse3)")
+}
