@@ -1,0 +1,44 @@
+# Ferry — the two commands are `make demo` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+GOBIN := $(shell $(GO) env GOPATH)/bin
+export PATH := $(GOBIN):$(PATH)
+export GOFLAGS := -buildvcs=false
+
+UNIT_PKGS := ./fs/... ./transfer/... ./catalog/... ./agent/... ./web/... ./cmd/...
+
+.PHONY: all build test unit e2e bench demo lint tools clean
+
+all: build
+
+build:
+	$(GO) build -o bin/ferry ./cmd/ferry
+	$(GO) build -o bin/us3emu ./test/us3emu/cmd/us3emu
+
+# tools installs what the tests need when it is missing: a MinIO server
+# (built with go install) and fuse3 (fusermount3, for non-root mounts).
+tools:
+	@command -v minio >/dev/null || { echo "installing minio (go install)"; $(GO) install github.com/minio/minio@latest; }
+	@if ! command -v fusermount3 >/dev/null; then \
+	  echo "installing fuse3"; (apt-get update -qq && apt-get install -y -qq fuse3 >/dev/null) || echo "warning: could not install fuse3"; fi
+
+# test runs every test: unit and driver suites under the race detector
+# (against real MinIO, the US3 emulator, SQLite files and kernel FUSE), then
+# the end-to-end tests that drive the built binaries.
+test: tools build lint
+	$(GO) test -race -count=1 -timeout 30m $$($(GO) list $(UNIT_PKGS) ./test/us3emu/... ./test/miniotest/... 2>/dev/null)
+	FERRY_BIN=$(CURDIR)/bin/ferry US3EMU_BIN=$(CURDIR)/bin/us3emu $(GO) test -count=1 -timeout 40m ./test/e2e/...
+
+bench: tools build
+	@command -v rclone >/dev/null || { echo "installing rclone (go install)"; $(GO) install github.com/rclone/rclone@latest; }
+	$(GO) run ./test/bench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
+
+demo: build
+	@bash test/demo.sh
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,204 @@
+package transfer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
+)
+
+// Engine copies objects from one Tree into one Sink, recording everything in
+// a catalog. An Engine runs one Run at a time.
+type Engine struct {
+	src     fs.Tree
+	dst     Sink
+	cat     *catalog.DB
+	opts    Options
+	cs      Checksummer // nil when the Sink's ETags cannot be predicted
+	filter  *Filter
+	limiter *rate.Limiter
+	start   time.Time
+
+	rec   *recorder
+	cur   cursor
+	units chan unit
+
+	seen, planned, unchanged, copied, failed atomic.Int64
+	bytes, bytesDone, retries                atomic.Int64
+	walkDone                                 atomic.Bool
+}
+
+// New makes an Engine. cat may be nil only for a dry run.
+func New(src fs.Tree, dst Sink, cat *catalog.DB, opts Options) (*Engine, error) {
+	opts = opts.withDefaults()
+	if cat == nil && !opts.DryRun {
+		return nil, errors.New("new engine: a catalog is required")
+	}
+	f, err := NewFilter(opts.Include, opts.Exclude)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{src: src, dst: dst, cat: cat, opts: opts, filter: f}
+	e.cs, _ = dst.(Checksummer)
+	if opts.BWLimit > 0 {
+		e.limiter = rate.NewLimiter(rate.Limit(opts.BWLimit), int(min(opts.BWLimit, readChunk)))
+	}
+	return e, nil
+}
+
+// Progress returns a snapshot of the current run.
+func (e *Engine) Progress() Progress {
+	var el time.Duration
+	if !e.start.IsZero() {
+		el = time.Since(e.start)
+	}
+	return Progress{
+		Seen: e.seen.Load(), Planned: e.planned.Load(), Unchanged: e.unchanged.Load(),
+		Copied: e.copied.Load(), Failed: e.failed.Load(), Bytes: e.bytes.Load(),
+		BytesDone: e.bytesDone.Load(), WalkDone: e.walkDone.Load(), Cursor: e.cur.get(), Elapsed: el,
+	}
+}
+
+// Retries returns how many requests were retried so far.
+func (e *Engine) Retries() int64 { return e.retries.Load() }
+
+// task is one object to copy.
+type task struct {
+	seq   int64
+	entry fs.Entry
+	obj   catalog.Object
+	// staleUpload is an upload begun for an older version of the object;
+	// it is aborted before the new copy starts.
+	staleUpload string
+}
+
+// Run copies every selected object of r that is not already copied. It
+// returns when all are finished; objects that fail permanently are recorded
+// as failed and counted, not returned. The error is for what stops the whole
+// run: a walk that cannot start, a catalog that cannot be written, or ctx.
+func (e *Engine) Run(ctx context.Context, r fs.Range) (Result, error) {
+	e.start = time.Now()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	e.rec = newRecorder(e.cat, func(err error) { cancel(err) })
+	e.units = make(chan unit)
+
+	var workers sync.WaitGroup
+	for i := 0; i < e.opts.Workers; i++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			e.worker(ctx)
+		}()
+	}
+
+	tasks := make(chan task, e.opts.Workers*4)
+	walkErr := make(chan error, 1)
+	go func() {
+		defer close(tasks)
+		walkErr <- e.walk(ctx, r, tasks)
+	}()
+
+	var large sync.WaitGroup
+	largeSlots := make(chan struct{}, e.opts.Workers)
+	for t := range tasks {
+		if e.singlePut(t.entry.Size) {
+			select {
+			case e.units <- unit{t: t, part: -1, size: t.entry.Size}:
+			case <-ctx.Done():
+			}
+			continue
+		}
+		select {
+		case largeSlots <- struct{}{}:
+		case <-ctx.Done():
+			continue
+		}
+		large.Add(1)
+		go func(t task) {
+			defer func() { <-largeSlots; large.Done() }()
+			e.copyMultipart(ctx, t)
+		}(t)
+	}
+	large.Wait()
+	close(e.units)
+	workers.Wait()
+	e.rec.close()
+	e.walkDone.Store(true)
+
+	res := e.Progress()
+	if err := <-walkErr; err != nil {
+		return res, err
+	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return res, err
+	}
+	if err := ctx.Err(); err != nil {
+		return res, fmt.Errorf("run: %w", context.Cause(ctx))
+	}
+	return res, nil
+}
+
+// singlePut reports whether an object of this size goes up in one Put.
+func (e *Engine) singlePut(size int64) bool {
+	l := e.dst.Limits()
+	limit := e.opts.PartSize
+	if l.MaxSinglePut > 0 && l.MaxSinglePut < limit {
+		limit = l.MaxSinglePut
+	}
+	return size <= limit
+}
+
+// partSize plans the part size for an object of the given size.
+func (e *Engine) partSize(size int64) int64 {
+	l := e.dst.Limits()
+	ps := max(e.opts.PartSize, l.MinPartSize)
+	if l.MaxParts > 0 {
+		if need := (size + int64(l.MaxParts) - 1) / int64(l.MaxParts); need > ps {
+			ps = (need + 1<<20 - 1) &^ (1<<20 - 1)
+		}
+	}
+	if l.MaxPartSize > 0 && ps > l.MaxPartSize {
+		ps = l.MaxPartSize
+	}
+	return ps
+}
+
+// fail records a permanent failure of t.
+func (e *Engine) fail(t task, err error) {
+	e.opts.Logger.Warn("object failed", "path", t.entry.Path, "err", err)
+	e.failed.Add(1)
+	o := t.obj
+	o.State = catalog.StateFailed
+	o.LastError = err.Error()
+	e.rec.add(func(w *catalog.Writer) error { return w.PutObject(o) })
+	e.cur.finish(t.seq)
+}
+
+// succeed records a verified copy of t.
+func (e *Engine) succeed(t task, info ObjectInfo, checksum string) {
+	e.copied.Add(1)
+	o := t.obj
+	o.State = catalog.StateDone
+	o.LastError = ""
+	o.DstETag = info.ETag
+	o.Checksum = checksum
+	o.UploadID = ""
+	e.rec.add(func(w *catalog.Writer) error {
+		if err := w.PutObject(o); err != nil {
+			return err
+		}
+		if t.obj.UploadID != "" || o.PartSize > 0 {
+			return w.DeleteParts(o.Path)
+		}
+		return nil
+	})
+	e.cur.finish(t.seq)
+}

@@ -1,0 +1,330 @@
+package transfer_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/local"
+	"github.com/ferry-project/ferry/transfer"
+)
+
+// countingSink wraps a real Sink, counts calls and can inject failures.
+type countingSink struct {
+	transfer.Sink
+	puts, parts, creates, completes atomic.Int64
+	failEvery                       int64 // every Nth UploadPart/Put fails transiently (0: never)
+	calls                           atomic.Int64
+	onPart                          func(n int64) // called after each successful part
+}
+
+var errInjected = errors.New("injected transient failure")
+
+func (s *countingSink) maybeFail() error {
+	if s.failEvery > 0 && s.calls.Add(1)%s.failEvery == 0 {
+		return errInjected
+	}
+	return nil
+}
+
+func (s *countingSink) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (transfer.ObjectInfo, error) {
+	if err := s.maybeFail(); err != nil {
+		return transfer.ObjectInfo{}, err
+	}
+	s.puts.Add(1)
+	return s.Sink.Put(ctx, key, r, size)
+}
+
+func (s *countingSink) CreateMultipart(ctx context.Context, key string, size, ps int64) (transfer.Upload, error) {
+	s.creates.Add(1)
+	return s.Sink.CreateMultipart(ctx, key, size, ps)
+}
+
+func (s *countingSink) UploadPart(ctx context.Context, key, id string, n int, r io.ReadSeeker, size int64) (transfer.Part, error) {
+	if err := s.maybeFail(); err != nil {
+		return transfer.Part{}, err
+	}
+	p, err := s.Sink.UploadPart(ctx, key, id, n, r, size)
+	if err == nil {
+		c := s.parts.Add(1)
+		if s.onPart != nil {
+			s.onPart(c)
+		}
+	}
+	return p, err
+}
+
+func (s *countingSink) CompleteMultipart(ctx context.Context, key, id string, parts []transfer.Part) (transfer.ObjectInfo, error) {
+	s.completes.Add(1)
+	return s.Sink.CompleteMultipart(ctx, key, id, parts)
+}
+
+// IsPermanent and Checksummer must pass through the wrapper.
+func (s *countingSink) IsPermanent(err error) bool {
+	return !errors.Is(err, errInjected) && s.Sink.IsPermanent(err)
+}
+
+type checksumSink struct {
+	*countingSink
+	transfer.Checksummer
+}
+
+type fixture struct {
+	src, dst string
+	files    map[string][]byte
+	tree     fs.Tree
+	sink     *countingSink
+	cat      *catalog.DB
+}
+
+func newFixture(t *testing.T, files map[string][]byte) *fixture {
+	t.Helper()
+	f := &fixture{src: t.TempDir(), dst: t.TempDir(), files: files}
+	for name, data := range files {
+		p := filepath.Join(f.src, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var err error
+	if f.tree, err = local.New(f.src); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := local.NewSink(f.dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sink = &countingSink{Sink: ls}
+	f.cat = openCatalog(t, filepath.Join(t.TempDir(), "cat.db"))
+	return f
+}
+
+func openCatalog(t *testing.T, path string) *catalog.DB {
+	db, err := catalog.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func (f *fixture) sinkWithChecksum() transfer.Sink {
+	return checksumSink{f.sink, f.sink.Sink.(transfer.Checksummer)}
+}
+
+func (f *fixture) run(t *testing.T, ctx context.Context, opts transfer.Options) transfer.Result {
+	t.Helper()
+	e, err := transfer.New(f.tree, f.sinkWithChecksum(), f.cat, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Run(ctx, fs.All)
+	if err != nil && ctx.Err() == nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+func (f *fixture) checkDest(t *testing.T) {
+	t.Helper()
+	for name, data := range f.files {
+		got, err := os.ReadFile(filepath.Join(f.dst, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatalf("destination %s: %v", name, err)
+		}
+		if !bytes.Equal(got, data) {
+			t.Fatalf("destination %s: %d bytes differ from the source's %d", name, len(got), len(data))
+		}
+	}
+}
+
+func randBytes(seed uint64, n int) []byte {
+	r := rand.New(rand.NewPCG(seed, seed))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+func sampleFiles() map[string][]byte {
+	files := map[string][]byte{"empty": {}, "dir/with space.txt": []byte("x"), "ü/日本.txt": []byte("unicode")}
+	for i := 0; i < 300; i++ {
+		files[fmt.Sprintf("small/%03d", i)] = randBytes(uint64(i), 1+i*37)
+	}
+	files["large/a.bin"] = randBytes(1000, 5<<20+12345)
+	files["large/b.bin"] = randBytes(1001, 3<<20)
+	return files
+}
+
+func TestEngine_Run(t *testing.T) {
+	f := newFixture(t, sampleFiles())
+	res := f.run(t, context.Background(), transfer.Options{Workers: 4, PartSize: 1 << 20})
+	if res.Copied != int64(len(f.files)) || res.Failed != 0 {
+		t.Fatalf("first run: %+v, want %d copied", res, len(f.files))
+	}
+	f.checkDest(t)
+	if got := f.sink.creates.Load(); got != 2 {
+		t.Fatalf("multipart uploads = %d, want 2 (the two large files)", got)
+	}
+	st, err := f.cat.Stats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ByState[catalog.StateDone] != int64(len(f.files)) {
+		t.Fatalf("catalog: %+v, want every object done", st)
+	}
+
+	// A second run copies nothing.
+	puts, parts := f.sink.puts.Load(), f.sink.parts.Load()
+	res = f.run(t, context.Background(), transfer.Options{Workers: 4, PartSize: 1 << 20})
+	if res.Planned != 0 || res.Unchanged != int64(len(f.files)) || f.sink.puts.Load() != puts || f.sink.parts.Load() != parts {
+		t.Fatalf("second run: %+v (puts %d→%d, parts %d→%d), want nothing copied", res, puts, f.sink.puts.Load(), parts, f.sink.parts.Load())
+	}
+	if res.Cursor != "ü/日本.txt" {
+		t.Fatalf("cursor = %q, want the last path", res.Cursor)
+	}
+
+	// A changed file is copied again, and only it.
+	f.files["small/007"] = []byte("changed content")
+	if err := os.WriteFile(filepath.Join(f.src, "small/007"), f.files["small/007"], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = f.run(t, context.Background(), transfer.Options{Workers: 4, PartSize: 1 << 20})
+	if res.Copied != 1 || res.Unchanged != int64(len(f.files)-1) {
+		t.Fatalf("third run: %+v, want exactly the changed file copied", res)
+	}
+	f.checkDest(t)
+}
+
+func TestEngine_RunTransientFailures(t *testing.T) {
+	f := newFixture(t, sampleFiles())
+	f.sink.failEvery = 4
+	opts := transfer.Options{Workers: 4, PartSize: 1 << 20, RetryBase: 1}
+	e, err := transfer.New(f.tree, f.sinkWithChecksum(), f.cat, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Run(context.Background(), fs.All)
+	if err != nil || res.Failed != 0 || res.Copied != int64(len(f.files)) {
+		t.Fatalf("Run = %+v, %v; want every object copied despite failures", res, err)
+	}
+	if e.Retries() == 0 {
+		t.Fatal("no retries counted although every 4th request failed")
+	}
+	f.checkDest(t)
+}
+
+func TestEngine_RunResumesMultipart(t *testing.T) {
+	files := map[string][]byte{"big.bin": randBytes(7, 10<<20+3)}
+	f := newFixture(t, files)
+	ctx, cancel := context.WithCancel(context.Background())
+	f.sink.onPart = func(n int64) {
+		if n == 4 {
+			cancel()
+		}
+	}
+	f.run(t, ctx, transfer.Options{Workers: 2, PartSize: 1 << 20})
+	done := f.sink.parts.Load()
+	if done < 4 || done >= 11 {
+		t.Fatalf("parts before the stop = %d, want a partial upload", done)
+	}
+	o, ok, err := f.cat.Get(context.Background(), "big.bin")
+	if err != nil || !ok || o.UploadID == "" || o.State == catalog.StateDone {
+		t.Fatalf("catalog row after stop: %+v %v %v, want an unfinished upload recorded", o, ok, err)
+	}
+
+	f.sink.onPart = nil
+	res := f.run(t, context.Background(), transfer.Options{Workers: 2, PartSize: 1 << 20})
+	if res.Copied != 1 {
+		t.Fatalf("resumed run: %+v", res)
+	}
+	if total := f.sink.parts.Load(); total != 11 {
+		t.Fatalf("parts uploaded in all = %d, want 11 (each part once)", total)
+	}
+	if f.sink.creates.Load() != 1 {
+		t.Fatalf("multipart uploads started = %d, want 1 (resumed, not restarted)", f.sink.creates.Load())
+	}
+	f.checkDest(t)
+}
+
+// failingTree makes one path unreadable.
+type failingTree struct {
+	fs.Tree
+	bad string
+}
+
+func (t failingTree) Open(ctx context.Context, p string) (fs.File, error) {
+	if p == t.bad {
+		return nil, fmt.Errorf("open %s: %w", p, fs.ErrPermission)
+	}
+	return t.Tree.Open(ctx, p)
+}
+
+func TestEngine_RunUnreadableObject(t *testing.T) {
+	f := newFixture(t, sampleFiles())
+	f.tree = failingTree{f.tree, "small/010"}
+	res := f.run(t, context.Background(), transfer.Options{Workers: 4, PartSize: 1 << 20})
+	if res.Failed != 1 || res.Copied != int64(len(f.files)-1) {
+		t.Fatalf("Run = %+v, want 1 failed and the rest copied", res)
+	}
+	var failed []catalog.Object
+	_ = f.cat.List(context.Background(), catalog.ListOptions{State: catalog.StateFailed}, func(o catalog.Object) error {
+		failed = append(failed, o)
+		return nil
+	})
+	if len(failed) != 1 || failed[0].Path != "small/010" || !strings.Contains(failed[0].LastError, "permission") {
+		t.Fatalf("failed rows = %+v", failed)
+	}
+}
+
+func TestEngine_RunDryRunAndFilters(t *testing.T) {
+	f := newFixture(t, sampleFiles())
+	var out bytes.Buffer
+	res := f.run(t, context.Background(), transfer.Options{DryRun: true, DryRunOut: &out, Include: []string{"small/**"}, Exclude: []string{"*5"}})
+	if res.Planned != 270 || strings.Count(out.String(), "would copy") != 270 {
+		t.Fatalf("dry run planned %d, printed %d lines; want 270", res.Planned, strings.Count(out.String(), "would copy"))
+	}
+	if f.sink.puts.Load() != 0 {
+		t.Fatal("dry run wrote to the destination")
+	}
+	if st, _ := f.cat.Stats(context.Background()); st.Total != 0 {
+		t.Fatalf("dry run wrote %d catalog rows", st.Total)
+	}
+	entries, _ := os.ReadDir(f.dst)
+	if len(entries) != 0 {
+		t.Fatalf("dry run created %d entries at the destination", len(entries))
+	}
+}
+
+func TestFilter_Match(t *testing.T) {
+	f, err := transfer.NewFilter([]string{"*.jpg", "logs/**"}, []string{"tmp/**", "*.tmp.jpg"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{
+		"a.jpg": true, "x/y/b.jpg": true, "logs/2024/a.txt": true, "tmp/a.jpg": false,
+		"x/c.tmp.jpg": false, "x/a.png": false, "logsx/a": false,
+	} {
+		if got := f.Match(p); got != want {
+			t.Errorf("Match(%q) = %v, want %v", p, got, want)
+		}
+	}
+	if _, err := transfer.NewFilter([]string{"[abc"}, nil); err == nil {
+		t.Fatal("NewFilter accepted an unclosed class")
+	}
+}
+

@@ -1,0 +1,82 @@
+// Package transfer is Ferry's copy engine: it walks a source Tree over a path
+// range, records every object in the catalog before any byte moves, streams
+// objects part by part into a Sink with a bounded number of parts in flight,
+// retries transient errors with backoff, verifies every object and resumes
+// half-done multipart uploads from the catalog.
+package transfer
+
+import (
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Options tune a transfer. The zero value is usable: defaults are filled in
+// by withDefaults.
+type Options struct {
+	// Workers is the number of parts (or small objects) in flight. Memory is
+	// bounded by Workers × part size.
+	Workers int
+	// PartSize is the requested multipart part size; a Sink may choose
+	// another (US3 does). Objects up to min(PartSize, Sink MaxSinglePut) are
+	// stored with one Put.
+	PartSize int64
+	// BWLimit caps source reads in bytes per second (0: unlimited).
+	BWLimit int64
+	// DryRun walks and decides but writes nothing, to the Sink or the catalog;
+	// each object that would be copied is written as a line to DryRunOut.
+	DryRun    bool
+	DryRunOut io.Writer
+	// Include and Exclude are glob patterns (see Filter). Exclude wins.
+	Include, Exclude []string
+	// SizeOnly skips objects whose size matches a finished copy, ignoring
+	// the version token.
+	SizeOnly bool
+	// Attempts is how often one request is tried before its error counts
+	// (default 6); RetryBase is the first backoff (default 250ms, doubling,
+	// capped at 15s, full jitter).
+	Attempts  int
+	RetryBase time.Duration
+	Logger    *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Workers <= 0 {
+		o.Workers = 16
+	}
+	if o.PartSize <= 0 {
+		o.PartSize = 8 << 20
+	}
+	if o.Attempts <= 0 {
+		o.Attempts = 6
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = 250 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.DryRunOut == nil {
+		o.DryRunOut = io.Discard
+	}
+	return o
+}
+
+// Progress is a snapshot of a running transfer.
+type Progress struct {
+	Seen      int64 // objects walked (after filters)
+	Planned   int64 // objects to copy this run
+	Unchanged int64 // objects skipped because an identical copy is done
+	Copied    int64 // objects copied and verified this run
+	Failed    int64 // objects that failed permanently this run
+	Bytes     int64 // bytes of the objects to copy
+	BytesDone int64 // bytes uploaded and acknowledged
+	WalkDone  bool
+	// Cursor is the largest path such that every object at or before it in
+	// walk order is finished (copied, unchanged or failed); "" before any.
+	Cursor  string
+	Elapsed time.Duration
+}
+
+// Result is the outcome of Run: the final Progress.
+type Result = Progress

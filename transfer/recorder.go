@@ -1,0 +1,120 @@
+package transfer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ferry-project/ferry/catalog"
+)
+
+// recorder batches catalog writes: one transaction per up to maxBatch
+// operations or flushEvery, whichever comes first, so the catalog never
+// limits small-object throughput. With a nil catalog (dry run) every
+// operation is a no-op.
+type recorder struct {
+	db    *catalog.DB
+	ops   chan recOp
+	fatal func(error)
+	done  chan struct{}
+}
+
+type recOp struct {
+	fn   func(w *catalog.Writer) error
+	sync chan error // closed after the batch holding fn commits; nil = async
+}
+
+const (
+	maxBatch   = 2000
+	flushEvery = 100 * time.Millisecond
+)
+
+func newRecorder(db *catalog.DB, fatal func(error)) *recorder {
+	r := &recorder{db: db, ops: make(chan recOp, maxBatch), fatal: fatal, done: make(chan struct{})}
+	go r.loop()
+	return r
+}
+
+// add queues fn; it returns at once.
+func (r *recorder) add(fn func(w *catalog.Writer) error) {
+	if r.db == nil {
+		return
+	}
+	r.ops <- recOp{fn: fn}
+}
+
+// addSync queues fn and waits until it is committed.
+func (r *recorder) addSync(ctx context.Context, fn func(w *catalog.Writer) error) error {
+	if r.db == nil {
+		return nil
+	}
+	op := recOp{fn: fn, sync: make(chan error, 1)}
+	select {
+	case r.ops <- op:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-op.sync:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// close flushes every queued operation and stops the loop.
+func (r *recorder) close() {
+	close(r.ops)
+	<-r.done
+}
+
+func (r *recorder) loop() {
+	defer close(r.done)
+	var batch []recOp
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		// Catalog writes must land even while the run is being canceled:
+		// they record work that is already done.
+		err := r.db.Write(context.Background(), func(w *catalog.Writer) error {
+			for _, op := range batch {
+				if err := op.fn(w); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			err = fmt.Errorf("write catalog: %w", err)
+			r.fatal(err)
+		}
+		for _, op := range batch {
+			if op.sync != nil {
+				op.sync <- err
+			}
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case op, ok := <-r.ops:
+			if !ok {
+				flush()
+				return
+			}
+			if len(batch) == 0 {
+				timer.Reset(flushEvery)
+			}
+			batch = append(batch, op)
+			if len(batch) >= maxBatch || op.sync != nil {
+				timer.Stop()
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		}
+	}
+}
