@@ -327,4 +327,3 @@ func TestFilter_Match(t *testing.T) {
 		t.Fatal("NewFilter accepted an unclosed class")
 	}
 }
-
