@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/mount"
+)
+
+// mountCommand is `ferry mount SOURCE MOUNTPOINT`: it serves SOURCE (any
+// location open understands) read-only through FUSE in the foreground until
+// Ctrl-C or SIGTERM, then unmounts and exits 0. An external `umount` ends it
+// too.
+func mountCommand(open func(ctx context.Context, uri string) (fs.Tree, error)) *cli.Command {
+	return &cli.Command{
+		Name:      "mount",
+		Usage:     "browse a source read-only through FUSE (ls, cat, sha256sum, rsync -n)",
+		ArgsUsage: "SOURCE MOUNTPOINT",
+		Flags: []cli.Flag{
+			&cli.DurationFlag{Name: "entry-ttl", Value: mount.DefaultEntryTTL,
+				Usage: "how long the kernel caches names (0 disables; directory listings are reused for at least 1s)"},
+			&cli.DurationFlag{Name: "attr-ttl", Value: mount.DefaultAttrTTL,
+				Usage: "how long the kernel caches sizes and times (0 disables)"},
+			&cli.StringFlag{Name: "read-ahead", Value: "8MiB",
+				Usage: "bytes fetched ahead of a sequential reader (0 disables)"},
+			&cli.BoolFlag{Name: "debug", Usage: "log every FUSE request"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 2 {
+				return usageErr("mount: want SOURCE and MOUNTPOINT, got %d arguments", c.NArg())
+			}
+			ra, err := parseSize(c.String("read-ahead"))
+			if err != nil {
+				return usageErr("mount: --read-ahead: %v", err)
+			}
+			stderr := c.App.ErrWriter
+			if stderr == nil {
+				stderr = os.Stderr
+			}
+			o := mount.Options{
+				EntryTTL:  cliTTL(c.Duration("entry-ttl")),
+				AttrTTL:   cliTTL(c.Duration("attr-ttl")),
+				ReadAhead: ra,
+				Logger:    mountLogger(stderr, c.Bool("debug")),
+				Debug:     c.Bool("debug"),
+			}
+			return runMount(c.Context, open, c.Args().Get(0), c.Args().Get(1), o, stderr)
+		},
+	}
+}
+
+// runMount mounts, waits for a signal or an external unmount, and unmounts.
+func runMount(ctx context.Context, open func(context.Context, string) (fs.Tree, error), src, mp string, o mount.Options, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	tree, err := open(ctx, src)
+	if err != nil {
+		return fmt.Errorf("open source %s: %w", src, err)
+	}
+	srv, err := mount.Mount(ctx, tree, mp, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "mounted %s at %s (read-only); Ctrl-C to unmount\n", src, mp)
+	done := make(chan struct{})
+	go func() {
+		srv.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		fmt.Fprintf(stderr, "%s was unmounted\n", mp)
+		return nil
+	case <-ctx.Done():
+	}
+	if err := srv.Unmount(); err != nil {
+		return err
+	}
+	<-done
+	fmt.Fprintf(stderr, "unmounted %s\n", mp)
+	return nil
+}
+
+// cliTTL maps a flag value to mount.Options: on the command line 0 means
+// "no caching", which Options spells as a negative duration.
+func cliTTL(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
+}
+
+// mountLogger logs warnings to stderr, or everything with --debug.
+func mountLogger(w io.Writer, debug bool) *slog.Logger {
+	level := slog.LevelWarn
+	if debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
