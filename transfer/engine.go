@@ -33,6 +33,20 @@ type Engine struct {
 	seen, planned, unchanged, copied, failed atomic.Int64
 	bytes, bytesDone, retries                atomic.Int64
 	walkDone                                 atomic.Bool
+	end                                      atomic.Pointer[string]
+}
+
+// SetEnd lowers the end of the running range to end (exclusive): the walk
+// stops before the first path at or past it. A master that splits a leased
+// range calls this through the agent; paths already handed out still finish.
+func (e *Engine) SetEnd(end string) {
+	e.end.Store(&end)
+}
+
+// pastEnd reports whether p lies at or beyond an end set with SetEnd.
+func (e *Engine) pastEnd(p string) bool {
+	end := e.end.Load()
+	return end != nil && *end != "" && p >= *end
 }
 
 // New makes an Engine. cat may be nil only for a dry run.

@@ -327,3 +327,23 @@ func TestFilter_Match(t *testing.T) {
 		t.Fatal("NewFilter accepted an unclosed class")
 	}
 }
+
+func TestEngine_SetEnd(t *testing.T) {
+	f := newFixture(t, sampleFiles())
+	e, err := transfer.New(f.tree, f.sinkWithChecksum(), f.cat, transfer.Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SetEnd("small/100")
+	res, err := e.Run(context.Background(), fs.All)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// dir/…, empty, large/a.bin, large/b.bin and small/000–099.
+	if res.Copied != 104 {
+		t.Fatalf("copied %d, want the 104 paths below the lowered end", res.Copied)
+	}
+	if _, err := os.Stat(filepath.Join(f.dst, "small/100")); !os.IsNotExist(err) {
+		t.Fatalf("small/100 was copied past the end: %v", err)
+	}
+}

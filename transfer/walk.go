@@ -2,6 +2,7 @@ package transfer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,6 +12,9 @@ import (
 
 const walkBatch = 500
 
+// errStopWalk ends a walk that reached an end lowered by SetEnd.
+var errStopWalk = errors.New("walk reached the lowered range end")
+
 // walk streams the range's selected entries in batches, decides for each
 // whether it must be copied, records the ones to copy in the catalog (before
 // any byte moves) and hands them to tasks.
@@ -18,6 +22,9 @@ func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- task) error 
 	batch := make([]fs.Entry, 0, walkBatch)
 	started := time.Now()
 	err := e.src.Walk(ctx, r, func(ent fs.Entry) error {
+		if e.pastEnd(ent.Path) {
+			return errStopWalk
+		}
 		if !e.filter.Match(ent.Path) {
 			return nil
 		}
@@ -29,7 +36,7 @@ func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- task) error 
 		}
 		return nil
 	})
-	if err == nil {
+	if err == nil || errors.Is(err, errStopWalk) {
 		err = e.plan(ctx, batch, tasks)
 	}
 	if err != nil && ctx.Err() == nil {
