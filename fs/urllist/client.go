@@ -1,0 +1,162 @@
+package urllist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ferry-project/ferry/fs"
+)
+
+// ErrUnreachable reports a URL that could not be read for a reason other
+// than a 404/410 (fs.ErrNotExist) or a 401/403 (fs.ErrPermission): a
+// connection reset, a 5xx after every retry, a server that gives no size.
+var ErrUnreachable = errors.New("url unreachable")
+
+// Kinds of failure recorded in the index for a URL that could not be sized.
+const (
+	kindNone       = 0
+	kindNotExist   = 1
+	kindPermission = 2
+	kindOther      = 3
+)
+
+// errKind classifies err for the index.
+func errKind(err error) int {
+	switch {
+	case err == nil:
+		return kindNone
+	case errors.Is(err, fs.ErrNotExist):
+		return kindNotExist
+	case errors.Is(err, fs.ErrPermission):
+		return kindPermission
+	}
+	return kindOther
+}
+
+// kindErr is the sentinel that errors of kind wrap.
+func kindErr(kind int) error {
+	switch kind {
+	case kindNotExist:
+		return fs.ErrNotExist
+	case kindPermission:
+		return fs.ErrPermission
+	}
+	return ErrUnreachable
+}
+
+// listedError is a sizing failure recorded in the index, returned again by
+// Open; it wraps the sentinel of its kind.
+type listedError struct {
+	msg  string
+	kind int
+}
+
+func (e *listedError) Error() string { return e.msg }
+func (e *listedError) Unwrap() error { return kindErr(e.kind) }
+
+// newClient wraps o.HTTPClient (nil: a pooled client with dial, TLS and
+// response-header timeouts) in go-retryablehttp: connection errors, 429 and
+// 5xx (but 501) are retried with exponential backoff (honouring
+// Retry-After); 4xx answers, 404 among them, are not.
+func newClient(o Options) *retryablehttp.Client {
+	hc := o.HTTPClient
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = max(16, 2*o.Concurrency)
+		tr.ResponseHeaderTimeout = time.Minute
+		hc = &http.Client{Transport: tr}
+	}
+	c := retryablehttp.NewClient()
+	c.HTTPClient = hc
+	c.Logger = nil // it would log every URL; errors are returned instead
+	c.RetryMax = o.RetryMax
+	if o.RetryMax == 0 {
+		c.RetryMax = 4
+	} else if o.RetryMax < 0 {
+		c.RetryMax = 0
+	}
+	if o.RetryWaitMin > 0 {
+		c.RetryWaitMin = o.RetryWaitMin
+	}
+	if o.RetryWaitMax > 0 {
+		c.RetryWaitMax = o.RetryWaitMax
+	}
+	return c
+}
+
+// do sends one request (with retries); rng is a Range header value or "".
+func (t *Tree) do(ctx context.Context, method, rawURL, rng string) (*http.Response, error) {
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build request for %s: %w", redact(rawURL), err)
+	}
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, redact(rawURL), err)
+	}
+	return resp, nil
+}
+
+// statusError describes an unexpected answer: 404 and 410 wrap
+// fs.ErrNotExist, 401 and 403 fs.ErrPermission, anything else
+// ErrUnreachable.
+func statusError(method, rawURL string, resp *http.Response) error {
+	var kind int
+	switch resp.StatusCode {
+	case http.StatusNotFound, http.StatusGone:
+		kind = kindNotExist
+	case http.StatusUnauthorized, http.StatusForbidden:
+		kind = kindPermission
+	default:
+		kind = kindOther
+	}
+	return fmt.Errorf("%s %s: server answered %s: %w", method, redact(rawURL), resp.Status, kindErr(kind))
+}
+
+// parseContentRange parses "bytes first-last/total" or "bytes */total";
+// first and last are -1 in the second form, total is -1 when "*".
+func parseContentRange(s string) (first, last, total int64, err error) {
+	bad := fmt.Errorf("parse Content-Range %q: malformed", s)
+	rest, ok := strings.CutPrefix(strings.TrimSpace(s), "bytes ")
+	if !ok {
+		return 0, 0, 0, bad
+	}
+	span, tot, ok := strings.Cut(rest, "/")
+	if !ok {
+		return 0, 0, 0, bad
+	}
+	total = -1
+	if tot != "*" {
+		if total, err = strconv.ParseInt(tot, 10, 64); err != nil || total < 0 {
+			return 0, 0, 0, bad
+		}
+	}
+	if span == "*" {
+		return -1, -1, total, nil
+	}
+	a, b, ok := strings.Cut(span, "-")
+	if !ok {
+		return 0, 0, 0, bad
+	}
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	last, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || first < 0 || last < first || (total >= 0 && last >= total) {
+		return 0, 0, 0, bad
+	}
+	return first, last, total, nil
+}
+
+// acceptsRanges reports whether h advertises byte ranges.
+func acceptsRanges(h http.Header) bool {
+	return strings.Contains(strings.ToLower(h.Get("Accept-Ranges")), "bytes")
+}
