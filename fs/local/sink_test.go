@@ -39,7 +39,7 @@ func TestSink_NewSink(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := local.NewSink(file); !errors.Is(err, fs.ErrNotDir) && err == nil {
+	if _, err := local.NewSink(file); err == nil {
 		t.Errorf("NewSink(a file): err = %v, want an error", err)
 	}
 	if _, err := local.NewSink(filepath.Join(dir, "new/nested")); err != nil {
