@@ -1,0 +1,32 @@
+package s3
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"hash"
+)
+
+// PartHash returns an MD5 hash: S3 ETags of unencrypted objects are MD5s.
+func (s *Store) PartHash() hash.Hash { return md5.New() }
+
+// PartETag is the hex MD5 of the part, the ETag S3 returns for UploadPart.
+func (s *Store) PartETag(sum []byte, size int64) string { return hex.EncodeToString(sum) }
+
+// ObjectETag is the ETag S3 reports for the whole object: the hex MD5 of
+// the bytes for Put; for multipart, the hex MD5 of the concatenated raw
+// part MD5s followed by "-" and the part count. (SSE-KMS and SSE-C objects
+// have other ETags; Ferry does not set them.)
+func (s *Store) ObjectETag(sums [][]byte, size, partSize int64, multipart bool) string {
+	if !multipart {
+		if len(sums) != 1 {
+			return ""
+		}
+		return hex.EncodeToString(sums[0])
+	}
+	h := md5.New()
+	for _, sum := range sums {
+		h.Write(sum)
+	}
+	return fmt.Sprintf("%s-%d", hex.EncodeToString(h.Sum(nil)), len(sums))
+}

@@ -1,0 +1,109 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/ferry-project/ferry/fs"
+)
+
+// Open opens the object at path for ranged reads. It heads the object once
+// for its size, ETag and version; every ReadAt then fetches exactly its
+// range pinned to that version (VersionId when the bucket is versioned,
+// If-Match on the ETag otherwise), so an object replaced while open fails
+// with PreconditionFailed instead of mixing two versions. A path that is
+// only a directory gives fs.ErrIsDir. When a file and a directory share a
+// name, Open of the plain name opens the file (the path Walk yields).
+func (s *Store) Open(ctx context.Context, p string) (fs.File, error) {
+	key, _, err := s.keyOf(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("open %q: %w", p, err)
+	}
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key))})
+	if err != nil {
+		err = s.wrap("open", s.full(key), err)
+		if errors.Is(err, fs.ErrNotExist) {
+			if ok, derr := s.dirExists(ctx, key); derr == nil && ok {
+				return nil, fmt.Errorf("open %q: %w", p, fs.ErrIsDir)
+			}
+		}
+		return nil, err
+	}
+	f := &file{s: s, key: s.full(key), size: aws.ToInt64(out.ContentLength), etag: aws.ToString(out.ETag)}
+	f.life, f.cancel = context.WithCancel(context.Background())
+	if v := aws.ToString(out.VersionId); v != "" && v != "null" {
+		f.version = v
+	}
+	return f, nil
+}
+
+// file is an open object. Its fields never change, so ReadAt is safe for
+// concurrent use; each call is one GetObject. Open's context is not kept
+// (fs.File.ReadAt takes none): reads run under the file's own lifetime
+// context, which Close cancels, so Close interrupts reads in flight.
+type file struct {
+	s       *Store
+	key     string // bucket key
+	size    int64
+	etag    string // quoted, as the store sent it
+	version string
+	life    context.Context
+	cancel  context.CancelFunc
+}
+
+var _ fs.File = (*file)(nil)
+
+// ReadAt reads len(p) bytes at off with one ranged GetObject
+// ("bytes=off-end"). Reads reaching the end of the object return io.EOF
+// with the bytes that exist; a read at or past the end returns 0, io.EOF
+// without a request.
+func (f *file) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("read %s/%s: negative offset %d", f.s.bucket, f.key, off)
+	}
+	if err := f.life.Err(); err != nil {
+		return 0, fmt.Errorf("read %s/%s: file closed: %w", f.s.bucket, f.key, err)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if off >= f.size {
+		return 0, io.EOF
+	}
+	n := int(min(int64(len(p)), f.size-off))
+	in := &s3.GetObjectInput{
+		Bucket: aws.String(f.s.bucket),
+		Key:    aws.String(f.key),
+		Range:  aws.String(fmt.Sprintf("bytes=%d-%d", off, off+int64(n)-1)),
+	}
+	if f.version != "" {
+		in.VersionId = aws.String(f.version)
+	} else if f.etag != "" {
+		in.IfMatch = aws.String(f.etag)
+	}
+	out, err := f.s.client.GetObject(f.life, in)
+	if err != nil {
+		return 0, f.s.wrap("read", f.key, err)
+	}
+	defer out.Body.Close()
+	got, err := io.ReadFull(out.Body, p[:n])
+	if err != nil {
+		return got, fmt.Errorf("read %s/%s at %d: %w", f.s.bucket, f.key, off, err)
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Close ends the file: reads in flight are interrupted and later reads
+// fail. A file holds no connection between reads. Closing twice is fine.
+func (f *file) Close() error {
+	f.cancel()
+	return nil
+}

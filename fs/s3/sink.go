@@ -1,0 +1,140 @@
+package s3
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/ferry-project/ferry/transfer"
+)
+
+// Size limits of S3 multipart uploads, and Ferry's single-put cut-off.
+const (
+	// MaxSinglePut is where Put stops and multipart starts: S3 takes up to
+	// 5 GiB in one PUT, but a large single PUT is one stream (no part
+	// parallelism) that must restart from zero on any error, so objects
+	// above 64 MiB go multipart for speed and cheaper retries.
+	MaxSinglePut = 64 << 20
+	MinPartSize  = 5 << 20
+	MaxPartSize  = 5 << 30
+	MaxParts     = 10000
+)
+
+// Limits reports S3's multipart limits and Ferry's single-put cut-off.
+func (s *Store) Limits() transfer.Limits {
+	return transfer.Limits{MaxSinglePut: MaxSinglePut, MinPartSize: MinPartSize, MaxPartSize: MaxPartSize, MaxParts: MaxParts}
+}
+
+// Head describes key; an absent key gives an error wrapping fs.ErrNotExist.
+func (s *Store) Head(ctx context.Context, key string) (transfer.ObjectInfo, error) {
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key))})
+	if err != nil {
+		return transfer.ObjectInfo{}, s.wrap("head", s.full(key), err)
+	}
+	return transfer.ObjectInfo{Key: key, Size: aws.ToInt64(out.ContentLength), ETag: unquote(aws.ToString(out.ETag)),
+		ModTime: aws.ToTime(out.LastModified)}, nil
+}
+
+// Put stores size bytes from r at key with one PutObject (Content-Length
+// set; r is read from its current position and may be read twice for
+// request signing over plain HTTP). ModTime of the result is unset.
+func (s *Store) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (transfer.ObjectInfo, error) {
+	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(s.full(key)),
+		Body:          r,
+		ContentLength: aws.Int64(size),
+	})
+	if err != nil {
+		return transfer.ObjectInfo{}, s.wrap("put", s.full(key), err)
+	}
+	return transfer.ObjectInfo{Key: key, Size: size, ETag: unquote(aws.ToString(out.ETag))}, nil
+}
+
+// CreateMultipart starts a multipart upload; S3 takes the requested part
+// size as it is (the size argument is not sent).
+func (s *Store) CreateMultipart(ctx context.Context, key string, size, partSize int64) (transfer.Upload, error) {
+	out, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)),
+	})
+	if err != nil {
+		return transfer.Upload{}, s.wrap("create multipart", s.full(key), err)
+	}
+	return transfer.Upload{ID: aws.ToString(out.UploadId), PartSize: partSize}, nil
+}
+
+// UploadPart uploads part n (0-based; n+1 on the wire) of size bytes.
+func (s *Store) UploadPart(ctx context.Context, key, uploadID string, n int, r io.ReadSeeker, size int64) (transfer.Part, error) {
+	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+		Bucket:        aws.String(s.bucket),
+		Key:           aws.String(s.full(key)),
+		UploadId:      aws.String(uploadID),
+		PartNumber:    aws.Int32(int32(n + 1)),
+		Body:          r,
+		ContentLength: aws.Int64(size),
+	})
+	if err != nil {
+		return transfer.Part{}, s.wrap(fmt.Sprintf("upload part %d of", n), s.full(key), err)
+	}
+	return transfer.Part{Number: n, Size: size, ETag: unquote(aws.ToString(out.ETag))}, nil
+}
+
+// ListParts returns the parts S3 holds for an upload, 0-based and in
+// order, following every page. An unknown upload wraps fs.ErrNotExist.
+func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]transfer.Part, error) {
+	in := &s3.ListPartsInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)), UploadId: aws.String(uploadID),
+		MaxParts: aws.Int32(s.pageSize)}
+	var parts []transfer.Part
+	for {
+		out, err := s.client.ListParts(ctx, in)
+		if err != nil {
+			return nil, s.wrap("list parts of", s.full(key), err)
+		}
+		for _, p := range out.Parts {
+			parts = append(parts, transfer.Part{Number: int(aws.ToInt32(p.PartNumber)) - 1, Size: aws.ToInt64(p.Size),
+				ETag: unquote(aws.ToString(p.ETag))})
+		}
+		next := aws.ToString(out.NextPartNumberMarker)
+		if !aws.ToBool(out.IsTruncated) || next == "" || next == aws.ToString(in.PartNumberMarker) {
+			return parts, nil
+		}
+		in.PartNumberMarker = aws.String(next)
+	}
+}
+
+// CompleteMultipart assembles parts (numbers 0-based, sent as n+1). The
+// result's Size is the sum of the part sizes.
+func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string, parts []transfer.Part) (transfer.ObjectInfo, error) {
+	done := make([]types.CompletedPart, len(parts))
+	var size int64
+	for i, p := range parts {
+		done[i] = types.CompletedPart{PartNumber: aws.Int32(int32(p.Number + 1)), ETag: aws.String(`"` + p.ETag + `"`)}
+		size += p.Size
+	}
+	out, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket:          aws.String(s.bucket),
+		Key:             aws.String(s.full(key)),
+		UploadId:        aws.String(uploadID),
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: done},
+	})
+	if err != nil {
+		return transfer.ObjectInfo{}, s.wrap("complete multipart", s.full(key), err)
+	}
+	return transfer.ObjectInfo{Key: key, Size: size, ETag: unquote(aws.ToString(out.ETag))}, nil
+}
+
+// AbortMultipart discards an upload; an unknown upload (NoSuchUpload, 404)
+// is not an error.
+func (s *Store) AbortMultipart(ctx context.Context, key, uploadID string) error {
+	_, err := s.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(s.full(key)), UploadId: aws.String(uploadID),
+	})
+	if err != nil && apiCode(err) != "NoSuchUpload" && httpStatus(err) != 404 {
+		return s.wrap("abort multipart", s.full(key), err)
+	}
+	return nil
+}
