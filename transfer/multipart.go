@@ -29,7 +29,7 @@ func (e *Engine) copyMultipart(ctx context.Context, t task) {
 	}
 	defer f.Close()
 
-	have, err := e.resume(ctx, &t)
+	have, err := e.resume(ctx, &t, f)
 	if err != nil {
 		e.failOrStop(ctx, t, err)
 		return
@@ -136,7 +136,7 @@ type donePart struct {
 // destination holds but the catalog missed (a crash before the batch was
 // committed) are kept only if their bytes re-read from the source hash to
 // the part's ETag; others are uploaded again.
-func (e *Engine) resume(ctx context.Context, t *task) (map[int]donePart, error) {
+func (e *Engine) resume(ctx context.Context, t *task, f fs.File) (map[int]donePart, error) {
 	if t.obj.UploadID == "" {
 		return nil, nil
 	}
@@ -163,11 +163,28 @@ func (e *Engine) resume(ctx context.Context, t *task) (map[int]donePart, error) 
 		byNum[p.Number] = p
 	}
 	have := map[int]donePart{}
+	var buf []byte
 	for _, p := range listed {
 		if r, ok := byNum[p.Number]; ok && sameETag(r.ETag, p.ETag) && r.Size == p.Size {
 			if sum, err := hex.DecodeString(r.Checksum); err == nil && (e.cs == nil || len(sum) > 0) {
 				have[p.Number] = donePart{part: p, sum: sum}
+				continue
 			}
+		}
+		// Stored but not recorded: keep it if the source's bytes hash to
+		// the part's ETag, so a crash never costs more than in-flight parts.
+		if e.cs == nil || p.Size <= 0 || p.Size > t.obj.PartSize {
+			continue
+		}
+		if int64(cap(buf)) < p.Size {
+			buf = make([]byte, p.Size)
+		}
+		sum, err := e.readSource(ctx, t.entry.Path, f, int64(p.Number)*t.obj.PartSize, buf[:p.Size])
+		if err != nil {
+			return nil, err
+		}
+		if want := e.cs.PartETag(sum, p.Size); want != "" && sameETag(want, p.ETag) {
+			have[p.Number] = donePart{part: p, sum: sum}
 		}
 	}
 	e.opts.Logger.Info("resuming multipart upload", "path", t.obj.Path, "parts_done", len(have), "parts_listed", len(listed))
