@@ -1,0 +1,49 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ferry-project/ferry/fs"
+)
+
+func lsCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "ls",
+		Usage:     "list a source without mounting it: size, mtime, path",
+		ArgsUsage: "SOURCE",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "recursive", Aliases: []string{"R"}, Usage: "every file below SOURCE, streamed in path order"},
+			&cli.BoolFlag{Name: "json", Usage: "one JSON object per line"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErr("ls needs exactly one SOURCE")
+			}
+			tree, err := e.openTree(c.Context, c.Args().First())
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(e.stdout)
+			print := func(ent fs.Entry) error {
+				if c.Bool("json") {
+					return enc.Encode(map[string]any{"path": ent.Path, "key": ent.ObjectKey(), "size": ent.Size,
+						"mtime": ent.ModTime.UTC().Format(time.RFC3339), "dir": ent.IsDir(), "version": ent.Version})
+				}
+				name := ent.Path
+				if ent.IsDir() {
+					name += "/"
+				}
+				_, err := fmt.Fprintf(e.stdout, "%12d  %s  %s\n", ent.Size, ent.ModTime.UTC().Format("2006-01-02 15:04:05"), name)
+				return err
+			}
+			if c.Bool("recursive") {
+				return tree.Walk(c.Context, fs.All, print)
+			}
+			return tree.ReadDir(c.Context, "", print)
+		},
+	}
+}

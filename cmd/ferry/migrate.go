@@ -1,0 +1,206 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/transfer"
+)
+
+func migrateCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "migrate",
+		Usage: "copy a tree into a destination through a catalog",
+		Subcommands: []*cli.Command{{
+			Name:      "run",
+			Usage:     "walk, catalog, copy and verify every object; resumable",
+			ArgsUsage: " ",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "from", Usage: "source: /dir, file:///dir, s3://bucket/prefix, us3://bucket/prefix, urllist:///list.txt, oss|cos|kodo|minio://bucket/prefix"},
+				&cli.StringFlag{Name: "to", Usage: "destination: us3://bucket/prefix, s3://bucket/prefix, /dir"},
+				&cli.StringFlag{Name: "catalog", Usage: "catalog file (default: one per source/destination pair in the state directory)"},
+				&cli.IntFlag{Name: "workers", Value: 16, Usage: "parts or small objects in flight (memory ≈ workers × part size)"},
+				&cli.StringFlag{Name: "part-size", Value: "8MiB", Usage: "multipart part size (US3 uses the size its service chooses)"},
+				&cli.StringFlag{Name: "bwlimit", Usage: "cap source reads, e.g. 50MiB (per second)"},
+				&cli.BoolFlag{Name: "dry-run", Usage: "list what would be copied; write nothing"},
+				&cli.StringSliceFlag{Name: "include", Usage: "only copy paths matching this glob (repeatable; '*.jpg', 'logs/**')"},
+				&cli.StringSliceFlag{Name: "exclude", Usage: "skip paths matching this glob (repeatable; wins over --include)"},
+				&cli.BoolFlag{Name: "size-only", Usage: "treat an object as unchanged when its size matches the finished copy"},
+				&cli.IntFlag{Name: "attempts", Value: 6, Usage: "tries per request before an object fails"},
+				&cli.StringFlag{Name: "from-endpoint", Usage: "source endpoint URL (else FERRY_SRC_*/AWS_ENDPOINT_URL/US3_ENDPOINT)"},
+				&cli.StringFlag{Name: "to-endpoint", Usage: "destination endpoint URL (else FERRY_DST_*/AWS_ENDPOINT_URL/US3_ENDPOINT)"},
+				&cli.StringFlag{Name: "from-region", Usage: "source S3 region"},
+				&cli.StringFlag{Name: "to-region", Usage: "destination S3 region"},
+				&cli.BoolFlag{Name: "path-style", Usage: "use path-style S3 addressing on both sides"},
+				&cli.StringFlag{Name: "progress", Value: "auto", Usage: "auto (bar on a terminal, lines otherwise), bar, line or none"},
+				&cli.DurationFlag{Name: "progress-interval", Value: 10 * time.Second, Usage: "how often a progress line is printed when not on a terminal"},
+				&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every failure and retry to stderr"},
+			},
+			Action: func(c *cli.Context) error { return e.migrateRun(c) },
+		}},
+	}
+}
+
+func (e *env) migrateRun(c *cli.Context) error {
+	ctx := c.Context
+	from, to := c.String("from"), c.String("to")
+	if from == "" || to == "" {
+		return usageErr("migrate run needs --from and --to (e.g. --from /data --to us3://bucket/prefix)")
+	}
+	if c.NArg() > 0 {
+		return usageErr("unexpected argument %q (use --from and --to)", c.Args().First())
+	}
+	opts, err := e.transferOptions(c)
+	if err != nil {
+		return err
+	}
+	conns := opts.Workers + 4
+	src, err := e.openSource(ctx, from, side{envPrefix: "FERRY_SRC_", endpoint: c.String("from-endpoint"), region: c.String("from-region"), pathStyle: c.Bool("path-style"), conns: conns})
+	if err != nil {
+		return err
+	}
+	dst, err := e.openDest(ctx, to, side{envPrefix: "FERRY_DST_", endpoint: c.String("to-endpoint"), region: c.String("to-region"), pathStyle: c.Bool("path-style"), conns: conns})
+	if err != nil {
+		return err
+	}
+
+	var cat *catalog.DB
+	catPath := c.String("catalog")
+	if catPath == "" {
+		if catPath, err = e.defaultCatalog(from, to); err != nil {
+			return err
+		}
+	}
+	if opts.DryRun {
+		cat, err = catalog.OpenReadOnly(ctx, catPath)
+		if errors.Is(err, os.ErrNotExist) {
+			cat, err = nil, nil
+		}
+	} else {
+		cat, err = catalog.Open(ctx, catPath)
+	}
+	if err != nil {
+		return err
+	}
+	if cat != nil {
+		defer cat.Close()
+		if !opts.DryRun {
+			if err := recordJob(c, cat, from, to); err != nil {
+				return err
+			}
+		}
+	}
+
+	eng, err := transfer.New(src, dst, cat, opts)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	fmt.Fprintf(e.stderr, "ferry: %s → %s (catalog %s)\n", from, to, catPath)
+	pp := startProgress(e.stderr, c.String("progress"), c.Duration("progress-interval"), eng.Progress)
+	res, runErr := eng.Run(ctx, fs.All)
+	pp.stop()
+	e.printSummary(res, eng.Retries(), opts.DryRun)
+	if runErr != nil {
+		return runErr
+	}
+	if res.Failed > 0 {
+		return codeError{exitPartial, fmt.Errorf("%d object(s) failed; list them with: ferry catalog failed %s", res.Failed, catPath)}
+	}
+	return nil
+}
+
+func (e *env) transferOptions(c *cli.Context) (transfer.Options, error) {
+	o := transfer.Options{
+		Workers: c.Int("workers"), DryRun: c.Bool("dry-run"), DryRunOut: e.stdout,
+		Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"),
+		SizeOnly: c.Bool("size-only"), Attempts: c.Int("attempts"),
+	}
+	var err error
+	if o.PartSize, err = parseSize(c.String("part-size")); err != nil {
+		return o, usageErr("--part-size: %w", err)
+	}
+	if s := c.String("bwlimit"); s != "" {
+		if o.BWLimit, err = parseSize(s); err != nil {
+			return o, usageErr("--bwlimit: %w", err)
+		}
+	}
+	if o.Workers < 1 || o.Workers > 1024 {
+		return o, usageErr("--workers must be between 1 and 1024")
+	}
+	if _, err := transfer.NewFilter(o.Include, o.Exclude); err != nil {
+		return o, usageErr("%w", err)
+	}
+	level := slog.LevelError
+	if c.Bool("verbose") {
+		level = slog.LevelInfo
+	}
+	o.Logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	return o, nil
+}
+
+// recordJob stores the locations in the catalog (never credentials) and
+// refuses a catalog that belongs to another source/destination pair.
+func recordJob(c *cli.Context, cat *catalog.DB, from, to string) error {
+	ctx := c.Context
+	for _, kv := range [][2]string{{"source", from}, {"destination", to}} {
+		old, err := cat.Meta(ctx, kv[0])
+		if err != nil {
+			return err
+		}
+		if old != "" && old != kv[1] {
+			return usageErr("catalog %s belongs to %s %s, not %s (use another --catalog)", cat.Path(), kv[0], old, kv[1])
+		}
+		if old == "" {
+			if err := cat.SetMeta(ctx, kv[0], kv[1]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// defaultCatalog names the catalog of a source/destination pair in the
+// state directory: $FERRY_STATE_DIR, else $XDG_STATE_HOME/ferry, else
+// ~/.local/state/ferry.
+func (e *env) defaultCatalog(from, to string) (string, error) {
+	dir := e.getenv("FERRY_STATE_DIR")
+	if dir == "" {
+		if x := e.getenv("XDG_STATE_HOME"); x != "" {
+			dir = filepath.Join(x, "ferry")
+		} else if h := e.getenv("HOME"); h != "" {
+			dir = filepath.Join(h, ".local", "state", "ferry")
+		} else {
+			return "", usageErr("no state directory: set FERRY_STATE_DIR or pass --catalog")
+		}
+	}
+	sum := sha256.Sum256([]byte(from + "\x00" + to))
+	return filepath.Join(dir, "catalogs", hex.EncodeToString(sum[:8])+".db"), nil
+}
+
+func (e *env) printSummary(r transfer.Result, retries int64, dry bool) {
+	if dry {
+		fmt.Fprintf(e.stdout, "dry run: %d object(s) (%s) would be copied, %d unchanged\n", r.Planned, humanBytes(r.Bytes), r.Unchanged)
+		return
+	}
+	if r.Planned == 0 && r.Failed == 0 {
+		fmt.Fprintf(e.stdout, "nothing to copy: %d object(s) unchanged since the last run\n", r.Unchanged)
+		return
+	}
+	rate := 0.0
+	if s := r.Elapsed.Seconds(); s > 0 {
+		rate = float64(r.BytesDone) / s
+	}
+	fmt.Fprintf(e.stdout, "copied %d object(s) (%s) in %s, %s/s, %.0f objects/s; %d unchanged, %d failed, %d retried request(s)\n",
+		r.Copied, humanBytes(r.BytesDone), humanDuration(r.Elapsed), humanBytes(int64(rate)),
+		float64(r.Copied)/max(r.Elapsed.Seconds(), 1e-9), r.Unchanged, r.Failed, retries)
+}
