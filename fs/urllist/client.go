@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -88,7 +89,22 @@ func newClient(o Options) *retryablehttp.Client {
 	if o.RetryWaitMax > 0 {
 		c.RetryWaitMax = o.RetryWaitMax
 	}
+	c.ErrorHandler = lastAnswer
 	return c
+}
+
+// lastAnswer is the client's ErrorHandler once retries are exhausted: the
+// last response, when there is one, goes to the caller, which judges its
+// status; otherwise the network error, without the URL that do adds.
+func lastAnswer(resp *http.Response, err error, tries int) (*http.Response, error) {
+	if resp != nil {
+		return resp, nil
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return nil, fmt.Errorf("%w (after %d attempts)", err, tries)
 }
 
 // do sends one request (with retries); rng is a Range header value or "".

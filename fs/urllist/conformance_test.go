@@ -54,7 +54,9 @@ func (s subTree) Walk(ctx context.Context, r fs.Range, fn func(fs.Entry) error) 
 	return s.t.Walk(ctx, full, func(e fs.Entry) error { return fn(s.trim(e)) })
 }
 
-func (s subTree) Open(ctx context.Context, p string) (fs.File, error) { return s.t.Open(ctx, s.full(p)) }
+func (s subTree) Open(ctx context.Context, p string) (fs.File, error) {
+	return s.t.Open(ctx, s.full(p))
+}
 
 // fixtureOrigin serves fstest.Fixture() and returns a plain list of it.
 func fixtureOrigin(t *testing.T, mode int) (*origin, fstest.Files, string) {

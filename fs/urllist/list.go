@@ -78,8 +78,7 @@ func (l *listReader) next() (record, error) {
 			l.line++
 			text = l.sc.Text()
 		}
-		text = strings.TrimSpace(text)
-		if text == "" || strings.HasPrefix(text, "#") {
+		if t := strings.TrimSpace(text); t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
 		rec, err := l.parse(text)
@@ -94,13 +93,14 @@ func (l *listReader) next() (record, error) {
 func (l *listReader) parse(text string) (record, error) {
 	rec := record{line: l.line, size: -1}
 	if !l.tsv {
+		text = strings.TrimSpace(text)
 		if strings.ContainsAny(text, " \t") {
 			return rec, errors.New("a plain list holds one URL per line (spaces must be percent-encoded; a TSV list starts with " + TSVHeader + ")")
 		}
 		rec.url = text
 		return rec, nil
 	}
-	fields := strings.Split(text, "\t")
+	fields := strings.Split(strings.TrimRight(text, " \t\r"), "\t")
 	if len(fields) > 3 {
 		return rec, fmt.Errorf("%d tab-separated fields, want URL<TAB>size<TAB>base64-MD5", len(fields))
 	}

@@ -103,7 +103,8 @@ type urlInfo struct {
 }
 
 // probe sizes one URL: HEAD, or GET with "Range: bytes=0-0" when HEAD is
-// refused (405, 403 on a URL signed for GET only, …) or gives no length.
+// refused (405, 501, 403 on a URL signed for GET only, any other 4xx but
+// 404, 410 and 429) or gives no length.
 func (t *Tree) probe(ctx context.Context, r row) sized {
 	info, retry, err := t.head(ctx, r.url)
 	if retry {
@@ -132,7 +133,8 @@ func (t *Tree) head(ctx context.Context, rawURL string) (info urlInfo, retry boo
 	}
 	resp.Body.Close()
 	switch code := resp.StatusCode; {
-	case code == http.StatusNotFound || code == http.StatusGone:
+	case code == http.StatusNotFound || code == http.StatusGone || code == http.StatusTooManyRequests ||
+		(code >= 500 && code != http.StatusNotImplemented):
 		return urlInfo{}, false, statusError(http.MethodHead, rawURL, resp)
 	case code/100 != 2 || resp.ContentLength < 0:
 		return urlInfo{}, true, nil
