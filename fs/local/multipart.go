@@ -60,7 +60,10 @@ func (s *Sink) CreateMultipart(ctx context.Context, key string, size, partSize i
 	}
 	id := hex.EncodeToString(b[:])
 	dir := s.uploadDir(id)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	s.staging.RLock()
+	err = os.MkdirAll(dir, 0o755)
+	s.staging.RUnlock()
+	if err != nil {
 		return transfer.Upload{}, fmt.Errorf("create multipart %q: %w", key, err)
 	}
 	js, err := json.Marshal(manifest{Key: key, Size: size, PartSize: partSize})
@@ -217,6 +220,7 @@ func (s *Sink) CompleteMultipart(ctx context.Context, key, uploadID string, part
 	if err := os.RemoveAll(dir); err != nil {
 		return transfer.ObjectInfo{}, fmt.Errorf("complete multipart %q: remove staging: %w", key, err)
 	}
+	s.tidyStaging()
 	return transfer.ObjectInfo{Key: key, Size: total, ETag: multipartETag(sums), ModTime: fi.ModTime()}, nil
 }
 
@@ -284,5 +288,15 @@ func (s *Sink) AbortMultipart(ctx context.Context, key, uploadID string) error {
 	if err := os.RemoveAll(s.uploadDir(uploadID)); err != nil {
 		return fmt.Errorf("abort multipart %q: %w", key, err)
 	}
+	s.tidyStaging()
 	return nil
+}
+
+// tidyStaging removes the staging directory once no upload is left in it,
+// so a finished migration leaves nothing but the objects. os.Remove fails
+// harmlessly while another upload is staged.
+func (s *Sink) tidyStaging() {
+	s.staging.Lock()
+	defer s.staging.Unlock()
+	_ = os.Remove(filepath.Join(s.root, stagingDir))
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"github.com/ferry-project/ferry/fs"
@@ -30,6 +31,9 @@ import (
 // marker) creates a directory. Sink is safe for concurrent use.
 type Sink struct {
 	root string
+	// staging orders creating an upload directory (read lock) before
+	// removing the emptied staging directory (write lock).
+	staging sync.RWMutex
 }
 
 var (
