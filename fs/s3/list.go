@@ -53,6 +53,11 @@ func (s *Store) list(ctx context.Context, req listReq, fn func(page) (bool, erro
 		}
 		out, err := s.client.ListObjectsV2(ctx, in)
 		if err != nil {
+			if apiCode(err) == "XMinioInvalidObjectName" {
+				// MinIO refuses prefixes it could never store ("x//"):
+				// nothing lies under them.
+				return nil
+			}
 			return s.wrap("list", req.prefix, err)
 		}
 		pg, err := decodePage(out)
