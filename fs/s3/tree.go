@@ -25,7 +25,7 @@ func (s *Store) Walk(ctx context.Context, r fs.Range, fn func(fs.Entry) error) e
 	if r.Start != "" {
 		req.startAfter = s.full(startAfterFor(r.Start))
 	}
-	done := false
+	var stop error // from fn or ctx: returned as it is
 	err := s.list(ctx, req, func(pg page) (bool, error) {
 		for _, o := range pg.objects {
 			rel := strings.TrimPrefix(aws.ToString(o.Key), s.prefix)
@@ -33,18 +33,20 @@ func (s *Store) Walk(ctx context.Context, r fs.Range, fn func(fs.Entry) error) e
 				continue
 			}
 			if r.End != "" && rel >= r.End {
-				done = true
 				return false, nil
 			}
-			if err := fn(objectEntry(rel, o)); err != nil {
-				return false, err
+			if stop = fn(objectEntry(rel, o)); stop != nil {
+				return false, nil
 			}
-			if err := ctx.Err(); err != nil {
-				return false, err
+			if stop = ctx.Err(); stop != nil {
+				return false, nil
 			}
 		}
-		return !done, nil
+		return true, nil
 	})
+	if stop != nil {
+		return stop
+	}
 	if err != nil {
 		return fmt.Errorf("walk %s/%s: %w", s.bucket, s.prefix, err)
 	}
