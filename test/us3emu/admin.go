@@ -13,6 +13,7 @@ const adminPrefix = "/_us3emu/"
 // serveAdmin answers the admin API (see the package doc). It needs no
 // signature and is never subject to fault injection.
 func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-SessionId", newID())
 	switch p := r.URL.Path; {
 	case p == adminPrefix+"health" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "text/plain")

@@ -116,3 +116,16 @@ func adminJSON(t *testing.T, endpoint, path string, v any) {
 		t.Fatalf("admin %s: %v", path, err)
 	}
 }
+
+// decodeJSON checks a 200 reply and decodes its body into v.
+func decodeJSON(t *testing.T, resp *http.Response, v any) {
+	t.Helper()
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("status %s: %s", resp.Status, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}

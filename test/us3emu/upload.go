@@ -49,7 +49,7 @@ type upload struct {
 	state  uploadState
 }
 
-func (u *upload) dir() string              { return filepath.Join(u.bucket.uploadDir(), u.ID) }
+func (u *upload) dir() string               { return filepath.Join(u.bucket.uploadDir(), u.ID) }
 func (u *upload) partPath(p part) string    { return filepath.Join(u.dir(), p.File) }
 func (u *upload) partMetaPath(n int) string { return filepath.Join(u.dir(), strconv.Itoa(n)+".json") }
 
