@@ -26,6 +26,7 @@ func noKeys(t *testing.T, what string, err error) {
 }
 
 func TestStore_Check(t *testing.T) {
+	t.Parallel()
 	e := startEmu(t, 0)
 	ctx := context.Background()
 	if err := e.store(t, "any/prefix").Check(ctx); err != nil {
@@ -55,6 +56,7 @@ func TestStore_Check(t *testing.T) {
 // documents for a missing bucket (404, RetCode -30010) comes from a plain
 // loopback HTTP server here.
 func TestStore_CheckMissingBucket(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var hosts []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -95,6 +97,7 @@ func TestStore_CheckMissingBucket(t *testing.T) {
 // fails 20% of requests with 5xx and drops 5% of connections: every error
 // must be classified transient, and what did succeed must be intact.
 func TestStore_Faults(t *testing.T) {
+	t.Parallel()
 	e := startEmu(t, 0)
 	s := e.store(t, "faults")
 	ctx := context.Background()

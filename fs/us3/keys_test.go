@@ -35,6 +35,7 @@ func weirdKeys() []string {
 }
 
 func TestStore_WeirdKeys(t *testing.T) {
+	t.Parallel()
 	e := startEmu(t, 0)
 	s := e.store(t, "w")
 	ctx := context.Background()

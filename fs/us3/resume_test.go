@@ -12,6 +12,7 @@ import (
 // restarted agent does: parts 0 and 2 from one Store, the rest from a new
 // Store that only knows the upload ID and what ListParts reports.
 func TestStore_ResumeMultipart(t *testing.T) {
+	t.Parallel()
 	e := startEmu(t, 0)
 	ctx := context.Background()
 	key := "resume/big file.bin"
@@ -82,6 +83,7 @@ func TestStore_ResumeMultipart(t *testing.T) {
 
 // TestStore_ListPartsPages lists more parts than one ListParts page holds.
 func TestStore_ListPartsPages(t *testing.T) {
+	t.Parallel()
 	e := startEmu(t, 16)
 	s := e.store(t, "")
 	ctx := context.Background()

@@ -13,6 +13,7 @@ import (
 // TestStore_Sink runs the Sink conformance suite; what it stores is read
 // back through the SDK's DownloadFile.
 func TestStore_Sink(t *testing.T) {
+	t.Parallel()
 	e := startEmu(t, 0)
 	s := e.store(t, "sink")
 	sinktest.Run(t, s, func(ctx context.Context, key string) ([]byte, error) {
@@ -74,6 +75,7 @@ func upload(t *testing.T, s transfer.Sink, key string, data []byte) transfer.Obj
 // them with the SDK's own ETag algorithm (CompareFileEtag / GetFileEtag)
 // and download.
 func TestStore_ETagMatchesSDK(t *testing.T) {
+	t.Parallel()
 	e := startEmu(t, 0)
 	s := e.store(t, "etag/")
 	for i, size := range []int{0, 11, 4 << 20, 4<<20 + 3, 9<<20 + 100} {
@@ -96,6 +98,7 @@ func TestStore_ETagMatchesSDK(t *testing.T) {
 // TestStore_SmallBlkSize uploads through a service that chose a tiny
 // BlkSize: the Sink follows it, and ETags it cannot predict are "".
 func TestStore_SmallBlkSize(t *testing.T) {
+	t.Parallel()
 	e := startEmu(t, 1<<20)
 	s := e.store(t, "")
 	ctx := context.Background()
