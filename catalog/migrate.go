@@ -28,6 +28,7 @@ type migration struct {
 func allMigrations() []migration {
 	var all []migration
 	all = append(all, objectMigrations()...)
+	all = append(all, masterMigrations()...)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].version < all[j].version })
 	return all
 }

@@ -1,0 +1,143 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// AgentInfo is what the master knows of one agent.
+type AgentInfo struct {
+	Name        string
+	FirstSeen   time.Time
+	LastSeen    time.Time // last lease request or report
+	JobID       string    // current lease ("" when idle)
+	RangeID     int
+	LeaseID     string
+	Copied      int64   // objects copied or found unchanged, over its life
+	Bytes       int64   // bytes copied over its life
+	RateObjects float64 // smoothed objects per second
+	RateBytes   float64 // smoothed bytes per second
+}
+
+// Agents returns every agent the master has heard from, by name.
+func (m *MasterDB) Agents(ctx context.Context) ([]AgentInfo, error) {
+	r, err := m.reader()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.QueryContext(ctx, `SELECT name, first_seen, last_seen, job_id, range_id, lease_id,
+		copied, bytes, rate_objects, rate_bytes FROM agents ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list agents: %w", err)
+	}
+	defer rows.Close()
+	var out []AgentInfo
+	for rows.Next() {
+		var a AgentInfo
+		var first, last int64
+		if err := rows.Scan(&a.Name, &first, &last, &a.JobID, &a.RangeID, &a.LeaseID,
+			&a.Copied, &a.Bytes, &a.RateObjects, &a.RateBytes); err != nil {
+			return nil, fmt.Errorf("list agents: %w", err)
+		}
+		a.FirstSeen, a.LastSeen = fromNanos(first), fromNanos(last)
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list agents: %w", err)
+	}
+	return out, nil
+}
+
+// failedPage is how many failed objects Failed reads per query.
+const failedPage = 1000
+
+// Failed calls fn for each failed object of the job's current run in path
+// order, a page at a time (never the whole list in memory). An error from
+// fn stops it and is returned unchanged.
+func (m *MasterDB) Failed(ctx context.Context, job string, fn func(FailedObject) error) error {
+	r, err := m.reader()
+	if err != nil {
+		return err
+	}
+	var run int
+	if err := r.QueryRowContext(ctx, `SELECT run FROM jobs WHERE id = ?`, job).Scan(&run); err != nil {
+		return fmt.Errorf("job %s: %w", job, ErrJobNotFound)
+	}
+	after := ""
+	for {
+		page, err := m.failedPage(ctx, job, run, after)
+		if err != nil {
+			return err
+		}
+		for _, f := range page {
+			if err := fn(f); err != nil {
+				return err
+			}
+		}
+		if len(page) < failedPage {
+			return nil
+		}
+		after = page[len(page)-1].Path
+	}
+}
+
+func (m *MasterDB) failedPage(ctx context.Context, job string, run int, after string) ([]FailedObject, error) {
+	rows, err := m.db.r.QueryContext(ctx, `SELECT path, range_id, size, error, agent, at FROM failed_objects
+		WHERE job_id = ? AND run = ? AND path > ? ORDER BY path LIMIT ?`, job, run, after, failedPage)
+	if err != nil {
+		return nil, fmt.Errorf("list failed objects of job %s: %w", job, err)
+	}
+	defer rows.Close()
+	var out []FailedObject
+	for rows.Next() {
+		f := FailedObject{JobID: job, Run: run}
+		var at int64
+		if err := rows.Scan(&f.Path, &f.RangeID, &f.Size, &f.Error, &f.Agent, &at); err != nil {
+			return nil, fmt.Errorf("list failed objects of job %s: %w", job, err)
+		}
+		f.At = fromNanos(at)
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list failed objects of job %s: %w", job, err)
+	}
+	return out, nil
+}
+
+// RunInfo is one finished run of a job.
+type RunInfo struct {
+	Run                   int
+	State                 JobState
+	StartedAt, FinishedAt time.Time
+	Totals
+}
+
+// Runs returns the finished runs of a job, oldest first.
+func (m *MasterDB) Runs(ctx context.Context, job string) ([]RunInfo, error) {
+	r, err := m.reader()
+	if err != nil {
+		return nil, err
+	}
+	rows, err := r.QueryContext(ctx, `SELECT run, state, started_at, finished_at, copied, bytes, unchanged, failed
+		FROM runs WHERE job_id = ? ORDER BY run`, job)
+	if err != nil {
+		return nil, fmt.Errorf("list runs of job %s: %w", job, err)
+	}
+	defer rows.Close()
+	var out []RunInfo
+	for rows.Next() {
+		var ri RunInfo
+		var state string
+		var st, fin int64
+		if err := rows.Scan(&ri.Run, &state, &st, &fin, &ri.Copied, &ri.Bytes, &ri.Unchanged, &ri.Failed); err != nil {
+			return nil, fmt.Errorf("list runs of job %s: %w", job, err)
+		}
+		ri.State, ri.StartedAt, ri.FinishedAt = JobState(state), fromNanos(st), fromNanos(fin)
+		out = append(out, ri)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list runs of job %s: %w", job, err)
+	}
+	return out, nil
+}
