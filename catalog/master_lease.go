@@ -47,11 +47,11 @@ type FailedObject struct {
 // is harmless); Done ends the lease, with Error set when the range could
 // not be run at all (the source could not be opened, say).
 type Report struct {
-	LeaseID string
-	JobID   string
-	RangeID int
-	Agent   string
-	Cursor  string
+	LeaseID                          string
+	JobID                            string
+	RangeID                          int
+	Agent                            string
+	Cursor                           string
 	Copied, Bytes, Unchanged, Failed int64
 	Failures                         []FailedObject
 	Done                             bool
