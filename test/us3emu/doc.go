@@ -49,12 +49,15 @@
 // directory per pending multipart upload) and tmp/. Every write goes to tmp/
 // first and is renamed into place, so a crash never leaves a half object; an
 // in-memory sorted key index is rebuilt from meta/ at start. Bodies are
-// streamed to disk: memory does not grow with object size.
+// streamed to disk: memory does not grow with object size. Listing JSON
+// cannot carry keys that are not valid UTF-8 (encoding/json replaces the bad
+// bytes); every other operation handles any key bytes.
 //
 // # Admin API
 //
 // Paths under /_us3emu/ are the admin API (no signature, no fault
-// injection); keys starting with "_us3emu/" are therefore reserved.
+// injection); the key "_us3emu" and keys starting with "_us3emu/" are
+// therefore reserved.
 //
 //	GET  /_us3emu/health        200 "ok"
 //	GET  /_us3emu/stats         Stats as JSON

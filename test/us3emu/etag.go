@@ -76,6 +76,30 @@ func (h *etagHasher) ETag() string {
 	return base64.URLEncoding.EncodeToString(append(out, digest...))
 }
 
+// etagFromBlockSums computes the US3 ETag of size bytes from the SHA-1 of
+// each of its 4 MiB blocks.
+func etagFromBlockSums(size int64, sums [][]byte) string {
+	if size == 0 {
+		sums = nil
+	}
+	out := make([]byte, 4, 24)
+	binary.LittleEndian.PutUint32(out, uint32(len(sums)))
+	switch len(sums) {
+	case 0:
+		d := sha1.Sum(nil)
+		out = append(out, d[:]...)
+	case 1:
+		out = append(out, sums[0]...)
+	default:
+		h := sha1.New()
+		for _, s := range sums {
+			h.Write(s)
+		}
+		out = h.Sum(out)
+	}
+	return base64.URLEncoding.EncodeToString(out)
+}
+
 // partETag is a multipart part's ETag: base64url with padding of the SHA-1
 // of the part, as in UCloud's examples (28 characters).
 func partETag(sum []byte) string {

@@ -75,3 +75,24 @@ func TestPartETag(t *testing.T) {
 		t.Fatalf("part etag %q", got)
 	}
 }
+
+func TestETagFromBlockSums(t *testing.T) {
+	for _, size := range []int{0, 5, 4 << 20, 4<<20 + 1, 12 << 20} {
+		data := make([]byte, size)
+		for i := range data {
+			data[i] = byte(i % 251)
+		}
+		var sums [][]byte
+		for off := 0; off < size; off += etagBlock {
+			s := sha1.Sum(data[off:min(size, off+etagBlock)])
+			sums = append(sums, s[:])
+		}
+		if size == 0 {
+			s := sha1.Sum(nil)
+			sums = [][]byte{s[:]} // one empty part
+		}
+		if got, want := etagFromBlockSums(int64(size), sums), etagOf(data, 1<<20); got != want {
+			t.Errorf("size %d: %s, want %s", size, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package us3emu
 import (
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -140,3 +141,51 @@ func TestParseRange(t *testing.T) {
 		}
 	}
 }
+
+// TestBucket_ListScale lists 20,000 keys inserted in random order, in pages
+// of 1,000, with and without a delimiter.
+func TestBucket_ListScale(t *testing.T) {
+	b, err := openBucket(t.TempDir(), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	perm := rand.New(rand.NewPCG(3, 4)).Perm(n)
+	for _, i := range perm {
+		k := "dir" + strings.Repeat("/sub", i%3) + "/" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + "-" + strings.Repeat("9", i%5) + "-" + itoa(i)
+		b.objs[k] = &object{Key: k}
+		b.insertKey(k)
+	}
+	if !slices.IsSorted(b.keys) || len(b.keys) != n {
+		t.Fatal("index unsorted")
+	}
+	count, marker := 0, ""
+	for {
+		p := b.list("dir/", marker, "", 1000)
+		count += len(p.Objects)
+		if !p.Truncated {
+			break
+		}
+		marker = p.Next
+	}
+	if count != n {
+		t.Fatalf("flat listing saw %d keys", count)
+	}
+	var objs int
+	var prefs []string
+	marker = ""
+	for {
+		p := b.list("dir/", marker, "/", 1000)
+		objs += len(p.Objects)
+		prefs = append(prefs, p.Prefixes...)
+		if !p.Truncated {
+			break
+		}
+		marker = p.Next
+	}
+	if objs != (n+2)/3 || !slices.Equal(prefs, []string{"dir/sub/"}) {
+		t.Fatalf("delimiter listing: %d objects, prefixes %q", objs, prefs)
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }

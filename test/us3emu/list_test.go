@@ -109,11 +109,11 @@ func TestServer_PrefixFileList(t *testing.T) {
 	}
 }
 
-// TestServer_ManyKeys puts 5,000 keys from parallel clients (one SDK
+// TestServer_ManyKeys puts 2,000 keys from parallel clients (one SDK
 // request per goroutine) and lists them back in byte order.
 func TestServer_ManyKeys(t *testing.T) {
 	_, ep := us3emu.StartForTest(t, us3emu.Options{})
-	const n, workers = 5000, 8
+	const n, workers = 2000, 8
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {

@@ -2,6 +2,8 @@ package us3emu
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -40,7 +42,7 @@ func (s *Server) uploadPart(w http.ResponseWriter, r *http.Request, c *call) *ap
 	if e != nil {
 		return e
 	}
-	sp, e := spool(r.Context(), c.bucket.tmpDir(), r.Body, u.BlkSize, r.Header.Get("Content-MD5"))
+	sp, e := spool(r.Context(), c.bucket.tmpDir(), r.Body, u.BlkSize, r.Header.Get("Content-MD5"), true)
 	if e != nil {
 		return e
 	}
@@ -70,7 +72,7 @@ func (s *Server) uploadPartCopy(w http.ResponseWriter, r *http.Request, c *call)
 			return errBadArg("invalid X-Ufile-Copy-Source-Range %q", rg)
 		}
 	}
-	sp, e := spool(r.Context(), c.bucket.tmpDir(), io.NewSectionReader(f, start, length), u.BlkSize, "")
+	sp, e := spool(r.Context(), c.bucket.tmpDir(), io.NewSectionReader(f, start, length), u.BlkSize, "", true)
 	if e != nil {
 		return e
 	}
@@ -120,12 +122,12 @@ func (s *Server) finishMultipart(w http.ResponseWriter, r *http.Request, c *call
 	if e != nil {
 		return e
 	}
-	tmp, et, err := u.assemble(r.Context(), parts)
+	tmp, size, etag, err := u.assemble(r.Context(), parts)
 	if err != nil {
 		u.endFinish(false)
 		return errInternal(err)
 	}
-	o := &object{Key: u.key, Size: et.Size(), ETag: et.ETag(), MimeType: u.MimeType, Modified: s.now(),
+	o := &object{Key: u.key, Size: size, ETag: etag, MimeType: u.MimeType, Modified: s.now(),
 		StorageClass: u.StorageClass, Meta: u.Meta}
 	if err := c.bucket.commit(tmp, o); err != nil {
 		u.endFinish(false)
@@ -201,40 +203,72 @@ func (u *upload) endFinish(ok bool) {
 	}
 }
 
-// assemble concatenates the parts into a temp file in the bucket's tmp
-// dir, computing the US3 ETag over 4 MiB blocks as it goes.
-func (u *upload) assemble(ctx context.Context, parts []part) (string, *etagHasher, error) {
+// assemble concatenates the parts into a temp file in the bucket's tmp dir
+// and returns it with its size and US3 ETag. With 4 MiB parts each part is
+// one ETag block whose SHA-1 its part ETag already holds, so the bytes are
+// copied in the kernel and never re-hashed; other block sizes re-hash.
+func (u *upload) assemble(ctx context.Context, parts []part) (string, int64, string, error) {
 	f, err := os.CreateTemp(u.bucket.tmpDir(), "assemble-*")
 	if err != nil {
-		return "", nil, fmt.Errorf("create temp: %w", err)
+		return "", 0, "", fmt.Errorf("create temp: %w", err)
 	}
+	fast := u.BlkSize == etagBlock
+	var dst io.Writer = f
 	et := newETagHasher()
-	dst := io.MultiWriter(f, et)
+	if !fast {
+		dst = io.MultiWriter(f, et)
+	}
+	var size int64
 	for _, p := range parts {
-		if err = appendFile(ctx, dst, u.partPath(p)); err != nil {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		var n int64
+		n, err = appendFile(dst, u.partPath(p))
+		size += n
+		if err != nil {
 			break
 		}
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	etag := et.ETag()
+	if err == nil && fast {
+		etag, err = partsETag(size, parts)
+	}
 	if err != nil {
 		os.Remove(f.Name())
-		return "", nil, fmt.Errorf("assemble parts: %w", err)
+		return "", 0, "", fmt.Errorf("assemble parts: %w", err)
 	}
-	return f.Name(), et, nil
+	return f.Name(), size, etag, nil
 }
 
-func appendFile(ctx context.Context, dst io.Writer, path string) error {
+// partsETag derives the US3 ETag from 4 MiB parts' ETags (their SHA-1s).
+func partsETag(size int64, parts []part) (string, error) {
+	sums := make([][]byte, len(parts))
+	for i, p := range parts {
+		sum, err := base64.URLEncoding.DecodeString(p.ETag)
+		if err != nil || len(sum) != sha1.Size {
+			return "", fmt.Errorf("decode part %d etag: bad etag %q", i, p.ETag)
+		}
+		sums[i] = sum
+	}
+	return etagFromBlockSums(size, sums), nil
+}
+
+// appendFile copies the file at path to dst (copy_file_range between files).
+func appendFile(dst io.Writer, path string) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("open part: %w", err)
+		return 0, fmt.Errorf("open part: %w", err)
 	}
 	defer f.Close()
-	if _, err := io.Copy(dst, &ctxReader{ctx: ctx, r: f}); err != nil {
-		return fmt.Errorf("copy part: %w", err)
+	n, err := io.Copy(dst, f)
+	if err != nil {
+		return n, fmt.Errorf("copy part: %w", err)
 	}
-	return nil
+	return n, nil
 }
 
 // abortMultipart answers DELETE /key?uploadId= and discards the parts.

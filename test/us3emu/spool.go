@@ -20,14 +20,14 @@ type spooled struct {
 	path string
 	size int64
 	etag string // US3 ETag of the content
-	sha1 []byte
+	sha1 []byte // SHA-1 of the content, when asked for
 }
 
-// spool streams r into a new temp file in dir while computing the US3 ETag
-// and SHA-1 and, when contentMD5 is set (hex, or base64 of 16 bytes),
-// verifying the MD5. A body longer than limit (when limit >= 0) is refused.
-// On error no file is left behind.
-func spool(ctx context.Context, dir string, r io.Reader, limit int64, contentMD5 string) (*spooled, *apiError) {
+// spool streams r into a new temp file in dir while computing the US3 ETag,
+// the SHA-1 when withSHA1 is set and, when contentMD5 is set (hex, or base64
+// of 16 bytes), verifying the MD5. A body longer than limit (when limit >= 0)
+// is refused. On error no file is left behind.
+func spool(ctx context.Context, dir string, r io.Reader, limit int64, contentMD5 string, withSHA1 bool) (*spooled, *apiError) {
 	var wantMD5 []byte
 	if contentMD5 != "" {
 		var err error
@@ -39,10 +39,13 @@ func spool(ctx context.Context, dir string, r io.Reader, limit int64, contentMD5
 	if err != nil {
 		return nil, errInternal(fmt.Errorf("create temp: %w", err))
 	}
-	et, sh := newETagHasher(), sha1.New()
-	var md hash.Hash = nopHash{}
+	et := newETagHasher()
+	var md, sh hash.Hash = nopHash{}, nopHash{}
 	if wantMD5 != nil {
 		md = md5.New()
+	}
+	if withSHA1 {
+		sh = sha1.New()
 	}
 	src := &ctxReader{ctx: ctx, r: r}
 	var n int64
@@ -85,7 +88,7 @@ func parseMD5(s string) ([]byte, error) {
 	return b, nil
 }
 
-// nopHash stands in for an MD5 nobody asked for.
+// nopHash stands in for a digest nobody asked for.
 type nopHash struct{}
 
 func (nopHash) Write(p []byte) (int, error) { return len(p), nil }
