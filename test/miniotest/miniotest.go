@@ -29,7 +29,8 @@ type Server struct {
 const startAttempts = 3
 
 // Start runs a real MinIO server on 127.0.0.1:<free port> with a temporary
-// data directory, waits until /minio/health/live answers 200, and stops it
+// data directory, waits until /minio/health/live and then
+// /minio/health/cluster answer 200 (the object layer is ready), and stops it
 // (SIGTERM, then SIGKILL) on t.Cleanup. The binary is $MINIO_BIN, else
 // `minio` in PATH, else $(go env GOPATH)/bin/minio; if none exists the test
 // fails with instructions.
@@ -108,5 +109,7 @@ func (s *Server) launch(bin, root string) (*process, error) {
 		"MINIO_REGION="+s.Region,
 		"HOME="+root,
 	)
-	return startProcess(cmd, s.Endpoint+"/minio/health/live")
+	// live: the process serves HTTP; cluster: the object layer is up (until
+	// then requests fail with 503 XMinioServerNotInitialized).
+	return startProcess(cmd, s.Endpoint+"/minio/health/live", s.Endpoint+"/minio/health/cluster")
 }

@@ -29,9 +29,9 @@ type process struct {
 }
 
 // startProcess starts cmd (killed with the test process if that dies) and
-// polls healthURL until it answers 200. On failure the process is gone and
-// the error carries its output.
-func startProcess(cmd *exec.Cmd, healthURL string) (*process, error) {
+// polls each health URL in turn until it answers 200. On failure the
+// process is gone and the error carries its output.
+func startProcess(cmd *exec.Cmd, healthURLs ...string) (*process, error) {
 	p := &process{cmd: cmd, logs: &syncBuffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -39,9 +39,11 @@ func startProcess(cmd *exec.Cmd, healthURL string) (*process, error) {
 		return nil, fmt.Errorf("run %s: %w", cmd.Path, err)
 	}
 	go func() { p.err = cmd.Wait(); close(p.exited) }()
-	if err := p.waitLive(healthURL); err != nil {
-		p.kill()
-		return nil, fmt.Errorf("%w\nminio output:\n%s", err, p.logs.String())
+	for _, u := range healthURLs {
+		if err := p.waitLive(u); err != nil {
+			p.kill()
+			return nil, fmt.Errorf("%w\nminio output:\n%s", err, p.logs.String())
+		}
 	}
 	return p, nil
 }
@@ -54,7 +56,7 @@ func (p *process) waitLive(url string) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-p.exited:
-			return fmt.Errorf("minio exited before ready: %v", p.err)
+			return fmt.Errorf("minio exited before %s answered: %v", url, p.err)
 		default:
 		}
 		resp, err := client.Get(url)
@@ -66,7 +68,7 @@ func (p *process) waitLive(url string) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("minio not live after %s", readyWait)
+	return fmt.Errorf("minio: %s not 200 after %s", url, readyWait)
 }
 
 // stop ends the process: SIGTERM, then SIGKILL if it lingers.
