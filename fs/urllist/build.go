@@ -11,8 +11,12 @@ import (
 	"github.com/ferry-project/ferry/fs"
 )
 
-// buildBatch is the number of list lines written per index transaction.
-const buildBatch = 5000
+const (
+	// buildBatch is the number of list lines written per index transaction.
+	buildBatch = 5000
+	// maxKnownDirs bounds the builder's cache of existing directories.
+	maxKnownDirs = 1 << 16
+)
 
 // builder streams a list's records into the index.
 //
@@ -26,17 +30,16 @@ type builder struct {
 	log  *slog.Logger
 	tx   *sql.Tx
 	rows int
-	// dirs holds the ancestors of the last file added, known to exist:
-	// lists are usually grouped by host and directory, so most lines need
-	// no directory lookups.
-	dirs                         []string
+	// dirs holds directories known to exist (at most maxKnownDirs), so
+	// that most lines need no directory lookups.
+	dirs                         map[string]struct{}
 	get, insDir, insFile, rename *sql.Stmt
 	files, dups                  int
 }
 
 // build reads every record of lr into ix.
 func build(ctx context.Context, ix *index, lr *listReader, log *slog.Logger) (files, dups int, err error) {
-	b := &builder{ix: ix, log: log}
+	b := &builder{ix: ix, log: log, dirs: map[string]struct{}{}}
 	defer b.rollback()
 	for {
 		rec, err := lr.next()
@@ -51,6 +54,9 @@ func build(ctx context.Context, ix *index, lr *listReader, log *slog.Logger) (fi
 		}
 	}
 	if err := b.commit(); err != nil {
+		return 0, 0, err
+	}
+	if err := ix.indexChildren(ctx); err != nil {
 		return 0, 0, err
 	}
 	return b.files, b.dups, nil
@@ -110,23 +116,12 @@ func (b *builder) add(ctx context.Context, rec record) error {
 		}
 	}
 	p := fs.KeyToPath(key)
-	depth := 0
 	for i := 0; i < len(p); i++ {
-		if p[i] != '/' {
-			continue
-		}
-		if d := p[:i]; depth >= len(b.dirs) || b.dirs[depth] != d {
-			if err := b.ensureDir(ctx, d); err != nil {
+		if p[i] == '/' {
+			if err := b.ensureDir(ctx, p[:i]); err != nil {
 				return err
 			}
-			b.dirs = append(b.dirs[:depth], d)
 		}
-		depth++
-	}
-	if isDir, _, found, err := b.lookup(ctx, p); err != nil {
-		return err
-	} else if found && isDir {
-		p += fs.ClashSuffix
 	}
 	var size any
 	version := "unsized"
@@ -137,24 +132,47 @@ func (b *builder) add(ctx context.Context, rec record) error {
 			version = "md5-" + rec.md5
 		}
 	}
-	parent, name := parentName(p)
-	res, err := b.insFile.ExecContext(ctx, p, parent, name, key, rec.url, rec.line, size, rec.md5, version)
+	added, err := b.insertFile(ctx, p, key, size, version, rec)
 	if err != nil {
-		return fmt.Errorf("list line %d: add %q to index: %w", rec.line, p, err)
+		return err
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("list line %d: add %q to index: %w", rec.line, p, err)
-	} else if n == 0 {
+	if !added {
+		// p is taken: by a directory (the file gets the clash name) or by
+		// an earlier URL.
+		if isDir, _, _, err := b.lookup(ctx, p); err != nil {
+			return err
+		} else if isDir {
+			p += fs.ClashSuffix
+			if added, err = b.insertFile(ctx, p, key, size, version, rec); err != nil {
+				return err
+			}
+		}
+	}
+	if added {
+		b.files++
+	} else {
 		_, first, _, _ := b.lookup(ctx, p)
 		b.log.Warn("urllist: duplicate URL skipped", "line", rec.line, "first_line", first, "path", p)
 		b.dups++
-	} else {
-		b.files++
 	}
 	if b.rows++; b.rows >= buildBatch {
 		return b.commit()
 	}
 	return nil
+}
+
+// insertFile adds a file at p unless p is taken.
+func (b *builder) insertFile(ctx context.Context, p, key string, size any, version string, rec record) (bool, error) {
+	parent, name := parentName(p)
+	res, err := b.insFile.ExecContext(ctx, p, parent, name, key, rec.url, rec.line, size, rec.md5, version)
+	if err != nil {
+		return false, fmt.Errorf("list line %d: add %q to index: %w", rec.line, p, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("list line %d: add %q to index: %w", rec.line, p, err)
+	}
+	return n > 0, nil
 }
 
 // lookup reports whether path is in the index, whether it is a directory and
@@ -173,6 +191,13 @@ func (b *builder) lookup(ctx context.Context, path string) (isDir bool, line int
 // ensureDir adds directory d unless present; a file already at d is renamed
 // to its clash name.
 func (b *builder) ensureDir(ctx context.Context, d string) error {
+	if _, ok := b.dirs[d]; ok {
+		return nil
+	}
+	if len(b.dirs) >= maxKnownDirs {
+		clear(b.dirs)
+	}
+	b.dirs[d] = struct{}{}
 	isDir, _, found, err := b.lookup(ctx, d)
 	if err != nil || (found && isDir) {
 		return err

@@ -34,8 +34,11 @@ CREATE TABLE entries (
 	err     TEXT NOT NULL DEFAULT '', -- why the URL could not be sized ("" ok)
 	errkind INTEGER NOT NULL DEFAULT 0 -- kindNotExist, kindPermission or kindOther
 );
-CREATE INDEX entries_children ON entries(parent, name);
 `
+
+// childIndex serves ReadDir. It is created once the list is loaded: one sort
+// then is much cheaper than keeping it up to date row by row.
+const childIndex = `CREATE INDEX entries_children ON entries(parent, name)`
 
 // Range support of a URL's server, as far as the tree knows.
 const (
@@ -57,7 +60,7 @@ func openIndex(ctx context.Context, tmpDir string) (*index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create index dir: %w", err)
 	}
-	dsn := "file:" + filepath.Join(dir, "index.db") + "?_journal_mode=WAL&_synchronous=OFF&_busy_timeout=10000"
+	dsn := "file:" + filepath.Join(dir, "index.db") + "?_journal_mode=WAL&_synchronous=OFF&_busy_timeout=10000&_cache_size=-65536"
 	db, err := sql.Open("sqlite3", dsn)
 	if err == nil {
 		db.SetMaxOpenConns(4)
@@ -71,6 +74,14 @@ func openIndex(ctx context.Context, tmpDir string) (*index, error) {
 		return nil, fmt.Errorf("create index: %w", err)
 	}
 	return &index{db: db, dir: dir}, nil
+}
+
+// indexChildren creates childIndex.
+func (ix *index) indexChildren(ctx context.Context) error {
+	if _, err := ix.db.ExecContext(ctx, childIndex); err != nil {
+		return fmt.Errorf("index children: %w", err)
+	}
+	return nil
 }
 
 // close closes the database and removes its directory.
