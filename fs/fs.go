@@ -61,8 +61,9 @@ type File interface {
 	io.Closer
 }
 
-// Range is a half-open interval [Start, End) of paths in byte order.
-// An empty End means "no upper bound"; the zero Range covers every path.
+// Range is a half-open interval [Start, End) of object keys (Entry.ObjectKey,
+// which is the Path itself for directory trees) in byte order. An empty End
+// means "no upper bound"; the zero Range covers every key.
 type Range struct {
 	Start string
 	End   string
@@ -90,8 +91,8 @@ type Tree interface {
 	// returned. A dir that is absent gives an error wrapping ErrNotExist.
 	ReadDir(ctx context.Context, dir string, fn func(Entry) error) error
 
-	// Walk calls fn for every file (never a directory) whose Path lies in r,
-	// in byte order of Path, streamed: it never holds more than one
+	// Walk calls fn for every file (never a directory) whose ObjectKey lies
+	// in r, in byte order of ObjectKey (for directory trees, of Path), streamed: it never holds more than one
 	// directory's names (or one listing page) in memory. Directory trees sort
 	// each directory's names with '/' appended to directory names, so that
 	// "a-c" comes before "a/b" exactly as in a flat key listing. An error

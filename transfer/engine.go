@@ -37,13 +37,13 @@ type Engine struct {
 }
 
 // SetEnd lowers the end of the running range to end (exclusive): the walk
-// stops before the first path at or past it. A master that splits a leased
+// stops before the first object key at or past it. A master that splits a leased
 // range calls this through the agent; paths already handed out still finish.
 func (e *Engine) SetEnd(end string) {
 	e.end.Store(&end)
 }
 
-// pastEnd reports whether p lies at or beyond an end set with SetEnd.
+// pastEnd reports whether key p lies at or beyond an end set with SetEnd.
 func (e *Engine) pastEnd(p string) bool {
 	end := e.end.Load()
 	return end != nil && *end != "" && p >= *end

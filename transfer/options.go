@@ -72,8 +72,10 @@ type Progress struct {
 	Bytes     int64 // bytes of the objects to copy
 	BytesDone int64 // bytes uploaded and acknowledged
 	WalkDone  bool
-	// Cursor is the largest path such that every object at or before it in
-	// walk order is finished (copied, unchanged or failed); "" before any.
+	// Cursor is the largest object key (Entry.ObjectKey) such that every
+	// object at or before it in walk order is finished (copied, unchanged or
+	// failed); "" before any. A walk resumed at Range{Start: Cursor+"\x00"}
+	// misses nothing.
 	Cursor  string
 	Elapsed time.Duration
 }

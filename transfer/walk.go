@@ -22,7 +22,7 @@ func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- task) error 
 	batch := make([]fs.Entry, 0, walkBatch)
 	started := time.Now()
 	err := e.src.Walk(ctx, r, func(ent fs.Entry) error {
-		if e.pastEnd(ent.Path) {
+		if e.pastEnd(ent.ObjectKey()) {
 			return errStopWalk
 		}
 		if !e.filter.Match(ent.Path) {
@@ -64,7 +64,7 @@ func (e *Engine) plan(ctx context.Context, batch []fs.Entry, tasks chan<- task) 
 	var todo []task
 	for _, ent := range batch {
 		e.seen.Add(1)
-		seq := e.cur.add(ent.Path)
+		seq := e.cur.add(ent.ObjectKey())
 		old, ok := known[ent.Path]
 		if ok && e.isUnchanged(old, ent) {
 			e.unchanged.Add(1)
