@@ -179,4 +179,3 @@ func (e *emu) readBack(t testing.TB, bucket, prefix string) map[string][32]byte 
 	}
 	return got
 }
-

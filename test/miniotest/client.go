@@ -2,6 +2,7 @@ package miniotest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,8 +27,16 @@ func (s *Server) Client() *s3.Client {
 // CreateBucket creates bucket name, failing the test on error.
 func (s *Server) CreateBucket(t testing.TB, name string) {
 	t.Helper()
-	_, err := s.Client().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(name)})
-	if err != nil {
-		t.Fatalf("create bucket %q: %v", name, err)
+	if err := s.MakeBucket(context.Background(), name); err != nil {
+		t.Fatal(err)
 	}
+}
+
+// MakeBucket creates bucket name.
+func (s *Server) MakeBucket(ctx context.Context, name string) error {
+	_, err := s.Client().CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("create bucket %q: %w", name, err)
+	}
+	return nil
 }

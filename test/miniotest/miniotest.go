@@ -36,11 +36,21 @@ const startAttempts = 3
 // fails with instructions.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	s, stop, err := Launch(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return s
+}
+
+// Launch is Start for programs (benchmarks) that have no testing.TB: it
+// runs MinIO with its data under root and returns a function that stops it.
+func Launch(root string) (*Server, func(), error) {
 	bin := findBinary()
 	if bin == "" {
-		t.Fatal("minio not found: run `make tools` (go install github.com/minio/minio@latest)")
+		return nil, nil, fmt.Errorf("minio not found: run `make tools` (go install github.com/minio/minio@latest)")
 	}
-	root := t.TempDir()
 	s := &Server{
 		AccessKey: "ferry" + randHex(6),
 		SecretKey: randHex(20),
@@ -51,13 +61,11 @@ func Start(t testing.TB) *Server {
 	for attempt := 0; attempt < startAttempts; attempt++ {
 		p, err := s.launch(bin, root)
 		if err == nil {
-			t.Cleanup(p.stop)
-			return s
+			return s, p.stop, nil
 		}
 		lastErr = err
 	}
-	t.Fatalf("start minio: %v", lastErr)
-	return nil
+	return nil, nil, fmt.Errorf("start minio: %w", lastErr)
 }
 
 // findBinary returns the MinIO binary to run, or "" when there is none.
