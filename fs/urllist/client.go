@@ -113,6 +113,9 @@ func (t *Tree) do(ctx context.Context, method, rawURL, rng string) (*http.Respon
 	if err != nil {
 		return nil, fmt.Errorf("build request for %s: %w", redact(rawURL), err)
 	}
+	// The bytes as stored: net/http would otherwise ask plain GETs for gzip
+	// and inflate them, changing both the bytes and the length.
+	req.Header.Set("Accept-Encoding", "identity")
 	if rng != "" {
 		req.Header.Set("Range", rng)
 	}

@@ -2,11 +2,14 @@ package urllist
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -164,5 +167,34 @@ func TestFile_ReadAtErrors(t *testing.T) {
 	g.Close()
 	if _, err := g.ReadAt(make([]byte, 1), 0); !errors.Is(err, errClosed) {
 		t.Errorf("ReadAt after Close: err = %v, want a closed-file error", err)
+	}
+}
+
+func TestFile_ReadAtStoredBytes(t *testing.T) {
+	// An object stored gzipped and served with "Content-Encoding: gzip"
+	// (as S3 does for such objects), by a server without Range support:
+	// the tree must copy the stored bytes, not inflate them.
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(strings.Repeat("compressible ", 1000)))
+	zw.Close()
+	stored := buf.Bytes()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Length", fmt.Sprint(len(stored)))
+		if r.Method == http.MethodGet {
+			w.Write(stored)
+		}
+	}))
+	defer srv.Close()
+	tree := openTree(t, writeList(t, srv.URL+"/z.txt.gz"), testOptions(t))
+	path := strings.TrimPrefix(srv.URL, "http://") + "/z.txt.gz"
+	e, err := tree.Stat(context.Background(), path)
+	if err != nil || e.Size != int64(len(stored)) {
+		t.Fatalf("Stat = %+v, %v; want size %d", e, err, len(stored))
+	}
+	got, err := readAll(openFile(t, tree, path), e.Size)
+	if err != nil || !bytes.Equal(got, stored) {
+		t.Errorf("read %d bytes, %v; want the %d stored bytes", len(got), err, len(stored))
 	}
 }

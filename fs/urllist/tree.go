@@ -2,16 +2,24 @@
 //
 // A list file holds either plain URLs, one per line, or Google Storage
 // Transfer Service's TsvHttpData-1.0 format (a first line "TsvHttpData-1.0",
-// then "URL<TAB>size<TAB>base64-MD5" lines). Blank lines and lines starting
-// with '#' are ignored in both. A malformed line stops Open with an error
-// naming its line number.
+// then "URL<TAB>size<TAB>base64-MD5" lines; size and MD5 may be left out).
+// Blank lines and lines starting with '#' are ignored in both. A malformed
+// line stops Open with an error naming its line number.
 //
-// Each URL appears at fs.KeyToPath(key) where key is "host/path" (see
-// urlKey for the exact rule: the decoded URL path, the port kept as
-// "host:port", a query string kept in the last segment); Entry.ObjectKey()
-// gives the key, which is what a migration writes to the destination. The
-// first URL that maps to a path wins; later duplicates are logged and
-// skipped. Directories are derived from the paths.
+// Each URL has the object key "host/path" (what a migration writes to the
+// destination, Entry.ObjectKey()) and appears in the tree at
+// fs.KeyToPath(key):
+//   - host is lower-cased; a non-default port stays as "host:port" (':' is
+//     legal in Linux file names); scheme and user info are dropped;
+//   - path is the percent-decoded URL path, mapped segment by segment by
+//     fs.KeyToPath ("http://h/a//b" → "h/a/%%/b", "http://h/d/" → "h/d/%%");
+//   - a query string stays in the last segment as written, with '/' as
+//     "%2F" ("http://h/get?id=1" → "h/get?id=1"); a fragment is dropped.
+//
+// The first URL that maps to a path wins; later duplicates (http and https
+// of one URL, say) are logged and skipped. Directories are derived from the
+// paths; a file whose path is also a directory is shown as
+// fs.ClashName(name), keeping its key.
 //
 // Sizes come from the TSV list; otherwise Open sends a HEAD per URL (at most
 // Options.Concurrency at a time), or a GET with "Range: bytes=0-0" when HEAD
@@ -19,7 +27,8 @@
 // does not stop the listing: it appears with Size 0 and Version
 // "unreachable", and Open of its path returns the reason, wrapping
 // fs.ErrNotExist (404, 410), fs.ErrPermission (401, 403) or ErrUnreachable,
-// so the engine marks that one object failed.
+// so the engine marks that one object failed. ModTime is the server's
+// Last-Modified, or the list file's modification time when unknown.
 //
 // Memory stays bounded whatever the list's length: Open streams the list
 // once into a SQLite index in a temporary directory (Options.TempDir), and

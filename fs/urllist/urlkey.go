@@ -7,11 +7,8 @@ import (
 	"strings"
 )
 
-// urlKey parses one listed URL and returns its object key: what a migration
-// writes to the destination and, through fs.KeyToPath, where the URL appears
-// in the tree.
-//
-// The key is host + path:
+// urlKey parses one listed URL and returns its object key (see the package
+// documentation):
 //   - the host is lower-cased; a port is kept as "host:port" (':' is legal
 //     in Linux file names) unless it is the scheme's default (80 for http,
 //     443 for https), which is dropped; IPv6 hosts keep their brackets;
