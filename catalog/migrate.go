@@ -29,6 +29,7 @@ func allMigrations() []migration {
 	var all []migration
 	all = append(all, objectMigrations()...)
 	all = append(all, masterMigrations()...)
+	all = append(all, fetchMigrations()...)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].version < all[j].version })
 	return all
 }
