@@ -37,14 +37,25 @@ type Server struct {
 //
 // As root it mounts with mount(2) (read-only, nosuid, nodev); otherwise it
 // needs fusermount3 from the Debian package fuse3. The mount point must be
-// an existing directory that is not already a mount point.
+// an existing directory that is not already a mount point, nor inside a
+// local source tree.
 func Mount(ctx context.Context, tree fs.Tree, mountpoint string, o Options) (*Server, error) {
+	return mountTree(ctx, tree, mountpoint, o, true)
+}
+
+// mountTree is Mount; kernelRO false leaves the kernel mount writable so
+// that tests reach the nodes' own EROFS answers (as after a fusermount
+// fallback).
+func mountTree(ctx context.Context, tree fs.Tree, mountpoint string, o Options, kernelRO bool) (*Server, error) {
 	o = o.normalized()
 	mp, err := filepath.Abs(mountpoint)
 	if err != nil {
 		return nil, fmt.Errorf("resolve mount point %s: %w", mountpoint, err)
 	}
 	if err := checkMountpoint(mp); err != nil {
+		return nil, err
+	}
+	if err := checkNotInside(tree, mp); err != nil {
 		return nil, err
 	}
 	direct := os.Geteuid() == 0
@@ -61,7 +72,7 @@ func Mount(ctx context.Context, tree fs.Tree, mountpoint string, o Options) (*Se
 
 	mctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m := &mountFS{tree: tree, opts: o, log: o.Logger, inos: newInoTable(),
-		uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), ctx: mctx}
+		uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), ctx: mctx, kernelRO: kernelRO}
 	m.seqOnly, _ = tree.(fs.SequentialOnly)
 	rootNode := &dirNode{base: base{m: m, path: "", ino: rootIno, entry: root, entryAt: time.Now()}}
 
@@ -105,11 +116,10 @@ func (m *mountFS) mountOptions(direct bool) *fuse.MountOptions {
 		level = slog.LevelDebug
 	}
 	mo := &fuse.MountOptions{
-		FsName:        "ferry",
-		Name:          "ferry",
-		Debug:         m.opts.Debug,
-		Logger:        slog.NewLogLogger(m.log.Handler(), level),
-		DisableXAttrs: true,
+		FsName: "ferry",
+		Name:   "ferry",
+		Debug:  m.opts.Debug,
+		Logger: slog.NewLogLogger(m.log.Handler(), level),
 		// A tree that can only be read in order gets one read at a time,
 		// in offset order, from the kernel.
 		SyncRead: m.seqOnly != nil,
@@ -118,8 +128,11 @@ func (m *mountFS) mountOptions(direct bool) *fuse.MountOptions {
 		// mount(2) takes read-only as a flag; if it fails go-fuse falls
 		// back to fusermount, where the nodes still answer EROFS.
 		mo.DirectMount = true
-		mo.DirectMountFlags = syscall.MS_RDONLY | syscall.MS_NOSUID | syscall.MS_NODEV
-	} else {
+		mo.DirectMountFlags = syscall.MS_NOSUID | syscall.MS_NODEV
+		if m.kernelRO {
+			mo.DirectMountFlags |= syscall.MS_RDONLY
+		}
+	} else if m.kernelRO {
 		mo.Options = []string{"ro"}
 	}
 	return mo

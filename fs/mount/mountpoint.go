@@ -101,3 +101,24 @@ func fusermount() (string, error) {
 	}
 	return "", errors.New("mounting as a non-root user needs fusermount3: install the Debian package fuse3 (apt-get install fuse3)")
 }
+
+// checkNotInside refuses a mount point inside a local source (a tree with a
+// Root directory): the mount would list and read itself and hang.
+func checkNotInside(tree any, mp string) error {
+	r, ok := tree.(interface{ Root() string })
+	if !ok {
+		return nil
+	}
+	root, err := filepath.EvalSymlinks(r.Root())
+	if err != nil {
+		return nil // the root Stat reports a missing source
+	}
+	real, err := filepath.EvalSymlinks(mp)
+	if err != nil {
+		return fmt.Errorf("check mount point %s: %w", mp, err)
+	}
+	if rel, err := filepath.Rel(root, real); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return fmt.Errorf("mount point %s is inside the source %s: the mount would read itself", mp, r.Root())
+	}
+	return nil
+}

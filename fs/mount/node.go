@@ -25,6 +25,9 @@ type mountFS struct {
 	// ctx lives as long as the mount; open files use it for their reads,
 	// which outlive the OPEN request.
 	ctx context.Context
+	// kernelRO makes the kernel mount itself read-only (always, except in
+	// tests of the nodes' EROFS answers).
+	kernelRO bool
 }
 
 // base is what files and directories share: identity and the read-only

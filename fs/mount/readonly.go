@@ -35,6 +35,15 @@ func (*base) Setattr(context.Context, gofs.FileHandle, *fuse.SetAttrIn, *fuse.At
 	return syscall.EROFS
 }
 
+// Getxattr and Listxattr answer ENOSYS, which the kernel remembers for the
+// whole mount: no extended-attribute requests after the first (trees have
+// none), while Setxattr and Removexattr still answer EROFS.
+func (*base) Getxattr(context.Context, string, []byte) (uint32, syscall.Errno) {
+	return 0, syscall.ENOSYS
+}
+
+func (*base) Listxattr(context.Context, []byte) (uint32, syscall.Errno) { return 0, syscall.ENOSYS }
+
 func (*base) Setxattr(context.Context, string, []byte, uint32) syscall.Errno { return syscall.EROFS }
 
 func (*base) Removexattr(context.Context, string) syscall.Errno { return syscall.EROFS }
