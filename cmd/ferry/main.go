@@ -82,5 +82,7 @@ func commands(e *env) []*cli.Command {
 		catalogCommand(e),
 		lsCommand(e),
 		mountCommand(e.openTree),
+		masterCommand(e),
+		jobCommand(e),
 	}
 }

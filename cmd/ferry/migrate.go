@@ -45,6 +45,9 @@ func migrateCommand(e *env) *cli.Command {
 				&cli.StringFlag{Name: "progress", Value: "auto", Usage: "auto (bar on a terminal, lines otherwise), bar, line or none"},
 				&cli.DurationFlag{Name: "progress-interval", Value: 10 * time.Second, Usage: "how often a progress line is printed when not on a terminal"},
 				&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every failure and retry to stderr"},
+				&cli.StringFlag{Name: "master", EnvVars: []string{"FERRY_MASTER"}, Usage: "run as an agent of this master (http://host:7070): lease ranges and copy them until stopped"},
+				&cli.StringFlag{Name: "token", EnvVars: []string{"FERRY_TOKEN"}, Usage: "the cluster token (with --master)"},
+				&cli.StringFlag{Name: "name", Usage: "agent name, stable across restarts (with --master; default: host name)"},
 			},
 			Action: func(c *cli.Context) error { return e.migrateRun(c) },
 		}},
@@ -52,6 +55,9 @@ func migrateCommand(e *env) *cli.Command {
 }
 
 func (e *env) migrateRun(c *cli.Context) error {
+	if c.String("master") != "" {
+		return e.agentRun(c)
+	}
 	ctx := c.Context
 	from, to := c.String("from"), c.String("to")
 	if from == "" || to == "" {

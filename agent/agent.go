@@ -1,0 +1,197 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"time"
+
+	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/transfer"
+)
+
+// Config configures an Agent.
+type Config struct {
+	Client *Client // the master, with the cluster token
+	Name   string  // the agent's name, stable across restarts
+	Opener Opener
+	// CatalogDir holds the agent's catalogs, one per job (<job ID>.db).
+	CatalogDir string
+	// Workers is the transfer concurrency for jobs that set none (default 16).
+	Workers int
+	// IdleWait is the pause between lease requests when there is no work
+	// (default 1s); MaxBackoff caps the retry pause while the master is
+	// unreachable (default 5s).
+	IdleWait, MaxBackoff time.Duration
+	Logger               *slog.Logger
+	// RangeDone, when set, is called after each range the agent finished.
+	RangeDone func(l LeaseView, p transfer.Progress, err error)
+}
+
+// Agent leases ranges from a master and copies them. Run it once.
+type Agent struct {
+	cfg  Config
+	log  *slog.Logger
+	jobs map[string]*jobRes
+}
+
+// jobRes is what an agent opened for one job.
+type jobRes struct {
+	src     fs.Tree
+	dst     transfer.Sink
+	dstTree fs.Tree // nil when the destination cannot be listed
+	cat     *catalog.DB
+}
+
+// New makes an Agent.
+func New(cfg Config) (*Agent, error) {
+	if cfg.Client == nil || cfg.Opener == nil {
+		return nil, errors.New("new agent: a client and an opener are required")
+	}
+	if !validAgentName(cfg.Name) {
+		return nil, fmt.Errorf("new agent: invalid name %q (1-128 characters, no spaces or slashes)", cfg.Name)
+	}
+	if cfg.CatalogDir == "" {
+		return nil, errors.New("new agent: a catalog directory is required")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 16
+	}
+	if cfg.IdleWait <= 0 {
+		cfg.IdleWait = time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return &Agent{cfg: cfg, log: cfg.Logger.With("agent", cfg.Name), jobs: map[string]*jobRes{}}, nil
+}
+
+// Run leases and copies ranges until ctx ends (then it returns nil) or the
+// master refuses the agent's token. It keeps copying through a master
+// outage and reports when the master is back.
+func (a *Agent) Run(ctx context.Context) error {
+	defer a.closeJobs()
+	backoff := time.Duration(0)
+	for ctx.Err() == nil {
+		l, ok, err := a.cfg.Client.Lease(ctx, a.cfg.Name)
+		switch {
+		case err != nil && isAuthError(err):
+			return fmt.Errorf("lease a range: %w", err)
+		case err != nil:
+			if ctx.Err() != nil {
+				return nil
+			}
+			backoff = nextBackoff(backoff, a.cfg.MaxBackoff)
+			a.log.Warn("cannot reach the master; retrying", "err", err, "in", backoff)
+			sleep(ctx, backoff)
+			continue
+		case !ok:
+			backoff = 0
+			sleep(ctx, a.cfg.IdleWait)
+			continue
+		}
+		backoff = 0
+		if err := a.runLease(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nextBackoff doubles the pause (from 100ms) up to limit, with jitter.
+func nextBackoff(cur, limit time.Duration) time.Duration {
+	next := max(cur*2, 100*time.Millisecond)
+	next = min(next, limit)
+	return next/2 + time.Duration(rand.Int64N(int64(next/2)+1))
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// job returns the opened source, destination and catalog of a lease's job.
+func (a *Agent) job(ctx context.Context, l LeaseView) (*jobRes, error) {
+	if jr, ok := a.jobs[l.JobID]; ok {
+		return jr, nil
+	}
+	conns := a.workers(l.Options) + 4
+	src, err := a.cfg.Opener.OpenSource(ctx, sourceLocation(l.Source, l.Options, l.Credentials, conns))
+	if err != nil {
+		return nil, fmt.Errorf("open source: %w", err)
+	}
+	dl := destLocation(l.Dest, l.Options, l.Credentials, conns)
+	dst, err := a.cfg.Opener.OpenDest(ctx, dl)
+	if err != nil {
+		return nil, fmt.Errorf("open destination: %w", err)
+	}
+	jr := &jobRes{src: src, dst: dst}
+	if l.Options.Skip != SkipNone || l.Options.Delete {
+		if jr.dstTree, err = a.cfg.Opener.OpenDestTree(ctx, dl); err != nil {
+			if l.Options.Delete {
+				return nil, fmt.Errorf("list destination: %w", err)
+			}
+			a.log.Warn("the destination cannot be listed; only this agent's catalog decides what is unchanged", "err", err)
+		}
+	}
+	path := filepath.Join(a.cfg.CatalogDir, l.JobID+".db")
+	if jr.cat, err = catalog.Open(ctx, path); err != nil {
+		if errors.Is(err, catalog.ErrInUse) {
+			return nil, fmt.Errorf("%w (is another agent named %q running here?)", err, a.cfg.Name)
+		}
+		return nil, err
+	}
+	for k, v := range map[string]string{"job": l.JobID, "source": l.Source, "destination": l.Dest, "agent": a.cfg.Name} {
+		if err := jr.cat.SetMeta(ctx, k, v); err != nil {
+			jr.cat.Close()
+			return nil, err
+		}
+	}
+	a.jobs[l.JobID] = jr
+	return jr, nil
+}
+
+// closeJobs closes every catalog the agent opened.
+func (a *Agent) closeJobs() {
+	for id, jr := range a.jobs {
+		if err := jr.cat.Close(); err != nil {
+			a.log.Warn("close catalog", "job", id, "err", err)
+		}
+	}
+}
+
+// workers is the job's concurrency, else the agent's.
+func (a *Agent) workers(o JobOptions) int {
+	if o.Workers > 0 {
+		return o.Workers
+	}
+	return a.cfg.Workers
+}
+
+// engineOptions turns job options into transfer options.
+func (a *Agent) engineOptions(o JobOptions) transfer.Options {
+	return transfer.Options{
+		Workers: a.workers(o), PartSize: o.PartSize, BWLimit: o.BWLimit,
+		Include: o.Include, Exclude: o.Exclude, SizeOnly: o.Skip == SkipSize,
+		Attempts: o.Attempts, Logger: a.log,
+	}
+}
+
+// DefaultCatalogDir is where an agent named name keeps its catalogs under
+// a state directory.
+func DefaultCatalogDir(stateDir, name string) string {
+	return filepath.Join(stateDir, "agents", name)
+}

@@ -1,0 +1,200 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client talks to a master's API: operators with the admin token, agents
+// with the cluster token. It is safe for concurrent use.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// NewClient returns a client for the master at base ("http://host:7070").
+// The token is sent as a bearer token and never appears in errors.
+func NewClient(base, token string) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(base, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("master URL %q: want http://host:port", base)
+	}
+	if token == "" {
+		return nil, errors.New("no token: pass --token or set FERRY_TOKEN")
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 2 * time.Minute
+	return &Client{base: u.String(), token: token, http: &http.Client{Transport: t}}, nil
+}
+
+// APIError is an error answer of the master.
+type APIError struct {
+	Status  int
+	Message string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("master: %s (HTTP %d)", e.Message, e.Status)
+}
+
+// IsLeaseLost reports whether err says a lease is no longer the agent's.
+func IsLeaseLost(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusConflict
+}
+
+// isAuthError reports whether the master refused the token.
+func isAuthError(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
+}
+
+// do sends one request with an optional JSON body and returns the response
+// for a 2xx status; any other status becomes an *APIError.
+func (c *Client) do(ctx context.Context, method, path string, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encode request: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reach master: %w", err)
+	}
+	if resp.StatusCode/100 == 2 {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	var eb errorBody
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if json.Unmarshal(b, &eb) != nil || eb.Error == "" {
+		eb.Error = strings.TrimSpace(string(b))
+	}
+	return nil, &APIError{Status: resp.StatusCode, Message: eb.Error}
+}
+
+// call sends a request and decodes a JSON answer into out (unless nil).
+func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
+	resp, err := c.do(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode master answer: %w", err)
+	}
+	return nil
+}
+
+func jobPath(id string, rest ...string) string {
+	return "/api/v1/jobs/" + url.PathEscape(id) + strings.Join(rest, "")
+}
+
+// CreateJob creates a job and returns it.
+func (c *Client) CreateJob(ctx context.Context, spec JobSpec) (JobView, error) {
+	var v JobView
+	return v, c.call(ctx, http.MethodPost, "/api/v1/jobs", spec, &v)
+}
+
+// Jobs lists every job.
+func (c *Client) Jobs(ctx context.Context) ([]JobView, error) {
+	var v []JobView
+	return v, c.call(ctx, http.MethodGet, "/api/v1/jobs", nil, &v)
+}
+
+// Job returns one job with its ranges and runs.
+func (c *Client) Job(ctx context.Context, id string) (JobView, error) {
+	var v JobView
+	return v, c.call(ctx, http.MethodGet, jobPath(id), nil, &v)
+}
+
+// JobAction runs "pause", "resume" or "cancel" and returns the job.
+func (c *Client) JobAction(ctx context.Context, id, action string) (JobView, error) {
+	var v JobView
+	return v, c.call(ctx, http.MethodPost, jobPath(id, "/", action), nil, &v)
+}
+
+// RetryFailed queues a job's failed objects again.
+func (c *Client) RetryFailed(ctx context.Context, id string) (RetryView, error) {
+	var v RetryView
+	return v, c.call(ctx, http.MethodPost, jobPath(id, "/retry-failed"), nil, &v)
+}
+
+// DeleteJob deletes a job.
+func (c *Client) DeleteJob(ctx context.Context, id string) error {
+	return c.call(ctx, http.MethodDelete, jobPath(id), nil, nil)
+}
+
+// Agents lists the agents the master knows.
+func (c *Client) Agents(ctx context.Context) ([]AgentView, error) {
+	var v []AgentView
+	return v, c.call(ctx, http.MethodGet, "/api/v1/agents", nil, &v)
+}
+
+// Failed copies the failed list of a job ("json" or "csv") to w.
+func (c *Client) Failed(ctx context.Context, id, format string, w io.Writer) error {
+	return c.stream(ctx, jobPath(id, "/failed?format=", url.QueryEscape(format)), w)
+}
+
+// Report copies a job report ("csv", "md" or "html") to w.
+func (c *Client) Report(ctx context.Context, id, format string, w io.Writer) error {
+	return c.stream(ctx, jobPath(id, "/report?format=", url.QueryEscape(format)), w)
+}
+
+func (c *Client) stream(ctx context.Context, path string, w io.Writer) error {
+	resp, err := c.do(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return fmt.Errorf("read master answer: %w", err)
+	}
+	return nil
+}
+
+// Lease asks for a range; ok is false when the master has no work.
+func (c *Client) Lease(ctx context.Context, agent string) (l LeaseView, ok bool, err error) {
+	resp, err := c.do(ctx, http.MethodPost, "/api/v1/leases", LeaseRequest{Agent: agent})
+	if err != nil {
+		return l, false, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNoContent {
+		return l, false, nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&l); err != nil {
+		return l, false, fmt.Errorf("decode lease: %w", err)
+	}
+	return l, true, nil
+}
+
+// SendReport reports on a lease. An error for which IsLeaseLost is true
+// means the range is no longer the agent's.
+func (c *Client) SendReport(ctx context.Context, leaseID string, r ReportRequest) (ReportReply, error) {
+	var v ReportReply
+	return v, c.call(ctx, http.MethodPost, "/api/v1/leases/"+url.PathEscape(leaseID)+"/report", r, &v)
+}

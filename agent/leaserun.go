@@ -1,0 +1,261 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/transfer"
+)
+
+// maxFailuresPerReport bounds the failures one report carries; the rest
+// follow in later reports.
+const maxFailuresPerReport = 1000
+
+// errEnough stops a catalog listing early.
+var errEnough = errors.New("enough")
+
+// leaseRun is one leased range being copied.
+type leaseRun struct {
+	a     *Agent
+	l     LeaseView
+	jr    *jobRes
+	eng   *transfer.Engine
+	skip  *skipTree // nil unless the range is walked with the skip rule
+	list  *listTree // nil unless the range is listed
+	since time.Time // failures updated before it belong to older leases
+	end   string    // the range end, lowered by splits
+
+	cursor      string            // cursor to send next: one report behind the engine
+	sent        map[string]string // failures the master acknowledged: path → error
+	missesSent  int               // listed-path misses the master acknowledged
+	missesBuilt int               // misses included in the last report built
+}
+
+// runLease copies one leased range, reporting every heartbeat, and reports
+// its end. It returns an error only when the agent must stop altogether.
+func (a *Agent) runLease(ctx context.Context, l LeaseView) error {
+	a.log.Info("range leased", "job", l.JobID, "range", l.RangeID, "start", l.Start, "end", l.End)
+	r := &leaseRun{a: a, l: l, since: time.Now().Add(-time.Second), end: l.End, sent: map[string]string{}}
+	jr, err := a.job(ctx, l)
+	if err == nil {
+		r.jr = jr
+		err = r.prepare()
+	}
+	if err != nil {
+		if errors.Is(err, catalog.ErrInUse) {
+			return err
+		}
+		a.log.Warn("cannot run the range", "job", l.JobID, "range", l.RangeID, "err", err)
+		return a.finish(ctx, l, func() ReportRequest {
+			return ReportRequest{Agent: a.cfg.Name, JobID: l.JobID, RangeID: l.RangeID, Done: true, Error: err.Error()}
+		})
+	}
+	return r.run(ctx)
+}
+
+// prepare builds the tree the engine walks and the engine.
+func (r *leaseRun) prepare() error {
+	o := r.l.Options
+	var tree fs.Tree = r.jr.src
+	useSkip := !r.l.Retry && o.Skip != SkipNone && r.jr.dstTree != nil
+	if r.l.Listed {
+		r.list = &listTree{Tree: tree, paths: r.l.Paths}
+		if useSkip {
+			r.list.skip = destSkip(r.jr.dstTree, o.Skip)
+		}
+		tree = r.list
+	} else if useSkip || (o.Delete && r.jr.dstTree != nil) {
+		f, err := transfer.NewFilter(o.Include, o.Exclude)
+		if err != nil {
+			return err
+		}
+		rule := o.Skip
+		if !useSkip {
+			rule = SkipNone
+		}
+		r.skip = &skipTree{Tree: tree, dst: r.jr.dstTree, rule: rule, filter: f, log: r.a.log}
+		if d, ok := r.jr.dst.(Deleter); ok && o.Delete {
+			r.skip.deleter = d
+		}
+		tree = r.skip
+	}
+	var err error
+	r.eng, err = transfer.New(tree, r.jr.dst, r.jr.cat, r.a.engineOptions(o))
+	return err
+}
+
+// run drives the engine and the heartbeats.
+func (r *leaseRun) run(ctx context.Context) error {
+	a, l := r.a, r.l
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type outcome struct {
+		res transfer.Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		res, err := r.eng.Run(runCtx, fs.Range{Start: l.Start, End: l.End})
+		done <- outcome{res, err}
+	}()
+	every := time.Duration(l.HeartbeatSeconds * float64(time.Second))
+	if every <= 0 {
+		every = 2 * time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	stopped, unreachable := false, false
+	for {
+		select {
+		case o := <-done:
+			if stopped || ctx.Err() != nil {
+				if !stopped {
+					r.lastWord()
+				}
+				return nil
+			}
+			if a.cfg.RangeDone != nil {
+				a.cfg.RangeDone(l, o.res, o.err)
+			}
+			a.log.Info("range finished", "job", l.JobID, "range", l.RangeID, "copied", o.res.Copied, "failed", o.res.Failed, "err", o.err)
+			return a.finish(ctx, l, func() ReportRequest {
+				req := r.request(ctx, true)
+				req.Done = true
+				if o.err != nil {
+					req.Error = o.err.Error()
+				}
+				return req
+			})
+		case <-tick.C:
+			if stopped {
+				continue
+			}
+			req := r.request(ctx, false)
+			rctx, rcancel := context.WithTimeout(ctx, max(2*every, 5*time.Second))
+			reply, err := a.cfg.Client.SendReport(rctx, l.ID, req)
+			rcancel()
+			switch {
+			case err == nil:
+				if unreachable {
+					a.log.Info("the master is back")
+					unreachable = false
+				}
+				r.acked(req)
+				if reply.Stop {
+					a.log.Info("the master stopped the range", "job", l.JobID, "range", l.RangeID, "reason", reply.Reason)
+					stopped = true
+					cancel()
+				} else if reply.End != "" && (r.end == "" || reply.End < r.end) {
+					a.log.Info("range split", "job", l.JobID, "range", l.RangeID, "new_end", reply.End)
+					r.end = reply.End
+					r.eng.SetEnd(reply.End)
+				}
+			case IsLeaseLost(err) || isAuthError(err):
+				a.log.Warn("lease lost; stopping the range", "job", l.JobID, "range", l.RangeID, "err", err)
+				stopped = true
+				cancel()
+			case !unreachable && ctx.Err() == nil:
+				a.log.Warn("cannot reach the master; copying on", "err", err)
+				unreachable = true
+			}
+		}
+	}
+}
+
+// lastWord sends one best-effort progress report when the agent shuts
+// down mid-range, so the next holder starts from the latest cursor.
+func (r *leaseRun) lastWord() {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, _ = r.a.cfg.Client.SendReport(ctx, r.l.ID, r.request(ctx, true))
+}
+
+// finish delivers a lease's final report, retrying through a master outage.
+func (a *Agent) finish(ctx context.Context, l LeaseView, build func() ReportRequest) error {
+	backoff := time.Duration(0)
+	for {
+		_, err := a.cfg.Client.SendReport(ctx, l.ID, build())
+		switch {
+		case err == nil || IsLeaseLost(err):
+			return nil
+		case isAuthError(err):
+			return err
+		case ctx.Err() != nil:
+			return nil
+		}
+		backoff = nextBackoff(backoff, a.cfg.MaxBackoff)
+		a.log.Warn("cannot deliver the final report; retrying", "job", l.JobID, "range", l.RangeID, "err", err, "in", backoff)
+		sleep(ctx, backoff)
+	}
+}
+
+// request builds a report. Between heartbeats the cursor sent is the one
+// the engine had at the previous report, so every failure at or before it
+// is already in the catalog (the engine records failures asynchronously)
+// and in this report; the final report, made after the engine flushed,
+// sends the engine's cursor.
+func (r *leaseRun) request(ctx context.Context, final bool) ReportRequest {
+	p := r.eng.Progress()
+	req := ReportRequest{
+		Agent: r.a.cfg.Name, JobID: r.l.JobID, RangeID: r.l.RangeID,
+		Copied: p.Copied, Bytes: p.BytesDone, Unchanged: p.Unchanged, Failed: p.Failed,
+	}
+	if final {
+		req.Cursor = p.Cursor
+	} else {
+		req.Cursor, r.cursor = r.cursor, p.Cursor
+	}
+	if r.skip != nil {
+		req.Unchanged += r.skip.skipped.Load()
+	}
+	if r.list != nil {
+		req.Unchanged += r.list.skipped.Load()
+		misses, total := r.list.takeMisses(r.missesSent)
+		r.missesBuilt = total
+		req.Failed += int64(total)
+		req.Failures = append(req.Failures, misses...)
+	}
+	req.Failures = append(req.Failures, r.newFailures(ctx, maxFailuresPerReport-len(req.Failures))...)
+	return req
+}
+
+// acked marks a delivered report's failures as known to the master.
+func (r *leaseRun) acked(req ReportRequest) {
+	for _, f := range req.Failures {
+		r.sent[f.Path] = f.Error
+	}
+	r.missesSent = r.missesBuilt
+}
+
+// newFailures returns up to limit objects of the lease's range that the
+// agent's catalog has as failed since the lease began and the master has
+// not acknowledged.
+func (r *leaseRun) newFailures(ctx context.Context, limit int) []FailureView {
+	if limit <= 0 {
+		return nil
+	}
+	start, end := r.l.Start, r.l.End
+	var out []FailureView
+	// Ranges are over object keys and the catalog is ordered by path, which
+	// may differ for escaped names: every failed row is looked at.
+	err := r.jr.cat.List(ctx, catalog.ListOptions{State: catalog.StateFailed}, func(o catalog.Object) error {
+		if k := o.DestKey(); k < start || (end != "" && k >= end) || o.UpdatedAt.Before(r.since) {
+			return nil
+		}
+		if e, ok := r.sent[o.Path]; ok && e == o.LastError {
+			return nil
+		}
+		out = append(out, FailureView{Path: o.Path, Size: o.Size, Error: o.LastError, At: o.UpdatedAt})
+		if len(out) >= limit {
+			return errEnough
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errEnough) && ctx.Err() == nil {
+		r.a.log.Warn("read failures from the catalog", "err", err)
+	}
+	return out
+}

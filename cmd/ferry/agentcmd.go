@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ferry-project/ferry/agent"
+	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/local"
+	"github.com/ferry-project/ferry/transfer"
+)
+
+// agentRun is `ferry migrate run --master URL --token T [--name N]`: lease
+// ranges from the master and copy them until stopped. In this mode
+// --catalog names the directory of the agent's catalogs (one per job) and
+// --workers the concurrency of jobs that set none.
+func (e *env) agentRun(c *cli.Context) error {
+	if c.String("from") != "" || c.String("to") != "" || c.NArg() > 0 {
+		return usageErr("with --master the master says what to copy: drop --from, --to and arguments")
+	}
+	token := c.String("token")
+	if token == "" {
+		return usageErr("--master needs --token (or FERRY_TOKEN): the cluster token")
+	}
+	client, err := agent.NewClient(c.String("master"), token)
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	name := c.String("name")
+	if name == "" {
+		if name, err = os.Hostname(); err != nil {
+			return usageErr("no --name and no host name: %v", err)
+		}
+	}
+	dir := c.String("catalog")
+	if dir == "" {
+		p, err := e.defaultCatalog("", "")
+		if err != nil {
+			return err
+		}
+		dir = agent.DefaultCatalogDir(filepath.Dir(filepath.Dir(p)), name) // p is <state>/catalogs/<hash>.db
+	}
+	level := slog.LevelWarn
+	if c.Bool("verbose") {
+		level = slog.LevelInfo
+	}
+	a, err := agent.New(agent.Config{
+		Client: client, Name: name, Opener: jobOpener{e}, CatalogDir: dir, Workers: c.Int("workers"),
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
+		RangeDone: func(l agent.LeaseView, p transfer.Progress, err error) {
+			msg := ""
+			if err != nil {
+				msg = ", error: " + err.Error()
+			}
+			fmt.Fprintf(e.stderr, "ferry agent %s: job %s range %d done: %d copied, %d unchanged, %d failed%s\n",
+				name, l.JobID, l.RangeID, p.Copied, p.Unchanged, p.Failed, msg)
+		},
+	})
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	fmt.Fprintf(e.stderr, "ferry agent %s: working for %s (catalogs in %s)\n", name, c.String("master"), dir)
+	return a.Run(c.Context)
+}
+
+// jobOpener opens a job's locations with the drivers of this binary. When
+// the job carries credentials, credential variables come from the job
+// only; otherwise from this process's environment.
+type jobOpener struct{ e *env }
+
+var _ agent.Opener = jobOpener{}
+
+// with returns a copy of the environment that reads the job's credentials.
+func (o jobOpener) with(creds map[string]string) *env {
+	if len(creds) == 0 {
+		return o.e
+	}
+	cp := *o.e
+	cp.getenv = func(k string) string {
+		if agent.IsCredentialVar(k) {
+			return creds[k]
+		}
+		return o.e.getenv(k)
+	}
+	return &cp
+}
+
+func (o jobOpener) side(prefix string, loc agent.Location) side {
+	conns := loc.Conns
+	if conns <= 0 {
+		conns = 16
+	}
+	return side{envPrefix: prefix, endpoint: loc.Endpoint, region: loc.Region, pathStyle: loc.PathStyle, conns: conns}
+}
+
+// OpenSource opens a job's source.
+func (o jobOpener) OpenSource(ctx context.Context, loc agent.Location) (fs.Tree, error) {
+	return o.with(loc.Creds).openSource(ctx, loc.URI, o.side("FERRY_SRC_", loc))
+}
+
+// OpenDest opens a job's destination; a local directory can also delete.
+func (o jobOpener) OpenDest(ctx context.Context, loc agent.Location) (transfer.Sink, error) {
+	sk, err := o.with(loc.Creds).openDest(ctx, loc.URI, o.side("FERRY_DST_", loc))
+	if err != nil {
+		return nil, err
+	}
+	if ls, ok := sk.(*local.Sink); ok {
+		u, _ := fs.ParseURI(loc.URI)
+		return localDeleter{ls, u.Path}, nil
+	}
+	return sk, nil
+}
+
+// OpenDestTree lists a job's destination.
+func (o jobOpener) OpenDestTree(ctx context.Context, loc agent.Location) (fs.Tree, error) {
+	u, err := fs.ParseURI(loc.URI)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme == "file" {
+		return local.New(u.Path)
+	}
+	st, err := o.with(loc.Creds).openStore(ctx, u, o.side("FERRY_DST_", loc))
+	if err != nil {
+		return nil, err
+	}
+	t, ok := st.(fs.Tree)
+	if !ok {
+		return nil, fmt.Errorf("destination %s cannot be listed", u)
+	}
+	return t, nil
+}
+
+// localDeleter is a local destination that can remove files (for jobs with
+// the delete option). It never touches the sink's staging and temporary
+// files.
+type localDeleter struct {
+	*local.Sink
+	root string
+}
+
+var _ agent.Deleter = localDeleter{}
+
+// Delete removes the file at key; a missing file is not an error.
+func (d localDeleter) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	clean := path.Clean(key)
+	if key == "" || strings.HasPrefix(key, "/") || clean != strings.TrimSuffix(key, "/") || clean == "." ||
+		strings.HasPrefix(clean, "../") || strings.HasPrefix(clean, ".ferry-uploads") ||
+		strings.HasPrefix(path.Base(clean), ".ferry-tmp-") {
+		return fmt.Errorf("delete %q: not a key this destination deletes", key)
+	}
+	err := os.Remove(filepath.Join(d.root, filepath.FromSlash(clean)))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete %q: %w", key, err)
+	}
+	return nil
+}

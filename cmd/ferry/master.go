@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ferry-project/ferry/agent"
+	"github.com/ferry-project/ferry/catalog"
+)
+
+func masterCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "master",
+		Usage:     "run the master: job API, range planner and lease service for agents",
+		ArgsUsage: " ",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7070", Usage: "address to serve the API on"},
+			&cli.StringFlag{Name: "db", Usage: "master catalog file (SQLite; created if missing)", Required: true},
+			&cli.StringFlag{Name: "admin-token", EnvVars: []string{"FERRY_ADMIN_TOKEN"}, Usage: "token of operators (ferry job …)"},
+			&cli.StringFlag{Name: "cluster-token", EnvVars: []string{"FERRY_CLUSTER_TOKEN"}, Usage: "token of agents (ferry migrate run --master …)"},
+			&cli.DurationFlag{Name: "lease-ttl", Value: 15 * time.Second, Usage: "a lease not renewed for this long goes back to the pool"},
+			&cli.DurationFlag{Name: "heartbeat", Value: 2 * time.Second, Usage: "how often agents report"},
+			&cli.IntFlag{Name: "ranges", Value: 128, Usage: "ranges to cut a new job into (from a shallow listing)"},
+			&cli.IntFlag{Name: "split-min", Value: 500, Usage: "fewest remaining objects worth splitting a range for an idle agent"},
+			&cli.IntFlag{Name: "paths-per-range", Value: 1000, Usage: "paths per range of file-list jobs and retries"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "log only warnings and errors"},
+		},
+		Action: func(c *cli.Context) error { return e.masterRun(c) },
+	}
+}
+
+func (e *env) masterRun(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return usageErr("unexpected argument %q", c.Args().First())
+	}
+	admin, cluster := c.String("admin-token"), c.String("cluster-token")
+	if admin == "" || cluster == "" {
+		return usageErr("ferry master needs --admin-token and --cluster-token (or FERRY_ADMIN_TOKEN and FERRY_CLUSTER_TOKEN)")
+	}
+	ctx := c.Context
+	db, err := catalog.OpenMaster(ctx, c.String("db"), agent.NextRun)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	level := slog.LevelInfo
+	if c.Bool("quiet") {
+		level = slog.LevelWarn
+	}
+	m, err := agent.NewMaster(ctx, agent.MasterConfig{
+		DB: db, Opener: jobOpener{e}, AdminToken: admin, ClusterToken: cluster,
+		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),
+		Plan:     agent.PlanOptions{Ranges: c.Int("ranges")},
+		SplitMin: c.Int("split-min"), PathsPerRange: c.Int("paths-per-range"),
+		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
+	})
+	if err != nil {
+		return usageErr("%w", err)
+	}
+	ln, err := net.Listen("tcp", c.String("listen"))
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.String("listen"), err)
+	}
+	srv := &http.Server{Handler: m, ReadHeaderTimeout: 30 * time.Second}
+	fmt.Fprintf(e.stderr, "ferry master: listening on http://%s (catalog %s)\n", ln.Addr(), c.String("db"))
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	bg := make(chan error, 1)
+	go func() { bg <- m.Run(runCtx) }()
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	stop()
+	<-bg
+	fmt.Fprintln(e.stderr, "ferry master: stopped")
+	return nil
+}
