@@ -15,6 +15,9 @@ import (
 	"github.com/ferry-project/ferry/fs"
 )
 
+// maxInflight is how many read-ahead fetches run at once per open file.
+const maxInflight = 2
+
 // seqTolerance is how far a read may start from the end of the previous one
 // and still count as sequential: the kernel issues read-ahead requests in
 // parallel, so a sequential reader's requests can arrive slightly out of
@@ -23,8 +26,9 @@ const seqTolerance = 1 << 20
 
 // handle is one open file. Reads go to File.ReadAt, except that once two
 // consecutive reads are contiguous it fetches the next ReadAhead bytes in
-// background chunks (up to 4 MiB each) and serves reads from them. Memory
-// per handle is bounded by ReadAhead plus two chunks.
+// background chunks (up to 4 MiB each, at most two fetches at a time) and
+// serves reads from them. Memory per handle is bounded by ReadAhead plus two
+// chunks.
 type handle struct {
 	f       fs.File
 	cancel  context.CancelFunc // ends the context the file was opened with
@@ -35,24 +39,38 @@ type handle struct {
 	seqOnly bool  // the tree needs in-order reads: pass through, one at a time
 	log     *slog.Logger
 
-	mu     sync.Mutex
-	next   int64 // end of the previous read
-	streak int   // consecutive sequential reads
-	chunks []*chunk
-	wg     sync.WaitGroup // background fetches
+	mu       sync.Mutex
+	next     int64 // end of the previous read
+	streak   int   // consecutive sequential reads
+	chunks   []*chunk
+	inflight int            // fetches running
+	released bool           // Release began: start no more fetches
+	wg       sync.WaitGroup // background fetches
 }
 
-// chunk is one background fetch of [off, off+len(buf)); n, err and buf are
-// read only after done is closed.
+// errDropped fails a queued chunk that was dropped before it was fetched.
+var errDropped = errors.New("read-ahead chunk dropped")
+
+// chunk is one background fetch of [off, off+size). started is guarded by
+// handle.mu; buf, n and err are read only after done is closed.
 type chunk struct {
-	off  int64
-	buf  []byte
-	n    int
-	err  error
-	done chan struct{}
+	off     int64
+	size    int64
+	started bool
+	buf     []byte
+	n       int
+	err     error
+	done    chan struct{}
 }
 
-func (c *chunk) end() int64 { return c.off + int64(len(c.buf)) }
+func (c *chunk) end() int64 { return c.off + c.size }
+
+// cancel fails a chunk that was never started. The caller holds handle.mu.
+func (c *chunk) cancel() {
+	c.started = true
+	c.err = errDropped
+	close(c.done)
+}
 
 var (
 	_ gofs.FileReader   = (*handle)(nil)
@@ -79,6 +97,12 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 // Release waits for background fetches and closes the file.
 func (h *handle) Release(ctx context.Context) syscall.Errno {
 	h.mu.Lock()
+	h.released = true
+	for _, c := range h.chunks {
+		if !c.started {
+			c.cancel()
+		}
+	}
 	h.chunks = nil
 	h.mu.Unlock()
 	h.wg.Wait()
@@ -119,29 +143,46 @@ func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) 
 	return h.serve(ctx, cover, dest, off)
 }
 
-// prefetch drops chunks the reader has passed and starts fetches for the
+// prefetch drops chunks the reader has passed and queues fetches for the
 // missing chunks of [off, off+window). The caller holds h.mu.
 func (h *handle) prefetch(off int64) {
 	keep := h.chunks[:0]
 	for _, c := range h.chunks {
 		if c.end() > off-seqTolerance {
 			keep = append(keep, c)
+		} else if !c.started {
+			c.cancel() // nobody will fetch it: release any waiter
 		}
 	}
 	clear(h.chunks[len(keep):])
 	h.chunks = keep
 	stop := min(off+h.window, h.size)
 	for at := off / h.chunk * h.chunk; at < stop; at += h.chunk {
-		if h.find(at) != nil {
-			continue
+		if h.find(at) == nil {
+			h.insert(&chunk{off: at, size: min(h.chunk, h.size-at), done: make(chan struct{})})
 		}
-		c := &chunk{off: at, buf: make([]byte, min(h.chunk, h.size-at)), done: make(chan struct{})}
-		h.insert(c)
-		h.wg.Add(1)
-		go h.fetch(c)
+	}
+	h.launch()
+}
+
+// launch starts queued fetches, lowest offset first, while fewer than
+// maxInflight run. The caller holds h.mu.
+func (h *handle) launch() {
+	for _, c := range h.chunks {
+		if h.inflight >= maxInflight || h.released {
+			return
+		}
+		if !c.started {
+			c.started = true
+			c.buf = make([]byte, c.size)
+			h.inflight++
+			h.wg.Add(1)
+			go h.fetch(c)
+		}
 	}
 }
 
+// fetch reads one chunk, then starts the next queued one.
 func (h *handle) fetch(c *chunk) {
 	defer h.wg.Done()
 	n, err := h.f.ReadAt(c.buf, c.off)
@@ -150,6 +191,10 @@ func (h *handle) fetch(c *chunk) {
 	}
 	c.n, c.err = n, err
 	close(c.done)
+	h.mu.Lock()
+	h.inflight--
+	h.launch()
+	h.mu.Unlock()
 }
 
 // find returns the chunk starting at off. The caller holds h.mu.

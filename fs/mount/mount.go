@@ -79,6 +79,9 @@ func mountTree(ctx context.Context, tree fs.Tree, mountpoint string, o Options, 
 	srv, err := fuse.NewServer(gofs.NewNodeFS(rootNode, m.nodeFSOptions(direct)), mp, m.mountOptions(direct))
 	if err != nil {
 		cancel()
+		if !direct && syscall.Access("/dev/fuse", 6) != nil { // R_OK|W_OK
+			return nil, fmt.Errorf("mount %s: %w (/dev/fuse must be readable and writable by this user; on Debian it is mode 0666)", mp, err)
+		}
 		return nil, fmt.Errorf("mount %s: %w", mp, err)
 	}
 	s := &Server{srv: srv, mountpoint: mp, direct: direct, log: o.Logger, done: make(chan struct{})}

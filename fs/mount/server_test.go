@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/ferry-project/ferry/fs"
@@ -124,5 +125,29 @@ func TestServer_UnmountBusy(t *testing.T) {
 	}
 	if _, err := io.ReadAll(f); err == nil {
 		t.Error("reading a file of a forcibly unmounted tree succeeded")
+	}
+}
+
+func TestServer_ExternalUmount(t *testing.T) {
+	src := t.TempDir()
+	fixture(t, src)
+	s, mp := mountT(t, localTree(t, src), DefaultOptions())
+	if _, err := os.Stat(filepath.Join(mp, "plain.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Unmount(mp, 0); err != nil {
+		t.Fatalf("umount: %v", err)
+	}
+	s.Wait() // returns once the kernel ends the connection
+	if err := s.Unmount(); err != nil {
+		t.Errorf("Unmount after an external umount: %v", err)
+	}
+}
+
+func TestFusermount_Missing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	_, err := fusermount()
+	if err == nil || !strings.Contains(err.Error(), "fusermount3") || !strings.Contains(err.Error(), "fuse3") {
+		t.Errorf("fusermount() with no helper on PATH: %v, want a message naming the Debian package fuse3", err)
 	}
 }
