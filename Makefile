@@ -21,6 +21,8 @@ tools:
 	@command -v minio >/dev/null || { echo "installing minio (go install)"; $(GO) install github.com/minio/minio@latest; }
 	@if ! command -v fusermount3 >/dev/null; then \
 	  echo "installing fuse3"; (apt-get update -qq && apt-get install -y -qq fuse3 >/dev/null) || echo "warning: could not install fuse3"; fi
+	@# Debian's default mode, which lets the non-root mount test use fusermount3.
+	@if [ "$$(id -u)" = 0 ] && [ -c /dev/fuse ] && [ "$$(stat -c %a /dev/fuse)" != 666 ]; then chmod 666 /dev/fuse; fi
 
 # test runs every test: unit and driver suites under the race detector
 # (against real MinIO, the US3 emulator, SQLite files and kernel FUSE), then

@@ -28,8 +28,8 @@ import (
 //     directory keeps the name and the file is shown as name + ClashSuffix.
 //
 // Folder markers ("x/" with size 0) therefore appear as a file named "%%"
-// in x; the mount hides them (the directory shows instead), while Walk yields
-// them so a migration recreates the marker.
+// in x; the drivers' ReadDir hides them (so the mount and `ferry ls` show the
+// directory only), while Walk yields them so a migration recreates the marker.
 const (
 	EscapeMark    = "%%"
 	ClashSuffix   = "%%file"
