@@ -90,7 +90,8 @@ func TestServer_DropRate(t *testing.T) {
 		t.Fatal("dropped list succeeded")
 	}
 	st := srv.Stats()
-	if st.InjectedDrops != 5 || st.Succeeded["PutFile"] != 1 {
+	// At least 5: Go's transport may replay an idempotent request once.
+	if st.InjectedDrops < 5 || st.Succeeded["PutFile"] != 1 {
 		t.Fatalf("stats %+v", st)
 	}
 	// The admin API is never faulted.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -108,12 +109,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	sw := &statusWriter{ResponseWriter: w}
-	sw.Header().Set("X-SessionId", newID())
 	c := &call{bucket: s.bucketFor(r.Host), key: strings.TrimPrefix(r.URL.Path, "/"), q: r.URL.Query()}
 	var h handlerFunc
 	c.op, h = s.route(r, c)
 	s.stats.request(c.op)
+	sw := &statusWriter{ResponseWriter: w, onDone: func(status int, bodyBytes int64) {
+		s.stats.done(c.op, status)
+		if c.op == "GetFile" && status/100 == 2 {
+			s.stats.bytesOut(bodyBytes)
+		}
+	}}
+	sw.Header().Set("X-SessionId", newID())
 	defer func() {
 		s.log.Debug("us3emu request", "op", c.op, "method", r.Method, "bucket", c.bucket.name,
 			"key", c.key, "status", sw.status, "duration", time.Since(start))
@@ -124,6 +130,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case faultHandled:
 		return
 	case faultDropResponse:
+		sw.onDone = nil // a dropped response is no success
 		dw := &dropWriter{ResponseWriter: sw}
 		defer dw.drop()
 		out = dw
@@ -133,9 +140,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		discardBody(r, 8<<20)
 		writeError(out, e)
 	}
-	if out == sw {
-		s.stats.done(c.op, sw.status)
-	}
+	sw.finish(sw.written)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call, h handlerFunc) *apiError {
@@ -231,35 +236,77 @@ func (s *Server) route(r *http.Request, c *call) (string, handlerFunc) {
 	return "Unknown", nil
 }
 
-// statusWriter records the status sent.
+// statusWriter records the status and reports the request done (onDone)
+// before the client can see the whole response: just before the last body
+// byte of a response with a Content-Length is written, or when the handler
+// returns (small responses are buffered until then). So counters are
+// current by the time a client has its answer.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status  int
+	length  int64 // Content-Length sent, -1 when unknown
+	written int64
+	onDone  func(status int, bodyBytes int64) // nil: report nothing
+	done    bool
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.length = -1
+		if cl, err := strconv.ParseInt(w.Header().Get("Content-Length"), 10, 64); err == nil {
+			w.length = cl
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
-	return w.ResponseWriter.Write(p)
+	if w.length >= 0 && w.written+int64(len(p)) >= w.length {
+		w.finish(w.length)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.written += int64(n)
+	return n, err
 }
 
-// ReadFrom keeps the server's sendfile path for file bodies.
+// ReadFrom keeps the server's sendfile path for file bodies (a
+// *io.LimitedReader of an *os.File) for all but the last byte.
 func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if w.status == 0 {
-		w.status = http.StatusOK
+		w.WriteHeader(http.StatusOK)
 	}
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
+	rf, ok := w.ResponseWriter.(io.ReaderFrom)
+	lr, isLimited := r.(*io.LimitedReader)
+	var total int64
+	if ok && isLimited && w.length >= 0 {
+		if rest := w.length - w.written - 1; rest > 0 {
+			head := *lr
+			head.N = min(lr.N, rest)
+			n, err := rf.ReadFrom(&head)
+			lr.N -= n
+			w.written += n
+			total += n
+			if err != nil {
+				return total, err
+			}
+		}
 	}
-	return io.Copy(struct{ io.Writer }{w.ResponseWriter}, r)
+	n, err := io.Copy(struct{ io.Writer }{w}, r)
+	return total + n, err
+}
+
+// finish reports the request done once.
+func (w *statusWriter) finish(bodyBytes int64) {
+	if !w.done {
+		w.done = true
+		if w.onDone != nil {
+			w.onDone(w.status, bodyBytes)
+		}
+	}
 }
 
 // Unwrap lets http.ResponseController reach Flush and Hijack.
