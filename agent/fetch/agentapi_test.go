@@ -1,0 +1,107 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/ferry-project/ferry/catalog"
+)
+
+func TestAgentAPI_leaseRenewFinish(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	jobs := testJobs(t, func(j *Job) {
+		j.Creds = map[string]string{"US3_PUBLIC_KEY": "p"}
+		j.Concurrency = 3
+	})
+	finished := 0
+	srv := httptest.NewServer(NewAgentAPI(db, jobs, AgentAPIOptions{TTL: time.Minute, OnFinish: func() { finished++ }}))
+	defer srv.Close()
+	c := &Client{Master: srv.URL}
+	now := time.Now()
+	for _, nt := range []catalog.NewFetchTask{
+		{ID: "a", JobID: testJob, URL: "http://o/a", Bucket: "bucket-b", Key: "ka", FailureCallback: "http://cb/f"},
+		{ID: "orphan", JobID: "deleted-job", URL: "http://o/b", Bucket: "x", Key: "kb", FailureCallback: "http://cb/f"},
+	} {
+		if _, _, err := db.CreateFetchTask(ctx, nt, now, catalog.QueueLimits{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply, err := c.Lease(ctx, "agent-1", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reply.Tasks) != 1 || reply.TTLSeconds != 60 {
+		t.Fatalf("lease = %+v", reply)
+	}
+	lt := reply.Tasks[0]
+	if lt.ID != "a" || lt.Dest != "us3://bucket-b/pre" || lt.Credentials["US3_PUBLIC_KEY"] != "p" || lt.Concurrency != 3 ||
+		!lt.AllowPrivateURLs || lt.Attempt != 1 {
+		t.Fatalf("leased task = %+v", lt)
+	}
+	// The task of a vanished job failed at once, with its callback due.
+	orphan, _ := db.FetchTask(ctx, "orphan")
+	if orphan.State != catalog.FetchFailed || orphan.CallbackState != catalog.CallbackPending || finished != 1 {
+		t.Fatalf("orphan = %+v (finished %d)", orphan, finished)
+	}
+	if err := c.Renew(ctx, "a", "agent-2"); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("renew by another agent = %v", err)
+	}
+	if err := c.Renew(ctx, "zzz", "agent-1"); !errors.Is(err, ErrTaskNotFound) {
+		t.Fatalf("renew unknown = %v", err)
+	}
+	if err := c.Renew(ctx, "a", "agent-1"); err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := db.FetchTask(ctx, "a"); a.State != catalog.FetchRunning {
+		t.Fatalf("renewed task state = %s", a.State)
+	}
+	if err := c.Finish(ctx, "a", "agent-1", Result{OK: true, ETag: "E", SHA1: "s", Size: 3}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := db.FetchTask(ctx, "a")
+	if a.State != catalog.FetchDone || a.ETag != "E" || a.SHA1 != "s" || a.Size != 3 || finished != 2 {
+		t.Fatalf("finished task = %+v", a)
+	}
+	if err := c.Finish(ctx, "a", "agent-1", Result{OK: true}); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("second finish = %v", err)
+	}
+	if reply, err := c.Lease(ctx, "agent-1", 0); err == nil {
+		t.Fatalf("lease of 0 tasks = %+v", reply)
+	}
+}
+
+func TestSequencer_downloaded(t *testing.T) {
+	pool := newBufPool(3, 4)
+	seq := newSequencer(pool)
+	var bufs [][]byte
+	for range 3 {
+		b, _ := pool.get(context.Background())
+		bufs = append(bufs, b)
+	}
+	copy(bufs[0], "aaaa")
+	copy(bufs[1], "bbbb")
+	copy(bufs[2], "cc")
+	// Parts 2 and 1 finish before 0: nothing is hashed or released yet.
+	seq.downloaded(2, bufs[2][:2])
+	seq.uploaded(2)
+	seq.downloaded(1, bufs[1])
+	seq.uploaded(1)
+	if len(pool.ch) != 0 {
+		t.Fatalf("%d buffers released before part 0 was hashed", len(pool.ch))
+	}
+	seq.downloaded(0, bufs[0])
+	if len(pool.ch) != 2 {
+		t.Fatalf("%d buffers released, want 2 (part 0 still uploading)", len(pool.ch))
+	}
+	seq.uploaded(0)
+	if len(pool.ch) != 3 {
+		t.Fatalf("%d buffers released, want 3", len(pool.ch))
+	}
+	if got := seq.sum(); got != sha1Hex([]byte("aaaabbbbcc")) {
+		t.Fatalf("sum = %s, want SHA-1 of the parts in order", got)
+	}
+}

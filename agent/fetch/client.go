@@ -1,0 +1,99 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Timeouts of origin connections.
+const (
+	dialTimeout   = 10 * time.Second
+	keepAlive     = 30 * time.Second
+	headerTimeout = time.Minute
+)
+
+// originClient builds the retrying HTTP client for origins under policy p:
+// no proxy (the dialed address must be the origin's), the policy's dialer
+// and redirect check, keep-alive pooled for conns connections, and
+// go-retryablehttp retrying connection errors, 429 and 5xx (not 501) with
+// exponential backoff honouring Retry-After — but never a policy refusal.
+func originClient(p Policy, conns, retryMax int, waitMin, waitMax time.Duration) *retryablehttp.Client {
+	tr := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           p.dialer().DialContext,
+		MaxIdleConns:          max(64, 2*conns),
+		MaxIdleConnsPerHost:   max(16, 2*conns),
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: headerTimeout,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true,
+		ForceAttemptHTTP2:     true,
+	}
+	c := retryablehttp.NewClient()
+	c.HTTPClient = &http.Client{Transport: tr, CheckRedirect: p.CheckRedirect}
+	c.Logger = nil
+	c.RetryMax = retryMax
+	c.RetryWaitMin, c.RetryWaitMax = waitMin, waitMax
+	c.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+		if errors.Is(err, ErrRefused) {
+			return false, err
+		}
+		return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+	}
+	c.ErrorHandler = lastAnswer
+	return c
+}
+
+// lastAnswer is the ErrorHandler once retries are exhausted: the last
+// response goes to the caller, which judges its status; otherwise the
+// network error, without the URL (the caller adds a redacted one).
+func lastAnswer(resp *http.Response, err error, tries int) (*http.Response, error) {
+	if errors.Is(err, ErrRefused) {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, err
+	}
+	if resp != nil {
+		return resp, nil
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return nil, fmt.Errorf("%w (after %d attempts)", err, tries)
+}
+
+// get sends method to rawURL with an optional Range, asking for the bytes
+// as stored (no content coding).
+func get(ctx context.Context, c *retryablehttp.Client, method, rawURL, rng string) (*http.Response, error) {
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, rawURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("invalid Url: %w", err)
+	}
+	req.Header.Set("Accept-Encoding", "identity")
+	req.Header.Set("User-Agent", "ferry-fetch")
+	if rng != "" {
+		req.Header.Set("Range", rng)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s %s: %w", method, redact(rawURL), err)
+	}
+	return resp, nil
+}

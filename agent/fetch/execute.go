@@ -1,0 +1,257 @@
+package fetch
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ferry-project/ferry/transfer"
+)
+
+// Task is one URL to store at Key in the sink Execute is given.
+type Task struct {
+	ID, URL, Key string
+	// Concurrency bounds parallel ranged GETs and parts in flight (0: the
+	// executor's default).
+	Concurrency int
+	// AllowPrivateURLs disables the address part of the URL policy.
+	AllowPrivateURLs bool
+}
+
+// Result is the outcome of Execute.
+type Result struct {
+	OK bool
+	// ETag (as the destination reports it), SHA1 (lowercase hex) and Size
+	// of the stored bytes, when OK.
+	ETag, SHA1 string
+	Size       int64
+	// Message says why the task failed ("source returned 404 Not Found").
+	Message string
+	// Retry marks a failure worth another attempt later (the destination
+	// was unavailable, the bytes did not verify); origin failures that
+	// survived the executor's own retries are final.
+	Retry bool
+}
+
+// ExecutorOptions tune an Executor; zero values take the defaults.
+type ExecutorOptions struct {
+	// PartSize is the part size asked of the sink (default 8 MiB), kept
+	// within its Limits; the sink may choose another (US3: 4 MiB).
+	PartSize int64
+	// Concurrency is the default of Task.Concurrency (default 4).
+	Concurrency int
+	// RetryMax is how often a request (and a broken body) is retried
+	// (default 4; negative: never).
+	RetryMax int
+	// RetryWaitMin and RetryWaitMax bound the backoff between retries
+	// (default 500ms and 15s).
+	RetryWaitMin, RetryWaitMax time.Duration
+	Logger                     *slog.Logger
+}
+
+// Executor downloads URLs into sinks. It is safe for concurrent use; its
+// connection pools are shared by every task.
+//
+// Memory: at most Concurrency buffers of one part each per task. A ranged
+// origin (HEAD gives a size and "Accept-Ranges: bytes") is read in parallel
+// ranged GETs of one part each and uploaded as multipart; the whole-object
+// SHA-1 is fed with the parts in order as they complete: a part's buffer is
+// released only once it is uploaded and every earlier part has been hashed,
+// so a slow part holds back at most Concurrency-1 later ones and never more
+// memory. Any other origin is read as one stream, part by part, hashing as
+// it reads; parts upload while the next ones are read.
+type Executor struct {
+	opts    ExecutorOptions
+	mu      sync.Mutex
+	clients map[bool]*retryablehttp.Client // by AllowPrivateURLs
+}
+
+// NewExecutor returns an Executor with opts.
+func NewExecutor(opts ExecutorOptions) *Executor {
+	if opts.PartSize <= 0 {
+		opts.PartSize = 8 << 20
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	if opts.RetryMax == 0 {
+		opts.RetryMax = 4
+	} else if opts.RetryMax < 0 {
+		opts.RetryMax = 0
+	}
+	if opts.RetryWaitMin <= 0 {
+		opts.RetryWaitMin = 500 * time.Millisecond
+	}
+	if opts.RetryWaitMax <= 0 {
+		opts.RetryWaitMax = 15 * time.Second
+	}
+	if opts.RetryWaitMax < opts.RetryWaitMin {
+		opts.RetryWaitMax = opts.RetryWaitMin
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Executor{opts: opts, clients: map[bool]*retryablehttp.Client{}}
+}
+
+// client returns the origin client for a policy.
+func (x *Executor) client(allowPrivate bool) *retryablehttp.Client {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	c, ok := x.clients[allowPrivate]
+	if !ok {
+		c = originClient(Policy{AllowPrivate: allowPrivate}, 4*x.opts.Concurrency, x.opts.RetryMax,
+			x.opts.RetryWaitMin, x.opts.RetryWaitMax)
+		x.clients[allowPrivate] = c
+	}
+	return c
+}
+
+// failure is an error with the message for the failure callback.
+type failure struct {
+	msg   string
+	retry bool
+	err   error
+}
+
+func (f *failure) Error() string { return f.msg }
+func (f *failure) Unwrap() error { return f.err }
+
+// fail builds a final failure; retryf a retryable one.
+func fail(err error, format string, a ...any) error {
+	return &failure{msg: fmt.Sprintf(format, a...), err: err}
+}
+
+func retryf(err error, format string, a ...any) error {
+	return &failure{msg: fmt.Sprintf(format, a...), retry: true, err: err}
+}
+
+// Execute downloads t.URL into sink at t.Key and verifies it. It never
+// panics on bad input and always returns a Result; a canceled ctx gives a
+// retryable failure.
+func (x *Executor) Execute(ctx context.Context, t Task, sink transfer.Sink) Result {
+	start := time.Now()
+	j := &job{x: x, t: t, sink: sink, c: x.client(t.AllowPrivateURLs), conc: t.Concurrency}
+	if j.conc <= 0 {
+		j.conc = x.opts.Concurrency
+	}
+	res, err := j.run(ctx)
+	if err != nil {
+		res = Result{Message: err.Error()}
+		var f *failure
+		if errors.As(err, &f) {
+			res.Retry = f.retry
+		}
+		if ctx.Err() != nil {
+			res.Retry, res.Message = true, "interrupted: "+ctx.Err().Error()
+		}
+		x.opts.Logger.Info("fetch failed", "task", t.ID, "url", redact(t.URL), "key", t.Key,
+			"retry", res.Retry, "err", res.Message)
+		return res
+	}
+	x.opts.Logger.Debug("fetch done", "task", t.ID, "key", t.Key, "size", res.Size,
+		"seconds", time.Since(start).Seconds())
+	return res
+}
+
+// job is one Execute call.
+type job struct {
+	x    *Executor
+	t    Task
+	sink transfer.Sink
+	c    *retryablehttp.Client
+	conc int
+}
+
+// run probes the origin and picks the parallel or the streamed path.
+func (j *job) run(ctx context.Context) (Result, error) {
+	if _, err := (Policy{AllowPrivate: j.t.AllowPrivateURLs}).CheckURL(j.t.URL); err != nil {
+		return Result{}, fail(err, "%v", err)
+	}
+	size, ranged, err := j.probe(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	ps := j.partSize(size)
+	if ranged && size > ps {
+		res, err := j.parallel(ctx, size, ps)
+		if !errors.Is(err, errIgnoresRange) {
+			return res, err
+		}
+		j.x.opts.Logger.Debug("origin ignores Range; streaming", "task", j.t.ID)
+	}
+	return j.stream(ctx, ps)
+}
+
+// probe asks HEAD for the size and range support. A HEAD the origin does
+// not support (or that fails in a way a GET might not) gives size -1.
+func (j *job) probe(ctx context.Context) (size int64, ranged bool, err error) {
+	resp, err := get(ctx, j.c, http.MethodHead, j.t.URL, "")
+	if err != nil {
+		return 0, false, originError(err)
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound, resp.StatusCode == http.StatusGone,
+		resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
+		return 0, false, statusFailure(resp)
+	case resp.StatusCode/100 != 2:
+		return -1, false, nil
+	}
+	return resp.ContentLength, resp.ContentLength >= 0 && strings.Contains(strings.ToLower(resp.Header.Get("Accept-Ranges")), "bytes"), nil
+}
+
+// originError turns a transport error into the failure message.
+func originError(err error) error {
+	if errors.Is(err, ErrRefused) {
+		return fail(err, "%v", err)
+	}
+	return fail(err, "download failed: %v", err)
+}
+
+// statusFailure describes an origin answer that is not the content.
+func statusFailure(resp *http.Response) error {
+	err := fmt.Errorf("source returned %s", resp.Status)
+	return &failure{msg: err.Error(), err: err}
+}
+
+// partSize picks the part size for an object of size bytes (-1 unknown).
+func (j *job) partSize(size int64) int64 {
+	l := j.sink.Limits()
+	ps := j.x.opts.PartSize
+	if l.MinPartSize > 0 && ps < l.MinPartSize {
+		ps = l.MinPartSize
+	}
+	if l.MaxPartSize > 0 && ps > l.MaxPartSize {
+		ps = l.MaxPartSize
+	}
+	if size > 0 && l.MaxParts > 0 && (size+ps-1)/ps > int64(l.MaxParts) {
+		ps = (size + int64(l.MaxParts) - 1) / int64(l.MaxParts)
+		ps = (ps + 1<<20 - 1) &^ (1<<20 - 1)
+	}
+	return ps
+}
+
+// singleLimit is the largest object stored with one Put.
+func (j *job) singleLimit(ps int64) int64 {
+	if l := j.sink.Limits().MaxSinglePut; l > 0 && l < ps {
+		return l
+	}
+	return ps
+}
+
+// hexSum is the lowercase hex digest of h.
+func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// newSHA1 is the whole-object hash.
+func newSHA1() hash.Hash { return sha1.New() }

@@ -1,0 +1,132 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/ferry-project/ferry/fs"
+)
+
+// ErrUnknownJob reports a JobId that names no fetch job (no job at all, or
+// a job of another type). JobLookup implementations wrap it.
+var ErrUnknownJob = errors.New("unknown fetch job")
+
+// KeyPair is one public/private key pair allowed to sign a job's requests.
+type KeyPair struct {
+	Public, Private string
+}
+
+// Job is a fetch job as the handler, the dispatcher and the agents need it.
+type Job struct {
+	ID string
+	// Dest is the destination as a location URI: "us3://BUCKET[/prefix]",
+	// "s3://BUCKET[/prefix]" or a local directory. A request's Bucket
+	// replaces the URI's bucket (see SinkURI).
+	Dest string
+	// Creds are the environment variables (US3_*, AWS_*, FERRY_DST_*) that
+	// open Dest. They are handed to agents only and never logged.
+	Creds map[string]string
+	// AllowedBuckets are the buckets requests may name. Empty means only
+	// Dest's own bucket (and, for a local Dest, none).
+	AllowedBuckets []string
+	// Keys may sign requests for this job; several pairs are allowed.
+	Keys []KeyPair
+	// Concurrency bounds the parallel ranged GETs (and parts in flight) of
+	// one task; 0 means the executor's default.
+	Concurrency int
+	// AllowPrivateURLs lets tasks fetch loopback, link-local and private
+	// addresses (tests on 127.0.0.1, origins inside a private network).
+	AllowPrivateURLs bool
+	// MaxQueue bounds the job's unfinished tasks (429 beyond); 0 = no
+	// per-job limit.
+	MaxQueue int
+}
+
+// JobLookup finds fetch jobs. The master implements it over its job
+// store; StaticJobs is a fixed set (a configuration file, tests).
+type JobLookup interface {
+	// FetchJob returns the fetch job jobID, or an error wrapping
+	// ErrUnknownJob when there is none (or the job is not a fetch job).
+	FetchJob(ctx context.Context, jobID string) (Job, error)
+}
+
+// StaticJobs is a JobLookup over a fixed set of jobs keyed by ID.
+type StaticJobs map[string]Job
+
+var _ JobLookup = StaticJobs(nil)
+
+// JobsFromConfig indexes jobs by ID; an empty or duplicate ID is an error.
+func JobsFromConfig(jobs ...Job) (StaticJobs, error) {
+	out := StaticJobs{}
+	for _, j := range jobs {
+		if j.ID == "" {
+			return nil, errors.New("fetch jobs: a job has no ID")
+		}
+		if _, dup := out[j.ID]; dup {
+			return nil, fmt.Errorf("fetch jobs: duplicate job ID %q", j.ID)
+		}
+		out[j.ID] = j
+	}
+	return out, nil
+}
+
+// FetchJob returns the job with ID jobID.
+func (s StaticJobs) FetchJob(ctx context.Context, jobID string) (Job, error) {
+	j, ok := s[jobID]
+	if !ok {
+		return Job{}, fmt.Errorf("fetch job %q: %w", jobID, ErrUnknownJob)
+	}
+	return j, nil
+}
+
+// Key returns the private key paired with public, if the job has it.
+func (j Job) Key(public string) (string, bool) {
+	for _, k := range j.Keys {
+		if k.Public == public && public != "" {
+			return k.Private, true
+		}
+	}
+	return "", false
+}
+
+// BucketAllowed reports whether requests may name bucket.
+func (j Job) BucketAllowed(bucket string) bool {
+	if bucket == "" || strings.ContainsAny(bucket, "/\\ ?#@:") || bucket == "." || bucket == ".." {
+		return false
+	}
+	if len(j.AllowedBuckets) == 0 {
+		u, err := fs.ParseURI(j.Dest)
+		return err == nil && u.Bucket != "" && u.Bucket == bucket
+	}
+	for _, b := range j.AllowedBuckets {
+		if b == bucket {
+			return true
+		}
+	}
+	return false
+}
+
+// SinkURI is the location a task for bucket is written to: Dest with its
+// bucket replaced by bucket (the prefix kept) for object stores, or the
+// directory bucket inside Dest for a local destination.
+func (j Job) SinkURI(bucket string) (string, error) {
+	u, err := fs.ParseURI(j.Dest)
+	if err != nil {
+		return "", fmt.Errorf("fetch job %s destination: %w", j.ID, err)
+	}
+	if strings.ContainsAny(bucket, "/\\") || bucket == "" || bucket == "." || bucket == ".." {
+		return "", fmt.Errorf("fetch job %s: invalid bucket %q", j.ID, bucket)
+	}
+	switch u.Scheme {
+	case "file":
+		u.Path = filepath.Join(u.Path, bucket)
+	case "urllist":
+		return "", fmt.Errorf("fetch job %s: a URL list cannot be a destination", j.ID)
+	default:
+		u.Bucket = bucket
+	}
+	return u.String(), nil
+}

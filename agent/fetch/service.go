@@ -1,0 +1,106 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/ferry-project/ferry/catalog"
+)
+
+// ServiceConfig configures the master side of fetch.
+type ServiceConfig struct {
+	DB        *catalog.DB // the master catalog
+	Jobs      JobLookup
+	Handler   HandlerOptions
+	Agents    AgentAPIOptions
+	Callbacks DispatcherOptions
+	Logger    *slog.Logger
+}
+
+// Service is the master side of fetch, assembled: the public handler,
+// the agent API and the callback dispatcher over one catalog.
+type Service struct {
+	db         *catalog.DB
+	public     http.Handler
+	agents     http.Handler
+	dispatcher *Dispatcher
+	ttl        time.Duration
+	now        func() time.Time
+	log        *slog.Logger
+}
+
+// NewService builds the Service. Leases whose deadline passed while no
+// master ran are extended by one TTL, so agents that kept downloading
+// through an outage keep their tasks.
+func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
+	if cfg.DB == nil || cfg.Jobs == nil {
+		return nil, errors.New("new fetch service: a catalog and a job lookup are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	for _, l := range []**slog.Logger{&cfg.Handler.Logger, &cfg.Agents.Logger, &cfg.Callbacks.Logger} {
+		if *l == nil {
+			*l = cfg.Logger
+		}
+	}
+	if cfg.Agents.TTL <= 0 {
+		cfg.Agents.TTL = 30 * time.Second
+	}
+	now := cfg.Agents.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Service{db: cfg.DB, ttl: cfg.Agents.TTL, now: now, log: cfg.Logger}
+	s.dispatcher = NewDispatcher(cfg.DB, cfg.Callbacks)
+	if cfg.Agents.OnFinish == nil {
+		cfg.Agents.OnFinish = s.dispatcher.Notify
+	}
+	s.public = NewHandler(cfg.DB, cfg.Jobs, cfg.Handler)
+	s.agents = NewAgentAPI(cfg.DB, cfg.Jobs, cfg.Agents)
+	if err := cfg.DB.ExtendFetchLeases(ctx, now().Add(cfg.Agents.TTL)); err != nil {
+		return nil, fmt.Errorf("new fetch service: %w", err)
+	}
+	return s, nil
+}
+
+// Handler serves POST /fetch/ and GET /fetch/{id}: mount it at "/fetch/"
+// and "/fetch", unwrapped (it does its own signature checks).
+func (s *Service) Handler() http.Handler { return s.public }
+
+// AgentHandler serves /api/v1/fetch/...: mount it behind the cluster-token
+// check.
+func (s *Service) AgentHandler() http.Handler { return s.agents }
+
+// Dispatcher is the callback dispatcher Run drives.
+func (s *Service) Dispatcher() *Dispatcher { return s.dispatcher }
+
+// Run delivers callbacks and expires dead leases (so a task abandoned too
+// often fails and is reported even when no agent asks for work) until ctx
+// ends; it returns ctx's error.
+func (s *Service) Run(ctx context.Context) error {
+	go func() {
+		t := time.NewTicker(max(s.ttl/2, time.Second))
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			n, err := s.db.ExpireFetchLeases(ctx, s.now())
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Error("expire fetch leases", "err", err)
+			case n > 0:
+				s.log.Info("fetch leases expired", "count", n)
+				s.dispatcher.Notify()
+			}
+		}
+	}()
+	return s.dispatcher.Run(ctx)
+}

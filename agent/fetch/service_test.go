@@ -1,0 +1,176 @@
+package fetch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/us3"
+	"github.com/ferry-project/ferry/test/us3emu"
+	"github.com/ferry-project/ferry/transfer"
+)
+
+// us3Opener opens us3:// destinations from a job's credentials.
+func us3Opener(ctx context.Context, dest string, creds map[string]string) (transfer.Sink, error) {
+	u, err := fs.ParseURI(dest)
+	if err != nil {
+		return nil, err
+	}
+	s, err := us3.New(ctx, us3.Config{PublicKey: creds["US3_PUBLIC_KEY"], PrivateKey: creds["US3_PRIVATE_KEY"],
+		Endpoint: creds["US3_ENDPOINT"], Bucket: u.Bucket, Prefix: u.Path})
+	if err != nil {
+		return nil, err
+	}
+	return s, s.Check(ctx)
+}
+
+// cluster is an in-process master (Service over a real catalog) and n
+// workers, with the emulator as destination.
+type cluster struct {
+	db     *catalog.DB
+	master string
+	sink   *us3.Store
+}
+
+func startCluster(t *testing.T, workers int) *cluster {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	db := openDB(t)
+	_, endpoint := us3emu.StartForTest(t, us3emu.Options{})
+	jobs := testJobs(t, func(j *Job) {
+		j.Dest, j.AllowedBuckets, j.Concurrency = "us3://"+us3emu.TestBucket, nil, 2
+		j.Creds = map[string]string{"US3_PUBLIC_KEY": us3emu.TestPublicKey, "US3_PRIVATE_KEY": us3emu.TestPrivateKey, "US3_ENDPOINT": endpoint}
+	})
+	svc, err := NewService(ctx, ServiceConfig{DB: db, Jobs: jobs, Callbacks: fastDispatch(), Agents: AgentAPIOptions{TTL: 5 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/fetch/", svc.Handler())
+	mux.Handle("/fetch", svc.Handler())
+	mux.Handle("/api/v1/fetch/", requireToken("cluster-token", svc.AgentHandler()))
+	srv := httptest.NewServer(mux)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); svc.Run(ctx) }()
+	for i := range workers {
+		w, err := NewWorker(WorkerOptions{
+			Client: &Client{Master: srv.URL, Token: "cluster-token"}, Agent: fmt.Sprintf("agent-%d", i),
+			Open: us3Opener, Executor: testExecutor(), Slots: 4, Poll: 20 * time.Millisecond,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); w.Run(ctx) }()
+	}
+	t.Cleanup(func() { cancel(); wg.Wait(); srv.Close() })
+	sink, err := us3.New(ctx, us3.Config{PublicKey: us3emu.TestPublicKey, PrivateKey: us3emu.TestPrivateKey,
+		Bucket: us3emu.TestBucket, Endpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cluster{db: db, master: srv.URL, sink: sink}
+}
+
+// requireToken stands in for the master's cluster-token check.
+func requireToken(tok string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+tok {
+			http.Error(w, `{"error":"invalid token"}`, http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func TestService_endToEnd(t *testing.T) {
+	c := startCluster(t, 2)
+	o := startOrigin(t)
+	rc := &receiver{}
+	addr := freeAddr(t)
+	serveAt(t, addr, rc)
+	cb := "http://" + addr
+
+	type sent struct {
+		key  string
+		data []byte
+		id   string
+	}
+	var tasks []*sent
+	for i := range 30 {
+		size := 1000 + i*37
+		if i%10 == 0 {
+			size = 5<<20 + i // some multipart
+		}
+		s := &sent{key: fmt.Sprintf("obj/%03d", i), data: randomBytes(size, uint64(i+7))}
+		tasks = append(tasks, s)
+		o.add("/"+s.key, s.data, []string{"", "noranges"}[i%2])
+	}
+	missing := o.add("/gone", nil, "404")
+	var wg sync.WaitGroup
+	for _, s := range tasks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := Request{URL: o.URL + "/" + s.key, Bucket: us3emu.TestBucket, Key: s.key, JobID: testJob,
+				SuccessCallbackURL: cb + "/ok", FailureCallbackURL: cb + "/fail"}
+			status, r := postJSON(t, c.master, req, testPub, testPriv)
+			if status != 200 || r.TaskID == "" {
+				t.Errorf("POST %s = %d %+v", s.key, status, r)
+			}
+			s.id = r.TaskID
+		}()
+	}
+	wg.Wait()
+	_, bad := postJSON(t, c.master, Request{URL: missing, Bucket: us3emu.TestBucket, Key: "gone", JobID: testJob,
+		SuccessCallbackURL: cb + "/ok", FailureCallbackURL: cb + "/fail"}, testPub, testPriv)
+
+	eventually(t, "every callback", func() bool { return len(rc.got("/ok")) == len(tasks) && len(rc.got("/fail")) == 1 })
+	byID := map[string]SuccessCallback{}
+	for _, b := range rc.got("/ok") {
+		var s SuccessCallback
+		if err := json.Unmarshal([]byte(b), &s); err != nil {
+			t.Fatal(err)
+		}
+		byID[s.TaskID] = s
+	}
+	for _, s := range tasks {
+		got, ok := byID[s.id]
+		if !ok || got.Key != s.key || got.SHA1 != sha1Hex(s.data) || got.Size != int64(len(s.data)) || got.ETag != us3ETag(s.data) {
+			t.Fatalf("callback for %s = %+v", s.key, got)
+		}
+		if stored := readStored(t, c.sink, s.key); sha1Hex(stored) != sha1Hex(s.data) {
+			t.Fatalf("stored %s differs", s.key)
+		}
+	}
+	var f FailureCallback
+	json.Unmarshal([]byte(rc.got("/fail")[0]), &f)
+	if f.Code != 1 || f.TaskID != bad.TaskID || f.Message != "source returned 404 Not Found" || f.Resource != missing {
+		t.Fatalf("failure callback = %+v", f)
+	}
+	// The final state is visible through GET /fetch/{id}.
+	var st Status
+	eventually(t, "the delivered state", func() bool {
+		req, _ := http.NewRequest(http.MethodGet, c.master+"/fetch/"+tasks[0].id, nil)
+		SignRequest(req, testPub, testPriv)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		st = Status{}
+		json.NewDecoder(resp.Body).Decode(&st)
+		return st.Callback.State == "delivered"
+	})
+	if st.State != "done" || st.SHA1 != sha1Hex(tasks[0].data) || st.Size != int64(len(tasks[0].data)) {
+		t.Fatalf("status = %+v", st)
+	}
+}
