@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/ferry-project/ferry/catalog"
@@ -19,14 +20,15 @@ var errEnough = errors.New("enough")
 
 // leaseRun is one leased range being copied.
 type leaseRun struct {
-	a     *Agent
-	l     LeaseView
-	jr    *jobRes
-	eng   *transfer.Engine
-	skip  *skipTree // nil unless the range is walked with the skip rule
-	list  *listTree // nil unless the range is listed
-	since time.Time // failures updated before it belong to older leases
-	end   string    // the range end, lowered by splits
+	a       *Agent
+	l       LeaseView
+	jr      *jobRes
+	eng     *transfer.Engine
+	skip    *skipTree // nil unless the range is walked with the skip rule
+	list    *listTree // nil unless the range is listed
+	walking *walkSignal
+	since   time.Time // failures updated before it belong to older leases
+	end     string    // the range end, lowered by splits
 
 	cursor      string            // cursor to send next: one report behind the engine
 	sent        map[string]string // failures the master acknowledged: path → error
@@ -82,9 +84,34 @@ func (r *leaseRun) prepare() error {
 		}
 		tree = r.skip
 	}
+	r.walking = &walkSignal{Tree: tree, started: make(chan struct{})}
 	var err error
-	r.eng, err = transfer.New(tree, r.jr.dst, r.jr.cat, r.a.engineOptions(o))
+	r.eng, err = transfer.New(r.walking, r.jr.dst, r.jr.cat, r.a.engineOptions(o))
 	return err
+}
+
+// walkSignal tells when the engine's walk began. Engine.Progress reads a
+// field Run writes when it starts, so the agent reads progress only after
+// the walk (started by Run after that write) has signalled.
+type walkSignal struct {
+	fs.Tree
+	once    sync.Once
+	started chan struct{}
+}
+
+func (w *walkSignal) Walk(ctx context.Context, r fs.Range, fn func(fs.Entry) error) error {
+	w.once.Do(func() { close(w.started) })
+	return w.Tree.Walk(ctx, r, fn)
+}
+
+// progress returns the engine's progress, or zero before its walk began.
+func (r *leaseRun) progress() transfer.Progress {
+	select {
+	case <-r.walking.started:
+		return r.eng.Progress()
+	default:
+		return transfer.Progress{}
+	}
 }
 
 // run drives the engine and the heartbeats.
@@ -198,7 +225,7 @@ func (a *Agent) finish(ctx context.Context, l LeaseView, build func() ReportRequ
 // and in this report; the final report, made after the engine flushed,
 // sends the engine's cursor.
 func (r *leaseRun) request(ctx context.Context, final bool) ReportRequest {
-	p := r.eng.Progress()
+	p := r.progress()
 	req := ReportRequest{
 		Agent: r.a.cfg.Name, JobID: r.l.JobID, RangeID: r.l.RangeID,
 		Copied: p.Copied, Bytes: p.BytesDone, Unchanged: p.Unchanged, Failed: p.Failed,
