@@ -52,6 +52,10 @@ func errNoFile() *apiError {
 	return errf(http.StatusNotFound, retFileNotExist, "file not exist")
 }
 
+func errNoBucket(host string) *apiError {
+	return errf(http.StatusNotFound, retBucketNotExist, "bucket not exist (host %q)", host)
+}
+
 func errNoUpload() *apiError {
 	return errf(http.StatusNotFound, retUploadNotExist, "upload id not exist")
 }

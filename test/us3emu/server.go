@@ -109,7 +109,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
-	c := &call{bucket: s.bucketFor(r.Host), key: strings.TrimPrefix(r.URL.Path, "/"), q: r.URL.Query()}
+	b, ok := s.bucketFor(r.Host)
+	if !ok {
+		s.stats.request("Unknown")
+		discardBody(r, 8<<20)
+		writeError(w, errNoBucket(r.Host))
+		return
+	}
+	c := &call{bucket: b, key: strings.TrimPrefix(r.URL.Path, "/"), q: r.URL.Query()}
 	var h handlerFunc
 	c.op, h = s.route(r, c)
 	s.stats.request(c.op)
@@ -155,18 +162,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, c *call, h handle
 	return h(w, r, c)
 }
 
-// bucketFor maps a Host header to a bucket: "<bucket>.<host>" addresses a
-// known bucket, anything else the first bucket.
-func (s *Server) bucketFor(host string) *bucket {
+// bucketFor maps a Host header to a bucket. An IP address or a name
+// without a dot ("localhost") is the SDK's Endpoint form and addresses the
+// first bucket; "<bucket>.<host>" addresses that bucket, and ok is false
+// when no such bucket exists (US3 answers 404 "bucket not exist").
+func (s *Server) bucketFor(host string) (b *bucket, ok bool) {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	if i := strings.IndexByte(host, '.'); i > 0 {
-		if b, ok := s.buckets[host[:i]]; ok {
-			return b
-		}
+	i := strings.IndexByte(host, '.')
+	if i <= 0 || net.ParseIP(host) != nil {
+		return s.first, true
 	}
-	return s.first
+	b, ok = s.buckets[host[:i]]
+	return b, ok
 }
 
 // route names the operation and picks its handler by method, query flags
