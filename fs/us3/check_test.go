@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/ferry-project/ferry/fs"
@@ -57,22 +54,9 @@ func TestStore_Check(t *testing.T) {
 // loopback HTTP server here.
 func TestStore_CheckMissingBucket(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var hosts []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		hosts = append(hosts, r.Host)
-		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-SessionId", "test-session")
-		w.WriteHeader(http.StatusNotFound)
-		if r.Method != http.MethodHead {
-			io.WriteString(w, `{"RetCode":-30010,"ErrMsg":"bucket not exist"}`)
-		}
-	}))
-	defer srv.Close()
+	srv, ep := us3emu.StartForTest(t, us3emu.Options{PublicKey: testPub, PrivateKey: testPriv, Buckets: []string{"present"}})
 	ctx := context.Background()
-	missing, err := us3.New(ctx, us3.Config{PublicKey: testPub, PrivateKey: testPriv, Bucket: "no-such-bucket", Endpoint: srv.URL})
+	missing, err := us3.New(ctx, us3.Config{PublicKey: testPub, PrivateKey: testPriv, Bucket: "no-such-bucket", Endpoint: ep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,11 +65,8 @@ func TestStore_CheckMissingBucket(t *testing.T) {
 		t.Errorf("Check of a bucket the service lacks: %v, want \"US3 bucket no-such-bucket does not exist\"", err)
 	}
 	noKeys(t, "Check of a missing bucket", err)
-	mu.Lock()
-	seen := append([]string(nil), hosts...)
-	mu.Unlock()
-	if len(seen) != 1 || !strings.HasPrefix(seen[0], "no-such-bucket.127.0.0.1:") {
-		t.Errorf("Check sent Host %q, want one request to no-such-bucket.<endpoint>", seen)
+	if n := srv.Stats().Requests["Unknown"]; n != 1 {
+		t.Errorf("the emulator saw %d requests for an unknown bucket, want the one Check sent", n)
 	}
 	err = missing.Walk(ctx, fs.All, func(fs.Entry) error { return nil })
 	if err == nil || errors.Is(err, fs.ErrNotExist) || !missing.IsPermanent(err) {
