@@ -1,12 +1,13 @@
 package catalog
 
-// fetchMigrations are the steps for the master's fetch tasks: single URLs
-// that applications POST to /fetch/, leased to agents and reported back
-// through callbacks. Every catalog carries the table (versions are global);
+// fetchMigrations are the steps for the master's fetch jobs and tasks:
+// single URLs that applications POST to /fetch/, leased to agents and
+// reported back through callbacks. Every catalog carries the table (versions are global);
 // only `ferry master` writes it.
 func fetchMigrations() []migration {
 	return []migration{
 		{3, "fetch tasks", schemaFetchV3},
+		{4, "fetch jobs", schemaFetchV4},
 	}
 }
 

@@ -92,9 +92,14 @@ func (j Job) Key(public string) (string, bool) {
 	return "", false
 }
 
+// bucketName reports whether b can name a bucket (and a directory).
+func (Job) bucketName(b string) bool {
+	return b != "" && !strings.ContainsAny(b, "/\\ ?#@:\x00") && b != "." && b != ".." && len(b) <= 255
+}
+
 // BucketAllowed reports whether requests may name bucket.
 func (j Job) BucketAllowed(bucket string) bool {
-	if bucket == "" || strings.ContainsAny(bucket, "/\\ ?#@:") || bucket == "." || bucket == ".." {
+	if !j.bucketName(bucket) {
 		return false
 	}
 	if len(j.AllowedBuckets) == 0 {
@@ -117,7 +122,7 @@ func (j Job) SinkURI(bucket string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("fetch job %s destination: %w", j.ID, err)
 	}
-	if strings.ContainsAny(bucket, "/\\") || bucket == "" || bucket == "." || bucket == ".." {
+	if !j.bucketName(bucket) {
 		return "", fmt.Errorf("fetch job %s: invalid bucket %q", j.ID, bucket)
 	}
 	switch u.Scheme {

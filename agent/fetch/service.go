@@ -13,11 +13,13 @@ import (
 
 // ServiceConfig configures the master side of fetch.
 type ServiceConfig struct {
-	DB        *catalog.DB // the master catalog
+	DB *catalog.DB // the master catalog
+	// Jobs finds fetch jobs (default: CatalogJobs over DB).
 	Jobs      JobLookup
 	Handler   HandlerOptions
 	Agents    AgentAPIOptions
 	Callbacks DispatcherOptions
+	JobAPI    JobAPIOptions
 	Logger    *slog.Logger
 }
 
@@ -27,6 +29,7 @@ type Service struct {
 	db         *catalog.DB
 	public     http.Handler
 	agents     http.Handler
+	jobs       http.Handler
 	dispatcher *Dispatcher
 	ttl        time.Duration
 	now        func() time.Time
@@ -37,13 +40,16 @@ type Service struct {
 // master ran are extended by one TTL, so agents that kept downloading
 // through an outage keep their tasks.
 func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
-	if cfg.DB == nil || cfg.Jobs == nil {
-		return nil, errors.New("new fetch service: a catalog and a job lookup are required")
+	if cfg.DB == nil {
+		return nil, errors.New("new fetch service: a catalog is required")
+	}
+	if cfg.Jobs == nil {
+		cfg.Jobs = CatalogJobs{DB: cfg.DB}
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	for _, l := range []**slog.Logger{&cfg.Handler.Logger, &cfg.Agents.Logger, &cfg.Callbacks.Logger} {
+	for _, l := range []**slog.Logger{&cfg.Handler.Logger, &cfg.Agents.Logger, &cfg.Callbacks.Logger, &cfg.JobAPI.Logger} {
 		if *l == nil {
 			*l = cfg.Logger
 		}
@@ -62,6 +68,7 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	}
 	s.public = NewHandler(cfg.DB, cfg.Jobs, cfg.Handler)
 	s.agents = NewAgentAPI(cfg.DB, cfg.Jobs, cfg.Agents)
+	s.jobs = NewJobAPI(cfg.DB, cfg.JobAPI)
 	if err := cfg.DB.ExtendFetchLeases(ctx, now().Add(cfg.Agents.TTL)); err != nil {
 		return nil, fmt.Errorf("new fetch service: %w", err)
 	}
@@ -72,9 +79,24 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 // and "/fetch", unwrapped (it does its own signature checks).
 func (s *Service) Handler() http.Handler { return s.public }
 
-// AgentHandler serves /api/v1/fetch/...: mount it behind the cluster-token
-// check.
+// AgentHandler serves the agents' paths (PathLease and
+// /api/v1/fetch/tasks/): mount it behind the cluster-token check.
 func (s *Service) AgentHandler() http.Handler { return s.agents }
+
+// JobHandler serves PathJobs and its children: mount it behind the
+// admin-token check.
+func (s *Service) JobHandler() http.Handler { return s.jobs }
+
+// Mount registers every fetch route on mux: the public handler as it is,
+// the job API wrapped in admin, the agent API wrapped in cluster.
+func (s *Service) Mount(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler) {
+	mux.Handle("/fetch/", s.public)
+	mux.Handle("/fetch", s.public)
+	mux.Handle(PathJobs, admin(s.jobs))
+	mux.Handle(PathJobs+"/", admin(s.jobs))
+	mux.Handle(PathLease, cluster(s.agents))
+	mux.Handle("/api/v1/fetch/tasks/", cluster(s.agents))
+}
 
 // Dispatcher is the callback dispatcher Run drives.
 func (s *Service) Dispatcher() *Dispatcher { return s.dispatcher }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -31,11 +32,13 @@ func us3Opener(ctx context.Context, dest string, creds map[string]string) (trans
 	return s, s.Check(ctx)
 }
 
-// cluster is an in-process master (Service over a real catalog) and n
-// workers, with the emulator as destination.
+// cluster is an in-process master (Service over a real catalog, the fetch
+// job created through the job API) and n workers, with the emulator as
+// destination.
 type cluster struct {
 	db     *catalog.DB
 	master string
+	job    string
 	sink   *us3.Store
 }
 
@@ -44,19 +47,34 @@ func startCluster(t *testing.T, workers int) *cluster {
 	ctx, cancel := context.WithCancel(context.Background())
 	db := openDB(t)
 	_, endpoint := us3emu.StartForTest(t, us3emu.Options{})
-	jobs := testJobs(t, func(j *Job) {
-		j.Dest, j.AllowedBuckets, j.Concurrency = "us3://"+us3emu.TestBucket, nil, 2
-		j.Creds = map[string]string{"US3_PUBLIC_KEY": us3emu.TestPublicKey, "US3_PRIVATE_KEY": us3emu.TestPrivateKey, "US3_ENDPOINT": endpoint}
-	})
-	svc, err := NewService(ctx, ServiceConfig{DB: db, Jobs: jobs, Callbacks: fastDispatch(), Agents: AgentAPIOptions{TTL: 5 * time.Second}})
+	svc, err := NewService(ctx, ServiceConfig{DB: db, Callbacks: fastDispatch(), Agents: AgentAPIOptions{TTL: 5 * time.Second},
+		JobAPI: JobAPIOptions{Check: func(ctx context.Context, j Job) error {
+			dest, err := j.SinkURI(us3emu.TestBucket)
+			if err != nil {
+				return err
+			}
+			_, err = us3Opener(ctx, dest, j.Creds)
+			return err
+		}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/fetch/", svc.Handler())
-	mux.Handle("/fetch", svc.Handler())
-	mux.Handle("/api/v1/fetch/", requireToken("cluster-token", svc.AgentHandler()))
+	svc.Mount(mux, requireToken("admin-token"), requireToken("cluster-token"))
 	srv := httptest.NewServer(mux)
+	creds := map[string]string{"US3_PUBLIC_KEY": us3emu.TestPublicKey, "US3_PRIVATE_KEY": us3emu.TestPrivateKey, "US3_ENDPOINT": endpoint}
+	admin := &Client{Master: srv.URL, Token: "admin-token"}
+	if _, err := admin.CreateJob(ctx, JobSpec{Dest: "us3://" + us3emu.TestBucket, Keys: []JobKey{{testPub, "wrong"}}}); err == nil {
+		t.Fatal("a job whose destination cannot be opened was created")
+	}
+	view, err := admin.CreateJob(ctx, JobSpec{Dest: "us3://" + us3emu.TestBucket, Credentials: creds,
+		Keys: []JobKey{{testPub, testPriv}}, Concurrency: 2, AllowPrivateURLs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Client{Master: srv.URL, Token: "cluster-token"}).Jobs(ctx); err == nil {
+		t.Fatal("the cluster token listed fetch jobs")
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); svc.Run(ctx) }()
@@ -77,18 +95,20 @@ func startCluster(t *testing.T, workers int) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &cluster{db: db, master: srv.URL, sink: sink}
+	return &cluster{db: db, master: srv.URL, job: view.ID, sink: sink}
 }
 
 // requireToken stands in for the master's cluster-token check.
-func requireToken(tok string, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+tok {
-			http.Error(w, `{"error":"invalid token"}`, http.StatusUnauthorized)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
+func requireToken(tok string) func(http.Handler) http.Handler {
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer "+tok {
+				http.Error(w, `{"error":"invalid token"}`, http.StatusUnauthorized)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
 }
 
 func TestService_endToEnd(t *testing.T) {
@@ -120,7 +140,7 @@ func TestService_endToEnd(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req := Request{URL: o.URL + "/" + s.key, Bucket: us3emu.TestBucket, Key: s.key, JobID: testJob,
+			req := Request{URL: o.URL + "/" + s.key, Bucket: us3emu.TestBucket, Key: s.key, JobID: c.job,
 				SuccessCallbackURL: cb + "/ok", FailureCallbackURL: cb + "/fail"}
 			status, r := postJSON(t, c.master, req, testPub, testPriv)
 			if status != 200 || r.TaskID == "" {
@@ -130,7 +150,7 @@ func TestService_endToEnd(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	_, bad := postJSON(t, c.master, Request{URL: missing, Bucket: us3emu.TestBucket, Key: "gone", JobID: testJob,
+	_, bad := postJSON(t, c.master, Request{URL: missing, Bucket: us3emu.TestBucket, Key: "gone", JobID: c.job,
 		SuccessCallbackURL: cb + "/ok", FailureCallbackURL: cb + "/fail"}, testPub, testPriv)
 
 	eventually(t, "every callback", func() bool { return len(rc.got("/ok")) == len(tasks) && len(rc.got("/fail")) == 1 })
@@ -172,5 +192,24 @@ func TestService_endToEnd(t *testing.T) {
 	})
 	if st.State != "done" || st.SHA1 != sha1Hex(tasks[0].data) || st.Size != int64(len(tasks[0].data)) {
 		t.Fatalf("status = %+v", st)
+	}
+	// The job API shows the counts, never a secret.
+	admin := &Client{Master: c.master, Token: "admin-token"}
+	v, err := admin.Job(context.Background(), c.job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Tasks["done"] != len(tasks) || v.Tasks["failed"] != 1 || fmt.Sprint(v.PublicKeys) != "["+testPub+"]" {
+		t.Fatalf("job view = %+v", v)
+	}
+	raw, _ := json.Marshal(v)
+	if strings.Contains(string(raw), testPriv) || strings.Contains(string(raw), us3emu.TestPrivateKey) {
+		t.Fatalf("job view leaks a secret: %s", raw)
+	}
+	if err := admin.DeleteJob(context.Background(), c.job); err != nil {
+		t.Fatal(err)
+	}
+	if status, r := postJSON(t, c.master, Request{URL: o.URL + "/x", Bucket: us3emu.TestBucket, Key: "x", JobID: c.job}, testPub, testPriv); status != 404 || r.RetCode != RetUnknownJob {
+		t.Fatalf("POST for a deleted job = %d %+v", status, r)
 	}
 }

@@ -1,0 +1,73 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestJobAPI_create(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{}))
+	defer srv.Close()
+	c := &Client{Master: srv.URL}
+	key := []JobKey{{"p", "s"}}
+	for name, spec := range map[string]JobSpec{
+		"no keys":           {Dest: "us3://b"},
+		"bad dest":          {Dest: "nope://b", Keys: key},
+		"url list":          {Dest: "urllist:///x", Keys: key},
+		"local, no buckets": {Dest: "/data", Keys: key},
+		"empty private":     {Dest: "us3://b", Keys: []JobKey{{"p", ""}}},
+		"duplicate public":  {Dest: "us3://b", Keys: []JobKey{{"p", "a"}, {"p", "b"}}},
+		"bad bucket":        {Dest: "us3://b", Keys: key, AllowedBuckets: []string{"a/b"}},
+		"foreign variable":  {Dest: "us3://b", Keys: key, Credentials: map[string]string{"HOME": "/root"}},
+	} {
+		if v, err := c.CreateJob(ctx, spec); err == nil || !strings.Contains(err.Error(), "400") {
+			t.Errorf("%s: CreateJob = %+v, %v; want a 400", name, v, err)
+		}
+	}
+	if jobs, _ := db.FetchJobs(ctx); len(jobs) != 0 {
+		t.Fatalf("%d jobs stored after refusals", len(jobs))
+	}
+	v, err := c.CreateJob(ctx, JobSpec{Dest: "/data", AllowedBuckets: []string{"in"}, Keys: key, MaxQueue: 5,
+		Credentials: map[string]string{"US3_PRIVATE_KEY": "secret"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(v.ID, "fetch-") || v.Type != "fetch" || v.MaxQueue != 5 || v.CredentialNames[0] != "US3_PRIVATE_KEY" {
+		t.Fatalf("view = %+v", v)
+	}
+	j, err := CatalogJobs{DB: db}.FetchJob(ctx, v.ID)
+	if err != nil || j.Keys[0] != (KeyPair{"p", "s"}) || j.Creds["US3_PRIVATE_KEY"] != "secret" || !j.BucketAllowed("in") {
+		t.Fatalf("stored job = %+v, %v", j, err)
+	}
+	if dest, _ := j.SinkURI("in"); dest != "/data/in" {
+		t.Fatalf("SinkURI = %q", dest)
+	}
+	if _, err := (CatalogJobs{DB: db}).FetchJob(ctx, "fetch-none"); !errors.Is(err, ErrUnknownJob) {
+		t.Fatalf("unknown job: %v", err)
+	}
+	list, err := c.Jobs(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("Jobs = %+v, %v", list, err)
+	}
+	if _, err := c.Job(ctx, "fetch-none"); !errors.Is(err, ErrTaskNotFound) {
+		t.Fatalf("Job(unknown) = %v", err)
+	}
+}
+
+func TestJob_SinkURI(t *testing.T) {
+	j := Job{ID: "j", Dest: "us3://main/pre/fix"}
+	if got, _ := j.SinkURI("other"); got != "us3://other/pre/fix" {
+		t.Fatalf("SinkURI = %q", got)
+	}
+	if _, err := j.SinkURI("../x"); err == nil {
+		t.Fatal("SinkURI accepted a bucket with a slash")
+	}
+	if !j.BucketAllowed("main") || j.BucketAllowed("other") {
+		t.Fatal("without AllowedBuckets only the destination's bucket is allowed")
+	}
+}
