@@ -63,7 +63,7 @@ func jobCommand(e *env) *cli.Command {
 					&cli.StringFlag{Name: "from", Usage: "source location"},
 					&cli.StringFlag{Name: "to", Usage: "destination location"},
 					&cli.StringFlag{Name: "files", Usage: "file listing the only paths to copy, one per line"},
-				}, jobOptionFlags()...)...),
+				}, append(jobOptionFlags(), fetchJobFlags()...)...)...),
 				Action: func(c *cli.Context) error { return e.jobCreate(c) }},
 			{Name: "import", Usage: "create a job for each line SOURCE DEST [FILE_LIST] of a tasks file; prints their IDs",
 				ArgsUsage: "TASKS_FILE", Flags: with(jobOptionFlags()...),
@@ -92,7 +92,7 @@ func jobCommand(e *env) *cli.Command {
 // client builds the API client from --master and --token.
 func (e *env) client(c *cli.Context) (*agent.Client, error) {
 	if c.String("master") == "" {
-		return nil, usageErr("%s needs --master (or FERRY_MASTER)", c.Command.FullName())
+		return nil, usageErr("ferry job %s needs --master (or FERRY_MASTER)", c.Command.Name)
 	}
 	cl, err := agent.NewClient(c.String("master"), c.String("token"))
 	if err != nil {
@@ -104,7 +104,7 @@ func (e *env) client(c *cli.Context) (*agent.Client, error) {
 // jobArg returns the one JOB argument.
 func jobArg(c *cli.Context) (string, error) {
 	if c.NArg() != 1 {
-		return "", usageErr("%s needs exactly one JOB argument", c.Command.FullName())
+		return "", usageErr("ferry job %s needs exactly one JOB argument", c.Command.Name)
 	}
 	return c.Args().First(), nil
 }
@@ -155,6 +155,13 @@ func (e *env) jobSpec(c *cli.Context, from, to string) (agent.JobSpec, error) {
 func (e *env) jobCreate(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageErr("unexpected argument %q (use --from and --to)", c.Args().First())
+	}
+	switch c.String("type") {
+	case "fetch":
+		return e.fetchJobCreate(c)
+	case "migrate", "":
+	default:
+		return usageErr("--type %q: want migrate or fetch", c.String("type"))
 	}
 	if c.String("from") == "" || c.String("to") == "" {
 		return usageErr("job create needs --from and --to")
