@@ -37,6 +37,14 @@ func (m *Master) routes() *http.ServeMux {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /metrics", m.metrics)
+	if m.cfg.Mount != nil {
+		wrap := func(role func(apiHandler) http.Handler) func(http.Handler) http.Handler {
+			return func(h http.Handler) http.Handler {
+				return role(func(w http.ResponseWriter, r *http.Request) error { h.ServeHTTP(w, r); return nil })
+			}
+		}
+		m.cfg.Mount(mux, wrap(m.admin), wrap(m.cluster))
+	}
 	return mux
 }
 

@@ -39,6 +39,9 @@ type MasterConfig struct {
 	Logger        *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Mount, when set, adds routes to the API (the fetch endpoint and its
+	// APIs); admin and cluster put a handler behind that role's token check.
+	Mount func(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler)
 }
 
 func (c MasterConfig) withDefaults() MasterConfig {
