@@ -52,9 +52,10 @@ func (e *env) agentRun(c *cli.Context) error {
 	if c.Bool("verbose") {
 		level = slog.LevelInfo
 	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	a, err := agent.New(agent.Config{
 		Client: client, Name: name, Opener: jobOpener{e}, CatalogDir: dir, Workers: c.Int("workers"),
-		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
+		Logger: log,
 		RangeDone: func(l agent.LeaseView, p transfer.Progress, err error) {
 			msg := ""
 			if err != nil {
@@ -67,8 +68,19 @@ func (e *env) agentRun(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
+	fw, err := e.fetchWorker(c.String("master"), token, name, 4, log)
+	if err != nil {
+		return usageErr("%w", err)
+	}
 	fmt.Fprintf(e.stderr, "ferry agent %s: working for %s (catalogs in %s)\n", name, c.String("master"), dir)
-	return a.Run(c.Context)
+	ctx, stop := context.WithCancel(c.Context)
+	defer stop()
+	fetched := make(chan struct{})
+	go func() { defer close(fetched); _ = fw.Run(ctx) }() // leases fetch tasks beside ranges
+	err = a.Run(ctx)
+	stop()
+	<-fetched
+	return err
 }
 
 // jobOpener opens a job's locations with the drivers of this binary. When

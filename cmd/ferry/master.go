@@ -20,7 +20,7 @@ func masterCommand(e *env) *cli.Command {
 		Name:      "master",
 		Usage:     "run the master: job API, range planner and lease service for agents",
 		ArgsUsage: " ",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7070", Usage: "address to serve the API on"},
 			&cli.StringFlag{Name: "db", Usage: "master catalog file (SQLite; created if missing)", Required: true},
 			&cli.StringFlag{Name: "admin-token", EnvVars: []string{"FERRY_ADMIN_TOKEN"}, Usage: "token of operators (ferry job …)"},
@@ -31,7 +31,7 @@ func masterCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "split-min", Value: 500, Usage: "fewest remaining objects worth splitting a range for an idle agent"},
 			&cli.IntFlag{Name: "paths-per-range", Value: 1000, Usage: "paths per range of file-list jobs and retries"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "log only warnings and errors"},
-		},
+		}, fetchMasterFlags()...),
 		Action: func(c *cli.Context) error { return e.masterRun(c) },
 	}
 }
@@ -54,12 +54,17 @@ func (e *env) masterRun(c *cli.Context) error {
 	if c.Bool("quiet") {
 		level = slog.LevelWarn
 	}
+	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	fetchSvc, err := e.fetchService(c, db.DB(), log)
+	if err != nil {
+		return err
+	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{
-		DB: db, Opener: jobOpener{e}, AdminToken: admin, ClusterToken: cluster,
+		DB: db, Opener: jobOpener{e}, AdminToken: admin, ClusterToken: cluster, Mount: fetchSvc.Mount,
 		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),
 		Plan:     agent.PlanOptions{Ranges: c.Int("ranges")},
 		SplitMin: c.Int("split-min"), PathsPerRange: c.Int("paths-per-range"),
-		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level})),
+		Logger: log,
 	})
 	if err != nil {
 		return usageErr("%w", err)
@@ -72,8 +77,9 @@ func (e *env) masterRun(c *cli.Context) error {
 	fmt.Fprintf(e.stderr, "ferry master: listening on http://%s (catalog %s)\n", ln.Addr(), c.String("db"))
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	bg := make(chan error, 1)
+	bg := make(chan error, 2)
 	go func() { bg <- m.Run(runCtx) }()
+	go func() { bg <- fetchSvc.Run(runCtx) }()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -87,6 +93,7 @@ func (e *env) masterRun(c *cli.Context) error {
 		return fmt.Errorf("shut down: %w", err)
 	}
 	stop()
+	<-bg
 	<-bg
 	fmt.Fprintln(e.stderr, "ferry master: stopped")
 	return nil
