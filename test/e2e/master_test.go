@@ -305,13 +305,19 @@ func TestMaster_KillAgent(t *testing.T) {
 	src := t.TempDir()
 	want := smallTree(t, src, "k", 8000, 500, 22)
 	e := startEmu(t, "dst")
-	m := startMasterProc(t, freeAddr(t), filepath.Join(t.TempDir(), "master.db"))
+	m := startMasterProc(t, freeAddr(t), filepath.Join(t.TempDir(), "master.db"), "--ranges", "16")
 	id := createJob(t, m, e.env(), "--from", src, "--to", "us3://dst/", "--workers", "8", "--bwlimit", "1MiB")
 	agents := map[string]*agentProc{}
 	for _, name := range []string{"k1", "k2", "k3"} {
 		agents[name] = startAgent(t, m, name, nil)
 	}
-	waitJob(t, m, id, "half-way", time.Minute, func(v agent.JobView) bool { return v.Copied >= 2000 })
+	waitJob(t, m, id, "half-way", time.Minute, func(v agent.JobView) bool {
+		holds := false
+		for _, r := range v.Ranges {
+			holds = holds || (r.State == "leased" && r.Agent == "k2" && r.Copied > 0)
+		}
+		return v.Copied >= 2000 && holds
+	})
 	agents["k2"].kill()
 	v := waitJob(t, m, id, "done", 3*time.Minute, func(v agent.JobView) bool { return v.State == "done" })
 	compareSums(t, "US3 after kill -9 of an agent", want, e.readBack(t, "dst", ""))
@@ -319,7 +325,7 @@ func TestMaster_KillAgent(t *testing.T) {
 		t.Fatalf("the emulator stored %d objects for 8000: copies twice must be rare", n)
 	}
 	if metricValue(t, m, "ferry_lease_expiries_total") == "0" {
-		t.Fatal("the killed agent's lease never expired")
+		t.Fatalf("the killed agent's lease never expired; ranges: %+v", v.Ranges)
 	}
 	reLeased := false
 	for _, r := range v.Ranges {
