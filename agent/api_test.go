@@ -37,8 +37,8 @@ func TestMaster_ServeHTTP_errors(t *testing.T) {
 	good := `{"source":"` + src + `","dest":"` + filepath.Join(t.TempDir(), "d") + `"}`
 	for _, c := range []struct {
 		name, method, path, token, body string
-		status                           int
-		msg                              string
+		status                          int
+		msg                             string
 	}{
 		{"no token", "GET", "/api/v1/jobs", "", "", 401, "missing bearer token"},
 		{"wrong token", "GET", "/api/v1/jobs", "nope", "", 401, "invalid token"},
