@@ -63,6 +63,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer startProfiles(getenv)()
 	err := app.RunContext(ctx, permuteArgs(app.Commands, args))
 	if err == nil {
 		return exitOK

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 )
 
 type config struct {
@@ -19,6 +20,8 @@ type config struct {
 	large                 int
 	largeSize             int64
 	workers               int
+	serverDir             string
+	only                  *regexp.Regexp
 }
 
 func main() {
@@ -32,7 +35,10 @@ func main() {
 	flag.IntVar(&c.large, "large", 2, "number of large files")
 	flag.Int64Var(&c.largeSize, "large-size", 512<<20, "size of each large file")
 	flag.IntVar(&c.workers, "workers", 16, "concurrency for every tool")
+	flag.StringVar(&c.serverDir, "server-dir", defaultServerDir(), "where MinIO and us3emu keep their data (tmpfs by default, so that the VM disk's fsync latency does not hide the clients' differences)")
+	only := flag.String("only", "", "run only the rows whose \"workload | tool\" matches this regexp")
 	flag.Parse()
+	c.only = regexp.MustCompile(*only)
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -68,6 +74,7 @@ func run(ctx context.Context, c config) error {
 	defer env.stop()
 
 	var rows []row
+	want := func(workload, tool string) bool { return c.only.MatchString(workload + " | " + tool) }
 	add := func(r row, err error) {
 		if err != nil {
 			r.note = "error: " + err.Error()
@@ -80,14 +87,33 @@ func run(ctx context.Context, c config) error {
 		dir  string
 		n    int
 	}{{fmt.Sprintf("%d × %s", c.small, human(int64(c.smallSize))), smallDir, c.small}, {fmt.Sprintf("%d × %s", c.large, human(c.largeSize)), largeDir, c.large}} {
-		add(env.ferryRun(ctx, w.name, "ferry → us3emu", w.dir, "us3://bench/"+slug(w.name)+"/", w.n))
-		add(env.ingest(ctx, w.name, "ingest limit us3emu (from memory)", "us3", w.dir, w.n))
-		add(env.ferryRun(ctx, w.name, "ferry → MinIO", w.dir, "s3://bench/"+slug(w.name)+"/", w.n))
-		add(env.rcloneRun(ctx, w.name, "rclone copy → MinIO", w.dir, "bench/rclone-"+slug(w.name), w.n))
-		add(env.ingest(ctx, w.name, "ingest limit MinIO (from memory)", "s3", w.dir, w.n))
+		if want(w.name, "ferry → us3emu") {
+			add(env.ferryRun(ctx, w.name, "ferry → us3emu", w.dir, "us3://bench/"+slug(w.name)+"/", w.n))
+		}
+		if want(w.name, "ingest limit us3emu") {
+			add(env.ingest(ctx, w.name, "ingest limit us3emu (from memory)", "us3", w.dir, w.n))
+		}
+		if want(w.name, "ferry → MinIO") {
+			add(env.ferryRun(ctx, w.name, "ferry → MinIO", w.dir, "s3://bench/"+slug(w.name)+"/", w.n))
+		}
+		if want(w.name, "rclone copy → MinIO") {
+			add(env.rcloneRun(ctx, w.name, "rclone copy → MinIO", w.dir, "bench/rclone-"+slug(w.name), w.n))
+		}
+		if want(w.name, "ingest limit MinIO") {
+			add(env.ingest(ctx, w.name, "ingest limit MinIO (from memory)", "s3", w.dir, w.n))
+		}
 	}
 	printTable(os.Stdout, rows, c)
 	return nil
+}
+
+// defaultServerDir is /dev/shm when it exists (a tmpfs), else "" (the work
+// directory).
+func defaultServerDir() string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		return "/dev/shm"
+	}
+	return ""
 }
 
 func slug(s string) string {

@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	s3fs "github.com/ferry-project/ferry/fs/s3"
@@ -28,6 +28,7 @@ type servers struct {
 	stopMin func()
 	emu     *exec.Cmd
 	emuURL  string
+	dataDir string // servers' data directory to remove at the end ("" = inside work)
 	runs    int
 }
 
@@ -35,7 +36,15 @@ const emuPub, emuKey = "bench-public", "bench-private"
 
 func startServers(ctx context.Context, c config) (*servers, error) {
 	s := &servers{c: c}
-	m, stop, err := miniotest.Launch(filepath.Join(c.work, "minio"))
+	dataDir := c.work
+	if c.serverDir != "" {
+		d, err := os.MkdirTemp(c.serverDir, "ferry-bench-servers-")
+		if err != nil {
+			return nil, err
+		}
+		dataDir, s.dataDir = d, d
+	}
+	m, stop, err := miniotest.Launch(filepath.Join(dataDir, "minio"))
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +53,7 @@ func startServers(ctx context.Context, c config) (*servers, error) {
 		stop()
 		return nil, err
 	}
-	s.emu = exec.Command(c.us3emu, "--addr", "127.0.0.1:0", "--root", filepath.Join(c.work, "us3"),
+	s.emu = exec.Command(c.us3emu, "--addr", "127.0.0.1:0", "--root", filepath.Join(dataDir, "us3"),
 		"--public-key", emuPub, "--private-key", emuKey, "--bucket", "bench")
 	out, _ := s.emu.StdoutPipe()
 	if err := s.emu.Start(); err != nil {
@@ -74,6 +83,9 @@ func (s *servers) stop() {
 	if s.stopMin != nil {
 		s.stopMin()
 	}
+	if s.dataDir != "" {
+		os.RemoveAll(s.dataDir)
+	}
 }
 
 func (s *servers) env() []string {
@@ -86,25 +98,59 @@ func (s *servers) env() []string {
 		"RCLONE_CONFIG_BENCH_ENDPOINT="+s.minio.Endpoint, "RCLONE_CONFIG_BENCH_REGION="+s.minio.Region)
 }
 
-// timed runs a command and measures its wall time and peak RSS.
+// timed runs a command and measures its wall time and peak RSS. The peak
+// is the child's own VmHWM, sampled from /proc while it runs: rusage's
+// maxrss is useless here, because Linux carries the parent's high-water
+// mark across the vfork+exec that os/exec uses.
 func (s *servers) timed(ctx context.Context, name string, args ...string) (time.Duration, int64, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = s.env()
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	var peak atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if hwm := readHWM(status); hwm > peak.Load() {
+				peak.Store(hwm)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
 	el := time.Since(start)
-	var rss int64
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = ru.Maxrss << 10
+	if err != nil {
+		return el, peak.Load(), fmt.Errorf("%s: %v: %s", filepath.Base(name), err, lastLine(stderr.String()))
+	}
+	return el, peak.Load(), nil
+}
+
+// readHWM returns VmHWM (bytes) from a /proc/PID/status file, or 0.
+func readHWM(path string) int64 {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+			return kb << 10
 		}
 	}
-	if err != nil {
-		return el, rss, fmt.Errorf("%s: %v: %s", filepath.Base(name), err, lastLine(stderr.String()))
-	}
-	return el, rss, nil
+	return 0
 }
 
 func (s *servers) ferryRun(ctx context.Context, workload, tool, dir, to string, n int) (row, error) {

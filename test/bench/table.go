@@ -33,7 +33,11 @@ func (r row) String() string {
 }
 
 func printTable(w io.Writer, rows []row, c config) {
-	fmt.Fprintf(w, "\nFerry benchmark — %d workers for every tool, MinIO and us3emu on 127.0.0.1\n\n", c.workers)
+	where := "on the work directory's disk"
+	if c.serverDir != "" {
+		where = "with their data on " + c.serverDir
+	}
+	fmt.Fprintf(w, "\nFerry benchmark — %d workers for every tool; MinIO and us3emu on 127.0.0.1 %s\n\n", c.workers, where)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKLOAD\tTOOL\tTIME\tOBJECTS/S\tMB/S\tPEAK RSS\tNOTE")
 	for _, r := range rows {
