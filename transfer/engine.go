@@ -113,7 +113,9 @@ func (e *Engine) Run(ctx context.Context, r fs.Range) (Result, error) {
 		}()
 	}
 
-	tasks := make(chan task, e.opts.Workers*4)
+	// Two walk batches of look-ahead: the walker records the next batch in
+	// the catalog while workers copy this one. A task is a few hundred bytes.
+	tasks := make(chan task, 2*walkBatch)
 	walkErr := make(chan error, 1)
 	go func() {
 		defer close(tasks)
