@@ -129,27 +129,12 @@ func (db *DB) CreateFetchTask(ctx context.Context, t NewFetchTask, now time.Time
 		return "", false, fmt.Errorf("create fetch task: ID, JobID, URL, Bucket and Key are required")
 	}
 	err = db.fetchTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `SELECT id FROM fetch_tasks WHERE job_id = ? AND bucket = ? AND key = ?
-			AND url = ? AND state IN ('pending', 'leased', 'running') ORDER BY created_at LIMIT 1`,
-			t.JobID, t.Bucket, t.Key, t.URL).Scan(&id)
-		if err == nil {
-			dup = true
-			return nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("find duplicate fetch task: %w", err)
-		}
-		if err := checkQueue(ctx, tx, t.JobID, lim); err != nil {
+		s, err := prepareCreate(ctx, tx)
+		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO fetch_tasks (id, job_id, url, bucket, key, success_cb,
-			failure_cb, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.ID, t.JobID, t.URL, t.Bucket, t.Key, t.SuccessCallback, t.FailureCallback, nanos(now), nanos(now))
-		if err != nil {
-			return fmt.Errorf("insert fetch task: %w", err)
-		}
-		id = t.ID
-		return nil
+		id, dup, err = createFetch(ctx, s, t, now, lim)
+		return err
 	})
 	if err != nil {
 		return "", false, err
@@ -157,12 +142,62 @@ func (db *DB) CreateFetchTask(ctx context.Context, t NewFetchTask, now time.Time
 	return id, dup, nil
 }
 
-// checkQueue returns ErrQueueFull when a limit of lim is reached.
-func checkQueue(ctx context.Context, tx *sql.Tx, job string, lim QueueLimits) error {
+// createStmts are the statements of createFetch, prepared once per
+// transaction.
+type createStmts struct {
+	dup, countJob, countAll, insert *sql.Stmt
+}
+
+// prepareCreate prepares createStmts on tx (closed with the transaction).
+func prepareCreate(ctx context.Context, tx *sql.Tx) (*createStmts, error) {
+	var s createStmts
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.dup, `SELECT id FROM fetch_tasks WHERE job_id = ? AND bucket = ? AND key = ?
+			AND url = ? AND state IN ('pending', 'leased', 'running') ORDER BY created_at LIMIT 1`},
+		{&s.countJob, `SELECT n FROM fetch_open_counts WHERE job_id = ?`},
+		{&s.countAll, `SELECT COALESCE(SUM(n), 0) FROM fetch_open_counts`},
+		{&s.insert, `INSERT INTO fetch_tasks (id, job_id, url, bucket, key, success_cb,
+			failure_cb, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+	} {
+		st, err := tx.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return nil, fmt.Errorf("prepare fetch task insert: %w", err)
+		}
+		*p.st = st
+	}
+	return &s, nil
+}
+
+// createFetch is CreateFetchTask inside the transaction of s.
+func createFetch(ctx context.Context, s *createStmts, t NewFetchTask, now time.Time, lim QueueLimits) (id string, dup bool, err error) {
+	err = s.dup.QueryRowContext(ctx, t.JobID, t.Bucket, t.Key, t.URL).Scan(&id)
+	if err == nil {
+		return id, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", false, fmt.Errorf("find duplicate fetch task: %w", err)
+	}
+	if err := checkQueue(ctx, s, t.JobID, lim); err != nil {
+		return "", false, err
+	}
+	_, err = s.insert.ExecContext(ctx, t.ID, t.JobID, t.URL, t.Bucket, t.Key, t.SuccessCallback, t.FailureCallback,
+		nanos(now), nanos(now))
+	if err != nil {
+		return "", false, fmt.Errorf("insert fetch task: %w", err)
+	}
+	return t.ID, false, nil
+}
+
+// checkQueue returns ErrQueueFull when a limit of lim is reached. The
+// counts come from fetch_open_counts (kept by triggers).
+func checkQueue(ctx context.Context, s *createStmts, job string, lim QueueLimits) error {
 	if lim.PerJob > 0 {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fetch_tasks WHERE job_id = ?
-			AND state IN ('pending', 'leased', 'running')`, job).Scan(&n); err != nil {
+		err := s.countJob.QueryRowContext(ctx, job).Scan(&n)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("count queued fetch tasks: %w", err)
 		}
 		if n >= lim.PerJob {
@@ -171,8 +206,7 @@ func checkQueue(ctx context.Context, tx *sql.Tx, job string, lim QueueLimits) er
 	}
 	if lim.Total > 0 {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM fetch_tasks
-			WHERE state IN ('pending', 'leased', 'running')`).Scan(&n); err != nil {
+		if err := s.countAll.QueryRowContext(ctx).Scan(&n); err != nil {
 			return fmt.Errorf("count queued fetch tasks: %w", err)
 		}
 		if n >= lim.Total {

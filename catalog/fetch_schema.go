@@ -8,6 +8,7 @@ func fetchMigrations() []migration {
 	return []migration{
 		{3, "fetch tasks", schemaFetchV3},
 		{4, "fetch jobs", schemaFetchV4},
+		{5, "fetch queue counts", schemaFetchV5},
 	}
 }
 
@@ -44,4 +45,39 @@ CREATE INDEX fetch_open ON fetch_tasks(job_id, bucket, key, url)
 	WHERE state IN ('pending', 'leased', 'running');
 CREATE INDEX fetch_queue ON fetch_tasks(state, created_at);
 CREATE INDEX fetch_callbacks ON fetch_tasks(cb_next) WHERE cb_state = 'pending';
+`
+
+// schemaFetchV5 keeps the number of unfinished tasks per job in
+// fetch_open_counts, maintained by triggers, so the queue limits cost one
+// small read per POST however long the queue is.
+const schemaFetchV5 = `
+CREATE TABLE fetch_open_counts (
+	job_id TEXT    NOT NULL PRIMARY KEY,
+	n      INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+INSERT INTO fetch_open_counts (job_id, n)
+	SELECT job_id, COUNT(*) FROM fetch_tasks WHERE state IN ('pending', 'leased', 'running') GROUP BY job_id;
+
+CREATE TRIGGER fetch_open_insert AFTER INSERT ON fetch_tasks
+	WHEN new.state IN ('pending', 'leased', 'running')
+BEGIN
+	INSERT INTO fetch_open_counts (job_id, n) VALUES (new.job_id, 1)
+		ON CONFLICT(job_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER fetch_open_close AFTER UPDATE OF state ON fetch_tasks
+	WHEN old.state IN ('pending', 'leased', 'running') AND new.state NOT IN ('pending', 'leased', 'running')
+BEGIN
+	UPDATE fetch_open_counts SET n = n - 1 WHERE job_id = old.job_id;
+END;
+CREATE TRIGGER fetch_open_reopen AFTER UPDATE OF state ON fetch_tasks
+	WHEN old.state NOT IN ('pending', 'leased', 'running') AND new.state IN ('pending', 'leased', 'running')
+BEGIN
+	INSERT INTO fetch_open_counts (job_id, n) VALUES (new.job_id, 1)
+		ON CONFLICT(job_id) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER fetch_open_delete AFTER DELETE ON fetch_tasks
+	WHEN old.state IN ('pending', 'leased', 'running')
+BEGIN
+	UPDATE fetch_open_counts SET n = n - 1 WHERE job_id = old.job_id;
+END;
 `

@@ -93,6 +93,7 @@ func TestDB_CreateFetchTask_queueFull(t *testing.T) {
 	if _, _, err := db.CreateFetchTask(ctx, newFetch("d"), ft0, QueueLimits{PerJob: 2, Total: 3}); err != nil {
 		t.Fatalf("after a task finished: %v", err)
 	}
+	checkOpenCounts(t, db)
 }
 
 func TestDB_LeaseFetchTasks(t *testing.T) {
@@ -192,6 +193,7 @@ func TestDB_FinishFetchTask(t *testing.T) {
 		}
 		fmust(t, db.FinishFetchTask(ctx, "flaky", "ag", FetchOutcome{Error: "reset", Retry: true}, now))
 	}
+	checkOpenCounts(t, db)
 	f, _ := db.FetchTask(ctx, "flaky")
 	if f.State != FetchFailed || f.CallbackState != CallbackPending {
 		t.Fatalf("after %d attempts flaky = %+v", FetchMaxAttempts, f)
@@ -218,6 +220,7 @@ func TestDB_ExpireFetchLeases(t *testing.T) {
 			t.Fatalf("expire %d = %d, %v", i, n, err)
 		}
 	}
+	checkOpenCounts(t, db)
 	a, _ := db.FetchTask(ctx, "a")
 	if a.State != FetchFailed || a.CallbackState != CallbackPending || a.LastError == "" {
 		t.Fatalf("abandoned task = %+v", a)
@@ -378,9 +381,95 @@ func TestDB_CreateFetchJob(t *testing.T) {
 	if err := db.DeleteFetchJob(ctx, "fj1", ft0); !errors.Is(err, ErrJobNotFound) {
 		t.Fatalf("second delete: %v", err)
 	}
+	checkOpenCounts(t, db)
 	o, _ := db.FetchTask(ctx, "open")
 	d, _ := db.FetchTask(ctx, "done")
 	if o.State != FetchFailed || o.LastError != "fetch job deleted" || o.CallbackState != CallbackPending || d.State != FetchDone {
 		t.Fatalf("after delete: open %+v, done %+v", o, d)
 	}
+}
+
+// checkOpenCounts compares the trigger-kept counts with the tasks.
+func checkOpenCounts(t *testing.T, db *DB) {
+	t.Helper()
+	rows, err := db.r.Query(`SELECT j, a, b FROM (
+		SELECT job_id AS j, n AS a, (SELECT COUNT(*) FROM fetch_tasks t WHERE t.job_id = c.job_id
+			AND t.state IN ('pending', 'leased', 'running')) AS b FROM fetch_open_counts c
+		UNION ALL
+		SELECT job_id, 0, COUNT(*) FROM fetch_tasks WHERE state IN ('pending', 'leased', 'running')
+			AND job_id NOT IN (SELECT job_id FROM fetch_open_counts) GROUP BY job_id)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var j string
+		var a, b int
+		if err := rows.Scan(&j, &a, &b); err != nil {
+			t.Fatal(err)
+		}
+		if a != b {
+			t.Fatalf("job %s: open count %d, %d unfinished tasks", j, a, b)
+		}
+	}
+}
+
+func TestFetchQueue_CreateFetchTask(t *testing.T) {
+	ctx := context.Background()
+	q := NewFetchQueue(openTemp(t))
+	var mu sync.Mutex
+	byKey := map[string]map[string]bool{}
+	full := 0
+	var wg sync.WaitGroup
+	for i := range 300 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Keys 0..149, each twice; the job may hold 100 unfinished tasks.
+			nt := newFetch(fmt.Sprintf("id%d", i))
+			nt.URL, nt.Key = fmt.Sprintf("http://origin/%d", i%150), fmt.Sprintf("k/%d", i%150)
+			id, _, err := q.CreateFetchTask(ctx, nt, ft0, QueueLimits{PerJob: 100})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case errors.Is(err, ErrQueueFull):
+				full++
+			case err != nil:
+				t.Error(err)
+			default:
+				if byKey[nt.Key] == nil {
+					byKey[nt.Key] = map[string]bool{}
+				}
+				byKey[nt.Key][id] = true
+			}
+		}()
+	}
+	wg.Wait()
+	tasks, _, err := q.FetchCounts(ctx, "")
+	if err != nil || tasks[FetchPending] != 100 {
+		t.Fatalf("pending = %v, %v; want 100", tasks, err)
+	}
+	if len(byKey) != 100 {
+		t.Fatalf("%d keys accepted, want 100", len(byKey))
+	}
+	for k, ids := range byKey {
+		if len(ids) != 1 {
+			t.Fatalf("key %s got TaskIds %v", k, ids)
+		}
+		for id := range ids {
+			if got, err := q.FetchTask(ctx, id); err != nil || got.Key != k {
+				t.Fatalf("answered TaskId %s for %s is not stored: %+v %v", id, k, got, err)
+			}
+		}
+	}
+	if full != 100 {
+		t.Fatalf("%d refusals, want 100 (50 keys, twice each)", full)
+	}
+	// A canceled caller gets its context's error.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, _, err := q.CreateFetchTask(cctx, newFetch("late"), ft0, QueueLimits{}); !errors.Is(err, context.Canceled) && err != nil {
+		t.Fatalf("canceled create: %v", err)
+	}
+	checkOpenCounts(t, q.DB)
 }
