@@ -26,13 +26,17 @@ const DefaultMaxBody = 64 << 10
 const maxKeyLen = 1024
 
 // Store is the part of the master catalog the handler uses; *catalog.DB
-// implements it.
+// implements it, and *catalog.FetchQueue with group commit (concurrent
+// POSTs share one transaction).
 type Store interface {
 	CreateFetchTask(ctx context.Context, t catalog.NewFetchTask, now time.Time, lim catalog.QueueLimits) (id string, dup bool, err error)
 	FetchTask(ctx context.Context, id string) (catalog.FetchTask, error)
 }
 
-var _ Store = (*catalog.DB)(nil)
+var (
+	_ Store = (*catalog.DB)(nil)
+	_ Store = (*catalog.FetchQueue)(nil)
+)
 
 // HandlerOptions tune the handler; zero values take the defaults.
 type HandlerOptions struct {

@@ -66,7 +66,7 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if cfg.Agents.OnFinish == nil {
 		cfg.Agents.OnFinish = s.dispatcher.Notify
 	}
-	s.public = NewHandler(cfg.DB, cfg.Jobs, cfg.Handler)
+	s.public = NewHandler(catalog.NewFetchQueue(cfg.DB), cfg.Jobs, cfg.Handler)
 	s.agents = NewAgentAPI(cfg.DB, cfg.Jobs, cfg.Agents)
 	s.jobs = NewJobAPI(cfg.DB, cfg.JobAPI)
 	if err := cfg.DB.ExtendFetchLeases(ctx, now().Add(cfg.Agents.TTL)); err != nil {

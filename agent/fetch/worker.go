@@ -26,7 +26,8 @@ type WorkerOptions struct {
 	Open   SinkOpener
 	// Executor runs the downloads (default NewExecutor with defaults).
 	Executor *Executor
-	// Slots is how many tasks run at once (default 4).
+	// Slots is how many tasks run at once (default 4). Memory: at most
+	// Slots × the executor's Concurrency part buffers.
 	Slots int
 	// Poll is the wait before asking again when there was no work or the
 	// master could not be reached (default 1s).
@@ -121,12 +122,6 @@ func (w *Worker) Run(ctx context.Context) error {
 // run executes one leased task, renewing its lease, and reports it.
 func (w *Worker) run(ctx context.Context, t LeasedTask, ttl time.Duration) {
 	log := w.opts.Logger.With("task", t.ID, "job", t.JobID)
-	if err := w.opts.Client.Renew(ctx, t.ID, w.opts.Agent); err != nil {
-		log.Warn("start fetch task", "err", err)
-		if errors.Is(err, ErrLeaseLost) {
-			return
-		}
-	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go w.heartbeat(runCtx, cancel, t.ID, ttl, log)
@@ -145,19 +140,22 @@ func (w *Worker) run(ctx context.Context, t LeasedTask, ttl time.Duration) {
 	w.report(ctx, t.ID, res, log)
 }
 
-// heartbeat renews the lease every third of its TTL; a lost lease cancels
-// the task.
+// heartbeat marks the task running at once (without delaying the
+// download), then renews the lease every third of its TTL; a lost lease
+// cancels the task.
 func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelFunc, id string, ttl time.Duration, log *slog.Logger) {
 	if ttl <= 0 {
 		ttl = 30 * time.Second
 	}
 	tick := time.NewTicker(ttl / 3)
 	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
 		err := w.opts.Client.Renew(ctx, id, w.opts.Agent)
 		if errors.Is(err, ErrLeaseLost) {
