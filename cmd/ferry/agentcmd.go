@@ -68,7 +68,7 @@ func (e *env) agentRun(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	fw, err := e.fetchWorker(c.String("master"), token, name, 4, log)
+	fw, err := e.fetchWorker(c.String("master"), token, name, 8, log)
 	if err != nil {
 		return usageErr("%w", err)
 	}
