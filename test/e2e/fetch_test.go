@@ -297,6 +297,25 @@ func TestFetch_EndToEnd(t *testing.T) {
 			"--success-callback", cb+"/ok", "--failure-callback", cb+"/fail")
 		ids[key] = strings.TrimSpace(r.stdout)
 	}
+	// --from-list posts every line and prints the TaskIds in order.
+	list := filepath.Join(t.TempDir(), "list.txt")
+	listed := []string{"ok/list/1.bin", "plain/list/2.bin"}
+	var lines []string
+	for i, key := range listed {
+		objects[key] = fxBytes(2000+i, uint64(20+i))
+		lines = append(lines, o.add("/"+key, objects[key])+" "+fxBucket+"/"+key)
+	}
+	if err := os.WriteFile(list, []byte("# fetch list\n"+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mustFerry(t, vars, "fetch", "--job", job, "--from-list", list, "--success-callback", cb+"/ok")
+	printed := strings.Fields(r.stdout)
+	if len(printed) != len(listed) || printed[0] == printed[1] {
+		t.Fatalf("--from-list printed %q, want %d TaskIds", r.stdout, len(listed))
+	}
+	for i, key := range listed {
+		ids[key] = printed[i]
+	}
 	// Failures: 404, reset, a name that resolves to loopback for a job
 	// that does not allow private addresses.
 	fails := map[string]string{ // URL → job
