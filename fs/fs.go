@@ -111,6 +111,14 @@ type Hasher interface {
 	Checksum(ctx context.Context, path string) (algo, hexsum string, err error)
 }
 
+// EntryOpener is an optional extra of a Tree whose Open must ask the store
+// for an object's size and version (a HEAD). OpenEntry opens the file that
+// Walk or ReadDir described as e, trusting its Size, ETag and Version, so a
+// copy costs no extra request; reads fail if the object changed since.
+type EntryOpener interface {
+	OpenEntry(ctx context.Context, e Entry) (File, error)
+}
+
 // SequentialOnly is an optional extra of a Tree whose files cannot serve
 // reads at arbitrary offsets in parallel (an HTTP origin without Range
 // support). The engine then reads such a file in order, one part at a time.

@@ -61,7 +61,7 @@ func (e *Engine) copySmall(ctx context.Context, t task, buf []byte) {
 	if t.staleUpload != "" {
 		_ = e.dst.AbortMultipart(ctx, t.entry.ObjectKey(), t.staleUpload)
 	}
-	sum, err := e.readSource(ctx, t.entry.Path, nil, 0, buf)
+	sum, err := e.readSource(ctx, t.entry, nil, 0, buf)
 	if err != nil {
 		e.failOrStop(ctx, t, err)
 		return
@@ -84,16 +84,33 @@ func (e *Engine) copySmall(ctx context.Context, t task, buf []byte) {
 	e.succeed(t, info, e.checksum(info, sum))
 }
 
-// readSource fills buf with the bytes at off of path (opening it when f is
+// open opens the walked entry, without a second request to the store when
+// the Tree can trust the entry (fs.EntryOpener).
+func (e *Engine) open(ctx context.Context, ent fs.Entry) (fs.File, error) {
+	var f fs.File
+	var err error
+	if eo, ok := e.src.(fs.EntryOpener); ok {
+		f, err = eo.OpenEntry(ctx, ent)
+	} else {
+		f, err = e.src.Open(ctx, ent.Path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open source %s: %w", ent.Path, err)
+	}
+	return f, nil
+}
+
+// readSource fills buf with the bytes at off of ent (opening it when f is
 // nil), retrying transient read errors, and returns the Sink's part hash.
-func (e *Engine) readSource(ctx context.Context, path string, f fs.File, off int64, buf []byte) ([]byte, error) {
+func (e *Engine) readSource(ctx context.Context, ent fs.Entry, f fs.File, off int64, buf []byte) ([]byte, error) {
+	path := ent.Path
 	var sum []byte
 	err := e.retry(ctx, nil, func() error {
 		file := f
 		if file == nil {
 			var err error
-			if file, err = e.src.Open(ctx, path); err != nil {
-				return fmt.Errorf("open source %s: %w", path, err)
+			if file, err = e.open(ctx, ent); err != nil {
+				return err
 			}
 			defer file.Close()
 		}

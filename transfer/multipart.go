@@ -22,9 +22,14 @@ func (e *Engine) copyMultipart(ctx context.Context, t task) {
 	if t.staleUpload != "" {
 		_ = e.dst.AbortMultipart(ctx, key, t.staleUpload)
 	}
-	f, err := e.src.Open(ctx, t.entry.Path)
+	var f fs.File
+	err := e.retry(ctx, nil, func() error {
+		var err error
+		f, err = e.open(ctx, t.entry)
+		return err
+	})
 	if err != nil {
-		e.failOrStop(ctx, t, fmt.Errorf("open source %s: %w", t.entry.Path, err))
+		e.failOrStop(ctx, t, err)
 		return
 	}
 	defer f.Close()
@@ -179,7 +184,7 @@ func (e *Engine) resume(ctx context.Context, t *task, f fs.File) (map[int]donePa
 		if int64(cap(buf)) < p.Size {
 			buf = make([]byte, p.Size)
 		}
-		sum, err := e.readSource(ctx, t.entry.Path, f, int64(p.Number)*t.obj.PartSize, buf[:p.Size])
+		sum, err := e.readSource(ctx, t.entry, f, int64(p.Number)*t.obj.PartSize, buf[:p.Size])
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +199,7 @@ func (e *Engine) resume(ctx context.Context, t *task, f fs.File) (map[int]donePa
 // uploadPart reads one part into buf and uploads it, verifying the part
 // ETag when the Sink's part ETags are predictable.
 func (e *Engine) uploadPart(ctx context.Context, u unit, buf []byte) partResult {
-	sum, err := e.readSource(ctx, u.t.entry.Path, u.file, u.off, buf)
+	sum, err := e.readSource(ctx, u.t.entry, u.file, u.off, buf)
 	if err != nil {
 		return partResult{err: err}
 	}

@@ -144,3 +144,38 @@ func testOpenErrors(t *testing.T, tree fs.Tree, files []fileInfo) {
 		t.Errorf("Open(%q) of a directory: no error", "a/b")
 	}
 }
+
+// testOpenEntry checks fs.EntryOpener, when the Tree has it: every walked
+// entry opens without Stat and reads back exactly.
+func testOpenEntry(t *testing.T, tree fs.Tree, files Files) {
+	eo, ok := tree.(fs.EntryOpener)
+	if !ok {
+		return
+	}
+	seen := 0
+	err := tree.Walk(context.Background(), fs.All, func(e fs.Entry) error {
+		data, ok := files[e.ObjectKey()]
+		if !ok {
+			t.Errorf("Walk yielded %q, which is not in the fixture", e.ObjectKey())
+			return nil
+		}
+		seen++
+		f, err := eo.OpenEntry(context.Background(), e)
+		if err != nil {
+			t.Errorf("OpenEntry(%q): %v", e.Path, err)
+			return nil
+		}
+		defer f.Close()
+		got, err := io.ReadAll(io.NewSectionReader(f, 0, e.Size))
+		if err != nil || !bytes.Equal(got, data) {
+			t.Errorf("read %q through OpenEntry: %d bytes, err %v; want the %d written", e.Path, len(got), err, len(data))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("Walk: %v", err)
+	}
+	if seen != len(files) {
+		t.Errorf("OpenEntry checked %d files, want %d", seen, len(files))
+	}
+}

@@ -30,6 +30,7 @@ func Run(t *testing.T, files Files, tree fs.Tree) {
 	t.Run("ReadAt", func(t *testing.T) { testReadAt(t, tree, files) })
 	t.Run("ReadAtConcurrent", func(t *testing.T) { testReadAtConcurrent(t, tree, files) })
 	t.Run("Open", func(t *testing.T) { testOpenErrors(t, tree, sorted) })
+	t.Run("OpenEntry", func(t *testing.T) { testOpenEntry(t, tree, files) })
 }
 
 // checkFileEntry compares a file entry with the expected file.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/ferry-project/ferry/fs"
 )
@@ -34,6 +35,15 @@ func (s *Store) Open(ctx context.Context, p string) (fs.File, error) {
 		return nil, fmt.Errorf("open %q: %w", p, err)
 	}
 	return &file{s: s, key: full, size: resp.ContentLength, etag: etagOf(resp.Header)}, nil
+}
+
+// OpenEntry opens the object Walk or ReadDir described as e without a HEAD:
+// e's Size and ETag are trusted, and reads fail if the ETag changed since.
+func (s *Store) OpenEntry(ctx context.Context, e fs.Entry) (fs.File, error) {
+	if e.IsDir() {
+		return nil, fmt.Errorf("open %q: %w", e.Path, fs.ErrIsDir)
+	}
+	return &file{s: s, key: s.fullKey(e.ObjectKey()), size: e.Size, etag: strings.Trim(e.ETag, `"`)}, nil
 }
 
 // file is an open object: every ReadAt is one signed ranged GET, so
