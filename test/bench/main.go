@@ -88,21 +88,23 @@ func run(ctx context.Context, c config) error {
 		n    int
 	}{{fmt.Sprintf("%d × %s", c.small, human(int64(c.smallSize))), smallDir, c.small}, {fmt.Sprintf("%d × %s", c.large, human(c.largeSize)), largeDir, c.large}} {
 		if want(w.name, "ferry → us3emu") {
-			add(env.ferryRun(ctx, w.name, "ferry → us3emu", w.dir, "us3://bench/"+slug(w.name)+"/", w.n))
+			add(env.ferryRun(ctx, w.name, "ferry → us3emu", w.dir, "us3://bench/"+slug(w.name)+"/", w.n, dirSize(w.dir)))
 		}
 		if want(w.name, "ingest limit us3emu") {
 			add(env.ingest(ctx, w.name, "ingest limit us3emu (from memory)", "us3", w.dir, w.n))
 		}
 		if want(w.name, "ferry → MinIO") {
-			add(env.ferryRun(ctx, w.name, "ferry → MinIO", w.dir, "s3://bench/"+slug(w.name)+"/", w.n))
+			add(env.ferryRun(ctx, w.name, "ferry → MinIO", w.dir, "s3://bench/"+slug(w.name)+"/", w.n, dirSize(w.dir)))
 		}
 		if want(w.name, "rclone copy → MinIO") {
-			add(env.rcloneRun(ctx, w.name, "rclone copy → MinIO", w.dir, "bench/rclone-"+slug(w.name), w.n))
+			add(env.rcloneRun(ctx, w.name, "rclone copy → MinIO", w.dir, "bench/rclone-"+slug(w.name), w.n, dirSize(w.dir)))
 		}
 		if want(w.name, "ingest limit MinIO") {
 			add(env.ingest(ctx, w.name, "ingest limit MinIO (from memory)", "s3", w.dir, w.n))
 		}
 	}
+	env.sourceRows(ctx, slug(fmt.Sprintf("%d × %s", c.small, human(int64(c.smallSize))))+"/",
+		slug(fmt.Sprintf("%d × %s", c.large, human(c.largeSize)))+"/f000000.bin", c.small, dirSize(smallDir), c.largeSize, want, add)
 	printTable(os.Stdout, rows, c)
 	return nil
 }

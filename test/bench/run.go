@@ -95,7 +95,13 @@ func (s *servers) env() []string {
 		"AWS_ENDPOINT_URL="+s.minio.Endpoint, "AWS_REGION="+s.minio.Region,
 		"RCLONE_CONFIG_BENCH_TYPE=s3", "RCLONE_CONFIG_BENCH_PROVIDER=Minio",
 		"RCLONE_CONFIG_BENCH_ACCESS_KEY_ID="+s.minio.AccessKey, "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY="+s.minio.SecretKey,
-		"RCLONE_CONFIG_BENCH_ENDPOINT="+s.minio.Endpoint, "RCLONE_CONFIG_BENCH_REGION="+s.minio.Region)
+		"RCLONE_CONFIG_BENCH_ENDPOINT="+s.minio.Endpoint, "RCLONE_CONFIG_BENCH_REGION="+s.minio.Region,
+		// bench2 is the same server under another remote name: a copy from
+		// bench: to bench2: streams the bytes as a copy between two clouds
+		// must (rclone uses server-side copy only within one remote).
+		"RCLONE_CONFIG_BENCH2_TYPE=s3", "RCLONE_CONFIG_BENCH2_PROVIDER=Minio",
+		"RCLONE_CONFIG_BENCH2_ACCESS_KEY_ID="+s.minio.AccessKey, "RCLONE_CONFIG_BENCH2_SECRET_ACCESS_KEY="+s.minio.SecretKey,
+		"RCLONE_CONFIG_BENCH2_ENDPOINT="+s.minio.Endpoint, "RCLONE_CONFIG_BENCH2_REGION="+s.minio.Region)
 }
 
 // timed runs a command and measures its wall time and peak RSS. The peak
@@ -153,22 +159,25 @@ func readHWM(path string) int64 {
 	return 0
 }
 
-func (s *servers) ferryRun(ctx context.Context, workload, tool, dir, to string, n int) (row, error) {
+func (s *servers) ferryRun(ctx context.Context, workload, tool, dir, to string, n int, bytes int64) (row, error) {
 	s.runs++
 	cat := filepath.Join(s.c.work, fmt.Sprintf("catalog-%d.db", s.runs))
 	el, rss, err := s.timed(ctx, s.c.ferry, "migrate", "run", "--from", dir, "--to", to, "--catalog", cat,
 		"--workers", fmt.Sprint(s.c.workers), "--progress", "none")
-	return newRow(workload, tool, n, dirSize(dir), el, rss), err
+	return newRow(workload, tool, n, bytes, el, rss), err
 }
 
-func (s *servers) rcloneRun(ctx context.Context, workload, tool, dir, dest string, n int) (row, error) {
+func (s *servers) rcloneRun(ctx context.Context, workload, tool, dir, dest string, n int, bytes int64) (row, error) {
 	if s.c.rclone == "" {
 		return row{workload: workload, tool: tool, note: "rclone not installed (make bench installs it with go install)"}, nil
 	}
 	w := fmt.Sprint(s.c.workers)
-	el, rss, err := s.timed(ctx, s.c.rclone, "copy", dir, "bench:"+dest, "--transfers", w, "--checkers", w,
+	if !strings.Contains(dest, ":") {
+		dest = "bench:" + dest
+	}
+	el, rss, err := s.timed(ctx, s.c.rclone, "copy", dir, dest, "--transfers", w, "--checkers", w,
 		"--s3-upload-concurrency", w, "--s3-chunk-size", "8M", "--no-check-dest", "--s3-no-check-bucket")
-	return newRow(workload, tool, n, dirSize(dir), el, rss), err
+	return newRow(workload, tool, n, bytes, el, rss), err
 }
 
 // ingest uploads the same bytes straight from memory with the same
