@@ -194,6 +194,7 @@ type ReportRequest struct {
 	JobID     string        `json:"job_id"`
 	RangeID   int           `json:"range_id"`
 	Cursor    string        `json:"cursor"`
+	Walked    string        `json:"walked,omitempty"` // the last key the walk reached
 	Copied    int64         `json:"copied"`
 	Bytes     int64         `json:"bytes"`
 	Unchanged int64         `json:"unchanged"`

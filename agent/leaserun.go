@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferry-project/ferry/catalog"
@@ -90,18 +91,33 @@ func (r *leaseRun) prepare() error {
 	return err
 }
 
-// walkSignal tells when the engine's walk began. Engine.Progress reads a
-// field Run writes when it starts, so the agent reads progress only after
-// the walk (started by Run after that write) has signalled.
+// walkSignal watches the engine's walk: it tells when the walk began
+// (Engine.Progress reads a field Run writes when it starts, so the agent
+// reads progress only after the walk, started by Run after that write, has
+// signalled) and remembers the last key handed to the engine, the walk
+// frontier the master splits behind.
 type walkSignal struct {
 	fs.Tree
 	once    sync.Once
 	started chan struct{}
+	last    atomic.Pointer[string]
 }
 
 func (w *walkSignal) Walk(ctx context.Context, r fs.Range, fn func(fs.Entry) error) error {
 	w.once.Do(func() { close(w.started) })
-	return w.Tree.Walk(ctx, r, fn)
+	return w.Tree.Walk(ctx, r, func(e fs.Entry) error {
+		k := e.ObjectKey()
+		w.last.Store(&k)
+		return fn(e)
+	})
+}
+
+// frontier is the last key walked so far ("" before any).
+func (w *walkSignal) frontier() string {
+	if k := w.last.Load(); k != nil {
+		return *k
+	}
+	return ""
 }
 
 // progress returns the engine's progress, or zero before its walk began.
@@ -234,6 +250,7 @@ func (r *leaseRun) request(ctx context.Context, final bool) ReportRequest {
 		req.Cursor = p.Cursor
 	} else {
 		req.Cursor, r.cursor = r.cursor, p.Cursor
+		req.Walked = r.walking.frontier()
 	}
 	if r.skip != nil {
 		req.Unchanged += r.skip.skipped.Load()

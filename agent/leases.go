@@ -82,6 +82,7 @@ func (m *Master) report(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	m.setFrontier(rangeKey{req.JobID, req.RangeID}, req.Walked, req.Done || res.Stop)
 	if req.Done {
 		m.log.Info("range finished", "agent", req.Agent, "job", req.JobID, "range", req.RangeID,
 			"copied", req.Copied, "failed", req.Failed, "error", req.Error)

@@ -84,6 +84,9 @@ type Master struct {
 	treesMu sync.Mutex
 	trees   map[string]fs.Tree // job ID → opened source, for splits
 
+	frontMu   sync.Mutex
+	frontiers map[rangeKey]string // last walk position reported per range
+
 	stats *apiStats
 }
 
@@ -103,7 +106,8 @@ func NewMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	}
 	m := &Master{
 		cfg: cfg, db: cfg.DB, log: cfg.Logger, now: cfg.Now,
-		noSplit: map[rangeKey]time.Time{}, trees: map[string]fs.Tree{}, stats: newAPIStats(),
+		noSplit: map[rangeKey]time.Time{}, trees: map[string]fs.Tree{}, frontiers: map[rangeKey]string{},
+		stats: newAPIStats(),
 	}
 	if err := m.db.ExtendLeases(ctx, m.now().Add(cfg.LeaseTTL)); err != nil {
 		return nil, fmt.Errorf("new master: %w", err)

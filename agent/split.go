@@ -49,6 +49,11 @@ func (m *Master) trySplit(ctx context.Context) bool {
 		return false
 	}
 	now := m.now()
+	for k, until := range m.noSplit {
+		if now.After(until) {
+			delete(m.noSplit, k)
+		}
+	}
 	for _, r := range cands {
 		k := rangeKey{r.JobID, r.ID}
 		if until, ok := m.noSplit[k]; ok && now.Before(until) {
@@ -88,7 +93,7 @@ func (m *Master) probe(ctx context.Context, r catalog.Range) (string, bool, erro
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if r.Listed {
-		paths, err := m.db.ListedPaths(ctx, r.JobID, r.ID, r.Cursor, m.cfg.SplitProbe)
+		paths, err := m.db.ListedPaths(ctx, r.JobID, r.ID, max(r.Cursor, m.frontier(rangeKey{r.JobID, r.ID})), m.cfg.SplitProbe)
 		if err != nil || len(paths) < max(m.cfg.SplitMin, 2) {
 			return "", false, err
 		}
@@ -99,8 +104,30 @@ func (m *Master) probe(ctx context.Context, r catalog.Range) (string, bool, erro
 		return "", false, err
 	}
 	from := r.Start
-	if r.Cursor != "" {
-		from = r.Cursor + "\x00"
+	if after := max(r.Cursor, m.frontier(rangeKey{r.JobID, r.ID})); after != "" {
+		from = after + "\x00"
 	}
 	return splitKey(ctx, t, from, r.End, m.cfg.SplitProbe, m.cfg.SplitMin)
+}
+
+// setFrontier remembers how far a range's holder has walked (the cursor
+// lags behind it by every object in flight); splits cut past it, so the
+// holder rarely copies what the new range's agent copies too. It lives in
+// memory only: after a restart splits fall back to the cursor.
+func (m *Master) setFrontier(k rangeKey, walked string, ended bool) {
+	m.frontMu.Lock()
+	defer m.frontMu.Unlock()
+	switch {
+	case ended:
+		delete(m.frontiers, k)
+	case walked > m.frontiers[k]:
+		m.frontiers[k] = walked
+	}
+}
+
+// frontier is the last walk position reported for a range ("" unknown).
+func (m *Master) frontier(k rangeKey) string {
+	m.frontMu.Lock()
+	defer m.frontMu.Unlock()
+	return m.frontiers[k]
 }

@@ -98,12 +98,14 @@ func (m *masterProc) env(vars map[string]string) map[string]string {
 
 // agentProc is a running `ferry migrate run --master` process.
 type agentProc struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
+	name  string
+	cmd   *exec.Cmd
+	log   string
+	state string // FERRY_STATE_DIR: a restart with the same one resumes from its catalogs
 }
 
-// startAgent runs an agent with its own state directory.
+// startAgent runs an agent with its own state directory (vars may name
+// another FERRY_STATE_DIR).
 func startAgent(t testing.TB, m *masterProc, name string, vars map[string]string, extra ...string) *agentProc {
 	t.Helper()
 	dir := t.TempDir()
@@ -114,7 +116,7 @@ func startAgent(t testing.TB, m *masterProc, name string, vars map[string]string
 		env[k] = v
 	}
 	cmd.Env = ferryEnv(env)
-	a := &agentProc{name: name, cmd: cmd, log: filepath.Join(dir, "agent.log")}
+	a := &agentProc{name: name, cmd: cmd, log: filepath.Join(dir, "agent.log"), state: env["FERRY_STATE_DIR"]}
 	logf, err := os.Create(a.log)
 	if err != nil {
 		t.Fatal(err)
@@ -298,41 +300,52 @@ func TestMaster_ThreeAgents(t *testing.T) {
 	compareSums(t, "US3 after three agents", want, got)
 }
 
-// TestMaster_KillAgent: kill -9 one of three agents mid-job; its lease
-// expires, the others resume its range from the reported cursor, and the
+// TestMaster_KillAgent: kill -9 two of three agents mid-job. One is
+// restarted under its name and state directory: it takes back the range it
+// held and resumes it from its own catalog. The other stays dead: its lease
+// expires and the survivors resume its range from the reported cursor. The
 // job completes with every object present and intact.
 func TestMaster_KillAgent(t *testing.T) {
 	src := t.TempDir()
 	want := smallTree(t, src, "k", 8000, 500, 22)
 	e := startEmu(t, "dst")
 	m := startMasterProc(t, freeAddr(t), filepath.Join(t.TempDir(), "master.db"), "--ranges", "16")
-	id := createJob(t, m, e.env(), "--from", src, "--to", "us3://dst/", "--workers", "8", "--bwlimit", "1MiB")
+	id := createJob(t, m, e.env(), "--from", src, "--to", "us3://dst/", "--workers", "8", "--bwlimit", "256KiB")
 	agents := map[string]*agentProc{}
 	for _, name := range []string{"k1", "k2", "k3"} {
 		agents[name] = startAgent(t, m, name, nil)
 	}
+	held := map[string]int{}
 	waitJob(t, m, id, "half-way", time.Minute, func(v agent.JobView) bool {
-		holds := false
+		clear(held)
 		for _, r := range v.Ranges {
-			holds = holds || (r.State == "leased" && r.Agent == "k2" && r.Copied > 0)
+			if r.State == "leased" && r.Copied > 0 {
+				held[r.Agent] = r.ID
+			}
 		}
-		return v.Copied >= 2000 && holds
+		return v.Copied >= 2000 && held["k2"] > 0 && held["k3"] > 0
 	})
 	agents["k2"].kill()
+	agents["k3"].kill()
+	restarted := startAgent(t, m, "k2", map[string]string{"FERRY_STATE_DIR": agents["k2"].state})
 	v := waitJob(t, m, id, "done", 3*time.Minute, func(v agent.JobView) bool { return v.State == "done" })
-	compareSums(t, "US3 after kill -9 of an agent", want, e.readBack(t, "dst", ""))
+	compareSums(t, "US3 after kill -9 of agents", want, e.readBack(t, "dst", ""))
 	if n := succeededPuts(t, e); n < 8000 || n > 8000+200 {
 		t.Fatalf("the emulator stored %d objects for 8000: copies twice must be rare", n)
 	}
 	if metricValue(t, m, "ferry_lease_expiries_total") == "0" {
-		t.Fatalf("the killed agent's lease never expired; ranges: %+v", v.Ranges)
+		t.Fatalf("the dead agent's lease never expired; ranges: %+v", v.Ranges)
 	}
-	reLeased := false
 	for _, r := range v.Ranges {
-		reLeased = reLeased || (r.Leases > 1 && r.Agent != "k2")
+		if r.ID == held["k3"] && (r.Agent == "k3" || r.Leases < 2) {
+			t.Fatalf("the dead agent's range was not taken over: %+v", r)
+		}
 	}
-	if !reLeased {
-		t.Fatal("no range of the killed agent was taken over by another agent")
+	log, _ := os.ReadFile(restarted.log)
+	_, after, _ := strings.Cut(string(log), `msg="range leased"`)
+	first, _, _ := strings.Cut(after, "\n")
+	if !strings.Contains(first, fmt.Sprintf("job=%s range=%d start=", id, held["k2"])) {
+		t.Fatalf("the restarted agent's first lease is %q, want its old range %d back", first, held["k2"])
 	}
 	if v.Failed != 0 {
 		t.Fatalf("%d objects failed", v.Failed)
