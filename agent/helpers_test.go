@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -252,3 +253,6 @@ func createJob(t testing.TB, c *Client, spec JobSpec) string {
 	}
 	return v.ID
 }
+
+// discardLogger drops every record.
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

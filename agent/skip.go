@@ -13,12 +13,13 @@ import (
 )
 
 // sameObject reports whether dst already holds src under the skip rule:
-// sizes must match; with "size" that is enough; otherwise equal ETags
-// decide, ETags of the same kind that differ mean different content, and
-// when they cannot be compared a destination copy not older than the source
-// (to the second, as listings round) counts as current.
+// with "none" never; sizes must match; with "size" that is enough;
+// otherwise equal ETags decide, ETags of the same kind that differ mean
+// different content, and when they cannot be compared a destination copy
+// not older than the source (to the second, as listings round) counts as
+// current.
 func sameObject(src, dst fs.Entry, rule string) bool {
-	if src.Size != dst.Size {
+	if rule == SkipNone || src.Size != dst.Size {
 		return false
 	}
 	if rule == SkipSize {
