@@ -20,6 +20,10 @@ type PlanOptions struct {
 	// 10,000); the rest of a bigger directory stays in one range, which
 	// idle agents later split.
 	NamesPerDir int
+	// MinFiles is the fewest files of one directory a range is cut to
+	// (default 1000); a subdirectory counts as that many, since it may be
+	// big. Small trees so get few ranges.
+	MinFiles int
 }
 
 func (o PlanOptions) withDefaults() PlanOptions {
@@ -31,6 +35,9 @@ func (o PlanOptions) withDefaults() PlanOptions {
 	}
 	if o.NamesPerDir <= 0 {
 		o.NamesPerDir = 10000
+	}
+	if o.MinFiles <= 0 {
+		o.MinFiles = 1000
 	}
 	return o
 }
@@ -65,14 +72,12 @@ func PlanRanges(ctx context.Context, t fs.Tree, o PlanOptions) ([]catalog.RangeS
 				}
 				continue // an unreadable subdirectory only makes planning coarser
 			}
-			for i, e := range evenly(names, perDir) {
+			for _, e := range pickBounds(names, perDir, o.MinFiles) {
 				key := e.ObjectKey()
 				if e.IsDir() {
 					key += "/"
 				}
-				if i > 0 { // the first name starts where the directory does
-					bounds[key] = true
-				}
+				bounds[key] = true
 			}
 			for _, e := range names {
 				if e.IsDir() {
@@ -112,14 +117,30 @@ func sampleDir(ctx context.Context, t fs.Tree, dir string, limit int) ([]fs.Entr
 	return names, nil
 }
 
-// evenly picks at most n evenly spaced entries of es, always the first.
-func evenly(es []fs.Entry, n int) []fs.Entry {
-	if len(es) <= n {
-		return es
+// pickBounds chooses the names of one directory that start a new range:
+// at most about n of them, evenly by weight (a file weighs 1, a directory
+// minFiles), and never fewer than minFiles of weight apart. The first name
+// is never chosen: it starts where the directory does.
+func pickBounds(es []fs.Entry, n, minFiles int) []fs.Entry {
+	weight := func(e fs.Entry) int {
+		if e.IsDir() {
+			return minFiles
+		}
+		return 1
 	}
-	out := make([]fs.Entry, 0, n)
-	for i := 0; i < n; i++ {
-		out = append(out, es[i*len(es)/n])
+	total := 0
+	for _, e := range es {
+		total += weight(e)
+	}
+	step := max(minFiles, (total+n-1)/n)
+	var out []fs.Entry
+	acc := 0
+	for i, e := range es {
+		if i > 0 && acc >= step {
+			out = append(out, e)
+			acc = 0
+		}
+		acc += weight(e)
 	}
 	return out
 }

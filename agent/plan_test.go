@@ -62,7 +62,7 @@ func TestPlanRanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := walkKeys(t, tr)
-	ranges, err := PlanRanges(context.Background(), tr, PlanOptions{Ranges: 64})
+	ranges, err := PlanRanges(context.Background(), tr, PlanOptions{Ranges: 64, MinFiles: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,12 +70,27 @@ func TestPlanRanges(t *testing.T) {
 	if len(ranges) < 32 || len(ranges) > 130 {
 		t.Fatalf("%d ranges for a target of 64", len(ranges))
 	}
+	for i, n := range per[1 : len(per)-1] {
+		if n < 20 {
+			t.Fatalf("range %d holds %d objects, fewer than MinFiles", i+1, n)
+		}
+	}
 	biggest := 0
 	for _, n := range per {
 		biggest = max(biggest, n)
 	}
 	if biggest > len(keys)/8 {
 		t.Fatalf("a range holds %d of %d objects: planning did not look below the top directory", biggest, len(keys))
+	}
+
+	// With the default of 1000 files per range, 20 directories of 200 files
+	// give a range per directory.
+	ranges, err = PlanRanges(context.Background(), tr, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if per := checkCover(t, ranges, keys); len(per) != 21 || per[1] != 200 {
+		t.Fatalf("default planning: objects per range %v, want one range per directory", per)
 	}
 
 	// A listing budget of one directory still covers everything.
@@ -86,7 +101,7 @@ func TestPlanRanges(t *testing.T) {
 	checkCover(t, ranges, keys)
 
 	// At most NamesPerDir names of one directory are read.
-	ranges, err = PlanRanges(context.Background(), tr, PlanOptions{Ranges: 1000, NamesPerDir: 3})
+	ranges, err = PlanRanges(context.Background(), tr, PlanOptions{Ranges: 1000, NamesPerDir: 3, MinFiles: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
