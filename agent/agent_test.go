@@ -43,9 +43,11 @@ func TestAgent_Run_splitForIdleAgent(t *testing.T) {
 		c.Plan.Ranges = 1 // one range: only a split lets a second agent help
 		c.SplitMin, c.SplitProbe = 20, 5000
 	})
+	// More objects than the engine walks ahead of its copies (which stay
+	// with the holder), at a pace that leaves the idle agent work.
 	src, dst := t.TempDir(), t.TempDir()
-	want := makeFiles(t, src, 4, 600, "split")
-	id := createJob(t, tm.admin, JobSpec{Source: src, Dest: dst, Options: JobOptions{Workers: 1, BWLimit: 8 << 10}})
+	want := makeFiles(t, src, 4, 4000, "split")
+	id := createJob(t, tm.admin, JobSpec{Source: src, Dest: dst, Options: JobOptions{Workers: 1, BWLimit: 64 << 10}})
 	runAgent(t, tm, "slow", 1)
 	waitJob(t, tm.admin, id, "leased", func(v JobView) bool { return v.RangesLeased == 1 })
 	runAgent(t, tm, "idle", 1)
@@ -58,8 +60,11 @@ func TestAgent_Run_splitForIdleAgent(t *testing.T) {
 	for _, r := range v.Ranges {
 		byAgent[r.Agent] += r.Copied
 	}
+	if byAgent["slow"]+byAgent["idle"] != 4000 {
+		t.Fatalf("objects copied per agent = %v: a split must not copy an object twice", byAgent)
+	}
 	if byAgent["slow"] == 0 || byAgent["idle"] == 0 {
-		t.Fatalf("objects copied per agent = %v; the idle agent should have taken the split tail", byAgent)
+		t.Fatalf("objects copied per agent = %v; the idle agent should have taken the split tail; ranges %+v", byAgent, v.Ranges)
 	}
 	c, _ := tm.db.Counters(context.Background())
 	if c["splits"] < 1 {

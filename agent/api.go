@@ -194,7 +194,8 @@ type ReportRequest struct {
 	JobID     string        `json:"job_id"`
 	RangeID   int           `json:"range_id"`
 	Cursor    string        `json:"cursor"`
-	Walked    string        `json:"walked,omitempty"` // the last key the walk reached
+	Walked    string        `json:"walked,omitempty"`  // the last key the walk handed out
+	Applied   string        `json:"applied,omitempty"` // the lowered end the agent applied after a split
 	Copied    int64         `json:"copied"`
 	Bytes     int64         `json:"bytes"`
 	Unchanged int64         `json:"unchanged"`
@@ -205,7 +206,9 @@ type ReportRequest struct {
 }
 
 // ReportReply answers a report: End is the range's current end (lower than
-// the lease's after a split); Stop tells the agent to stop the range.
+// the lease's after a split: the agent then stops its walk there and
+// confirms with Applied and Walked in its next report); Stop tells the
+// agent to stop the range.
 type ReportReply struct {
 	End    string `json:"end"`
 	Stop   bool   `json:"stop,omitempty"`

@@ -94,8 +94,11 @@ func (r *leaseRun) prepare() error {
 // walkSignal watches the engine's walk: it tells when the walk began
 // (Engine.Progress reads a field Run writes when it starts, so the agent
 // reads progress only after the walk, started by Run after that write, has
-// signalled) and remembers the last key handed to the engine, the walk
-// frontier the master splits behind.
+// signalled) and remembers the last key the engine took, the walk frontier
+// the master cuts behind. The engine takes keys in walk order, so every
+// key up to the frontier was taken; read after SetEnd(k), a frontier below
+// k means no key at or past k will be taken, but for one the walk was
+// taking at that instant (copied twice then, never lost).
 type walkSignal struct {
 	fs.Tree
 	once    sync.Once
@@ -106,9 +109,12 @@ type walkSignal struct {
 func (w *walkSignal) Walk(ctx context.Context, r fs.Range, fn func(fs.Entry) error) error {
 	w.once.Do(func() { close(w.started) })
 	return w.Tree.Walk(ctx, r, func(e fs.Entry) error {
+		if err := fn(e); err != nil {
+			return err // not handed out (past a lowered end, or stopping)
+		}
 		k := e.ObjectKey()
 		w.last.Store(&k)
-		return fn(e)
+		return nil
 	})
 }
 
@@ -173,39 +179,48 @@ func (r *leaseRun) run(ctx context.Context) error {
 				return req
 			})
 		case <-tick.C:
-			if stopped {
-				continue
-			}
-			req := r.request(ctx, false)
-			rctx, rcancel := context.WithTimeout(ctx, max(2*every, 5*time.Second))
-			reply, err := a.cfg.Client.SendReport(rctx, l.ID, req)
-			rcancel()
-			switch {
-			case err == nil:
-				if unreachable {
-					a.log.Info("the master is back")
-					unreachable = false
-				}
-				r.acked(req)
-				if reply.Stop {
-					a.log.Info("the master stopped the range", "job", l.JobID, "range", l.RangeID, "reason", reply.Reason)
-					stopped = true
-					cancel()
-				} else if reply.End != "" && (r.end == "" || reply.End < r.end) {
-					a.log.Info("range split", "job", l.JobID, "range", l.RangeID, "new_end", reply.End)
-					r.end = reply.End
-					r.eng.SetEnd(reply.End)
-				}
-			case IsLeaseLost(err) || isAuthError(err):
-				a.log.Warn("lease lost; stopping the range", "job", l.JobID, "range", l.RangeID, "err", err)
-				stopped = true
-				cancel()
-			case !unreachable && ctx.Err() == nil:
-				a.log.Warn("cannot reach the master; copying on", "err", err)
-				unreachable = true
+			// A reply that lowers the end is confirmed at once, so the
+			// split-off range waits as little as possible.
+			for !stopped && r.beat(ctx, every, &unreachable, cancel, &stopped) {
 			}
 		}
 	}
+}
+
+// beat sends one progress report and applies the answer: stop, or a lower
+// end. It reports whether the end was lowered (to be confirmed).
+func (r *leaseRun) beat(ctx context.Context, every time.Duration, unreachable *bool, cancel func(), stopped *bool) bool {
+	a, l := r.a, r.l
+	req := r.request(ctx, false)
+	rctx, rcancel := context.WithTimeout(ctx, max(2*every, 5*time.Second))
+	reply, err := a.cfg.Client.SendReport(rctx, l.ID, req)
+	rcancel()
+	switch {
+	case err == nil:
+		if *unreachable {
+			a.log.Info("the master is back")
+			*unreachable = false
+		}
+		r.acked(req)
+		if reply.Stop {
+			a.log.Info("the master stopped the range", "job", l.JobID, "range", l.RangeID, "reason", reply.Reason)
+			*stopped = true
+			cancel()
+		} else if reply.End != "" && (r.end == "" || reply.End < r.end) {
+			a.log.Info("range split", "job", l.JobID, "range", l.RangeID, "new_end", reply.End)
+			r.end = reply.End
+			r.eng.SetEnd(reply.End)
+			return true
+		}
+	case IsLeaseLost(err) || isAuthError(err):
+		a.log.Warn("lease lost; stopping the range", "job", l.JobID, "range", l.RangeID, "err", err)
+		*stopped = true
+		cancel()
+	case !*unreachable && ctx.Err() == nil:
+		a.log.Warn("cannot reach the master; copying on", "err", err)
+		*unreachable = true
+	}
+	return false
 }
 
 // lastWord sends one best-effort progress report when the agent shuts
@@ -250,7 +265,10 @@ func (r *leaseRun) request(ctx context.Context, final bool) ReportRequest {
 		req.Cursor = p.Cursor
 	} else {
 		req.Cursor, r.cursor = r.cursor, p.Cursor
-		req.Walked = r.walking.frontier()
+	}
+	req.Walked = r.walking.frontier()
+	if r.end != r.l.End {
+		req.Applied = r.end
 	}
 	if r.skip != nil {
 		req.Unchanged += r.skip.skipped.Load()

@@ -69,7 +69,8 @@ func (m *Master) report(w http.ResponseWriter, r *http.Request) error {
 	}
 	rep := catalog.Report{
 		LeaseID: r.PathValue("id"), JobID: req.JobID, RangeID: req.RangeID, Agent: req.Agent,
-		Cursor: req.Cursor, Copied: req.Copied, Bytes: req.Bytes, Unchanged: req.Unchanged, Failed: req.Failed,
+		Cursor: req.Cursor, Applied: req.Applied, Walked: req.Walked,
+		Copied: req.Copied, Bytes: req.Bytes, Unchanged: req.Unchanged, Failed: req.Failed,
 		Done: req.Done, Error: req.Error,
 	}
 	for _, f := range req.Failures {

@@ -43,12 +43,15 @@ type RangeState string
 
 // Range states: pending ranges wait for a lease (with their last cursor),
 // leased ones are being copied, done ones are finished, failed ones gave a
-// whole-range error (not an object error) too often.
+// whole-range error (not an object error) too often. A held range was split
+// off a leased one and waits until that range's holder confirms it will
+// not walk past the cut (or its lease ends), so no object is copied by both.
 const (
 	RangePending RangeState = "pending"
 	RangeLeased  RangeState = "leased"
 	RangeDone    RangeState = "done"
 	RangeFailed  RangeState = "failed"
+	RangeHeld    RangeState = "held"
 )
 
 // Errors of the master store; test with errors.Is.

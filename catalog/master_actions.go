@@ -184,7 +184,7 @@ func (m *MasterDB) StartRun(ctx context.Context, id string, now time.Time) (bool
 		}
 		for _, q := range []string{
 			`DELETE FROM ranges WHERE job_id = ? AND retry = 1`,
-			`UPDATE ranges SET cursor = '', state = 'pending', agent = '', lease_id = '', deadline = 0,
+			`UPDATE ranges SET cursor = '', state = 'pending', parent = 0, agent = '', lease_id = '', deadline = 0,
 				leased_at = 0, leases = 0, errors = 0, last_error = '', copied = 0, bytes = 0, unchanged = 0,
 				l_copied = 0, l_bytes = 0, l_unchanged = 0, started_at = 0, finished_at = 0 WHERE job_id = ?`,
 			`UPDATE jobs SET run = run + 1, state = 'pending', error = '', run_started_at = 0,
@@ -218,7 +218,7 @@ func (m *MasterDB) refreshJob(ctx context.Context, tx *sql.Tx, id string, now ti
 	}
 	var open, started, failedRanges int
 	err = tx.QueryRowContext(ctx, `SELECT
-		coalesce(sum(state IN ('pending', 'leased')), 0),
+		coalesce(sum(state IN ('pending', 'leased', 'held')), 0),
 		coalesce(sum(state != 'pending' OR leases > 0), 0),
 		coalesce(sum(state = 'failed'), 0) FROM ranges WHERE job_id = ?`, id).Scan(&open, &started, &failedRanges)
 	if err != nil {

@@ -20,7 +20,7 @@ type Totals struct {
 
 // RangeCounts counts a job's ranges by state.
 type RangeCounts struct {
-	Total, Pending, Leased, Done, Failed int
+	Total, Pending, Leased, Done, Failed int // Pending includes held ranges
 }
 
 // Job is one job as the master stores it. Credentials are not part of it:
@@ -131,7 +131,7 @@ const jobSelect = `SELECT j.id, j.source, j.dest, j.options, j.schedule, j.state
 	coalesce((SELECT sum(CASE WHEN retry = 1 THEN 0 ELSE unchanged + l_unchanged END) FROM ranges WHERE job_id = j.id), 0),
 	(SELECT count(*) FROM failed_objects WHERE job_id = j.id AND run = j.run),
 	(SELECT count(*) FROM ranges WHERE job_id = j.id),
-	(SELECT count(*) FROM ranges WHERE job_id = j.id AND state = 'pending'),
+	(SELECT count(*) FROM ranges WHERE job_id = j.id AND state IN ('pending', 'held')),
 	(SELECT count(*) FROM ranges WHERE job_id = j.id AND state = 'leased'),
 	(SELECT count(*) FROM ranges WHERE job_id = j.id AND state = 'done'),
 	(SELECT count(*) FROM ranges WHERE job_id = j.id AND state = 'failed')

@@ -52,6 +52,8 @@ type Report struct {
 	RangeID                          int
 	Agent                            string
 	Cursor                           string
+	Applied                          string // the lowered end the agent applied ("" none)
+	Walked                           string // the last key its walk handed out
 	Copied, Bytes, Unchanged, Failed int64
 	Failures                         []FailedObject
 	Done                             bool
@@ -123,6 +125,9 @@ func (m *MasterDB) grant(ctx context.Context, tx *sql.Tx, l *Lease, agent, lease
 	if err != nil {
 		return fmt.Errorf("lease range %d of job %s: %w", l.RangeID, l.JobID, err)
 	}
+	if err := releaseTails(ctx, tx, l.JobID, l.RangeID); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET run_started_at = ?, updated_at = ?
 		WHERE id = ? AND run_started_at = 0`, nanos(now), nanos(now), l.JobID); err != nil {
 		return fmt.Errorf("start job %s: %w", l.JobID, err)
@@ -188,6 +193,12 @@ func touchAgent(ctx context.Context, tx *sql.Tx, agent string, now time.Time) er
 func (m *MasterDB) ExpireLeases(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := m.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE ranges SET state = 'pending' WHERE state = 'held' AND EXISTS
+			(SELECT 1 FROM ranges p WHERE p.job_id = ranges.job_id AND p.id = ranges.parent
+			AND p.state = 'leased' AND p.deadline < ?)`, nanos(now))
+		if err != nil {
+			return fmt.Errorf("expire leases: %w", err)
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE ranges SET state = 'pending' WHERE state = 'leased' AND deadline < ?`, nanos(now))
 		if err != nil {
 			return fmt.Errorf("expire leases: %w", err)

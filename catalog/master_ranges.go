@@ -106,7 +106,9 @@ func (m *MasterDB) Range(ctx context.Context, job string, id int) (Range, error)
 // agents are idle.
 func (m *MasterDB) SplitCandidates(ctx context.Context, limit int) ([]Range, error) {
 	return m.queryRanges(ctx, `JOIN jobs j ON j.id = r.job_id WHERE r.state = 'leased'
-		AND j.state IN ('pending', 'running') ORDER BY r.leased_at, r.job_id, r.id LIMIT ?`, limit)
+		AND j.state IN ('pending', 'running') AND NOT EXISTS (SELECT 1 FROM ranges h
+		WHERE h.job_id = r.job_id AND h.parent = r.id AND h.state = 'held')
+		ORDER BY r.leased_at, r.job_id, r.id LIMIT ?`, limit)
 }
 
 // ListedPaths returns up to limit paths of a listed range after after.
@@ -136,10 +138,11 @@ func (m *MasterDB) ListedPaths(ctx context.Context, job string, id int, after st
 }
 
 // SplitRange cuts the leased range id of job at key at: it keeps [Start,
-// at) and a new pending range [at, End) is returned. It fails with
-// ErrNoSplit unless the range is still leased and at lies strictly after
-// both its start and its cursor and before its end. The holder learns the
-// lower end from the answer to its next report.
+// at) and a new range [at, End) is returned, held until the holder, told
+// the lower end in the answer to its next report, confirms the cut with the
+// key its walk reached (see Report). It fails with ErrNoSplit unless the
+// range is still leased, has no other cut waiting, and at lies strictly
+// after both its start and its cursor and before its end.
 func (m *MasterDB) SplitRange(ctx context.Context, job string, id int, at string, now time.Time) (Range, error) {
 	var nr Range
 	err := m.tx(ctx, func(tx *sql.Tx) error {
@@ -156,12 +159,18 @@ func (m *MasterDB) SplitRange(ctx context.Context, job string, id int, at string
 		if state != string(RangeLeased) || at <= start || at <= cursor || (end != "" && at >= end) {
 			return fmt.Errorf("split range %d of job %s at %q: %w", id, job, at, ErrNoSplit)
 		}
+		if _, ok, err := findTail(ctx, tx, job, id); err != nil || ok {
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("split range %d of job %s: a cut waits for its holder: %w", id, job, ErrNoSplit)
+		}
 		var next int
 		if err := tx.QueryRowContext(ctx, `SELECT max(id) + 1 FROM ranges WHERE job_id = ?`, job).Scan(&next); err != nil {
 			return fmt.Errorf("split range %d of job %s: %w", id, job, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ranges (job_id, id, start, end, listed, retry)
-			VALUES (?, ?, ?, ?, ?, ?)`, job, next, at, end, listed, retry); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ranges (job_id, id, start, end, listed, retry, state, parent)
+			VALUES (?, ?, ?, ?, ?, ?, 'held', ?)`, job, next, at, end, listed, retry, id); err != nil {
 			return fmt.Errorf("split range %d of job %s: %w", id, job, err)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE ranges SET end = ? WHERE job_id = ? AND id = ?`, at, job, id); err != nil {
@@ -173,7 +182,7 @@ func (m *MasterDB) SplitRange(ctx context.Context, job string, id int, at string
 				return fmt.Errorf("split paths of range %d of job %s: %w", id, job, err)
 			}
 		}
-		nr = Range{JobID: job, ID: next, Start: at, End: end, State: RangePending, Listed: listed, Retry: retry}
+		nr = Range{JobID: job, ID: next, Start: at, End: end, State: RangeHeld, Listed: listed, Retry: retry}
 		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET updated_at = ? WHERE id = ?`, nanos(now), job); err != nil {
 			return fmt.Errorf("split range %d of job %s: %w", id, job, err)
 		}

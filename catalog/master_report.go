@@ -38,11 +38,11 @@ func (m *MasterDB) Report(ctx context.Context, rep Report, now time.Time, ttl ti
 			return fmt.Errorf("report on range %d of job %s: %w", rep.RangeID, rep.JobID, err)
 		}
 		rl.state, rl.jobState = RangeState(state), JobState(jstate)
-		res.End = rl.end
 		if rep.LeaseID == "" || rl.leaseID != rep.LeaseID || rl.agent != rep.Agent {
 			return fmt.Errorf("report on range %d of job %s: %w", rep.RangeID, rep.JobID, ErrLeaseLost)
 		}
 		if rl.state == RangeDone || rl.state == RangeFailed {
+			res.End = rl.end
 			return nil // a repeated final report
 		}
 		if err := m.recordFailures(ctx, tx, rep, rl.run, now); err != nil {
@@ -60,14 +60,27 @@ func (m *MasterDB) Report(ctx context.Context, rep Report, now time.Time, ttl ti
 		}
 		switch {
 		case rep.Done:
-			return m.finishRange(ctx, tx, rep, now)
+			err = m.finishRange(ctx, tx, rep, now)
 		case rl.jobState == JobPaused || rl.jobState == JobCanceled:
 			res.Stop, res.Reason = true, "job "+string(rl.jobState)
-			return releaseRange(ctx, tx, rep.JobID, rep.RangeID, RangePending, "")
+			err = releaseRange(ctx, tx, rep.JobID, rep.RangeID, RangePending, "")
+		default:
+			err = settleTail(ctx, tx, rep.JobID, rep.RangeID, rep.Applied, rep.Walked, false)
 		}
-		return nil
+		if err != nil {
+			return err
+		}
+		return rangeEnd(ctx, tx, rep.JobID, rep.RangeID, &res.End)
 	})
 	return res, err
+}
+
+// rangeEnd reads a range's current end.
+func rangeEnd(ctx context.Context, tx *sql.Tx, job string, id int, end *string) error {
+	if err := tx.QueryRowContext(ctx, `SELECT end FROM ranges WHERE job_id = ? AND id = ?`, job, id).Scan(end); err != nil {
+		return fmt.Errorf("read range %d of job %s: %w", id, job, err)
+	}
+	return nil
 }
 
 // recordFailures adds the reported failures to the run's failed list.
@@ -129,6 +142,9 @@ func updateAgent(ctx context.Context, tx *sql.Tx, rep Report, now time.Time) err
 // maxRangeErrors such errors).
 func (m *MasterDB) finishRange(ctx context.Context, tx *sql.Tx, rep Report, now time.Time) error {
 	if rep.Error == "" {
+		if err := settleTail(ctx, tx, rep.JobID, rep.RangeID, rep.Applied, rep.Walked, true); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `UPDATE ranges SET state = 'done', finished_at = ?, deadline = 0,
 			copied = copied + l_copied, bytes = bytes + l_bytes, unchanged = unchanged + l_unchanged,
 			l_copied = 0, l_bytes = 0, l_unchanged = 0 WHERE job_id = ? AND id = ?`, nanos(now), rep.JobID, rep.RangeID)
@@ -169,6 +185,9 @@ func (m *MasterDB) finishRange(ctx context.Context, tx *sql.Tx, rep Report, now 
 // releaseRange ends the range's lease: counters folded in, lease cleared,
 // state set (pending puts it back in the pool with its cursor).
 func releaseRange(ctx context.Context, tx *sql.Tx, job string, id int, state RangeState, agent string) error {
+	if err := releaseTails(ctx, tx, job, id); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `UPDATE ranges SET state = ?, agent = ?, lease_id = '', deadline = 0,
 		copied = copied + l_copied, bytes = bytes + l_bytes, unchanged = unchanged + l_unchanged,
 		l_copied = 0, l_bytes = 0, l_unchanged = 0 WHERE job_id = ? AND id = ?`, string(state), agent, job, id)

@@ -7,8 +7,13 @@ package catalog
 func masterMigrations() []migration {
 	return []migration{
 		{2, "master: jobs, ranges, leases, agents, failures", schemaMasterV2},
+		{6, "master: split tails held until the holder confirms the cut", schemaMasterV6},
 	}
 }
+
+// schemaMasterV6 links a range split off a leased one to its parent while
+// it waits, in state 'held', for the parent's holder to confirm the cut.
+const schemaMasterV6 = `ALTER TABLE ranges ADD COLUMN parent INTEGER NOT NULL DEFAULT 0;`
 
 // Counter columns: a range's finished leases are folded into copied, bytes
 // and unchanged; the lease in progress reports l_copied, l_bytes and

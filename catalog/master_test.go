@@ -227,23 +227,58 @@ func TestMasterDB_SplitRange(t *testing.T) {
 	if _, err := m.SplitRange(ctx, "j", 1, "b", t0); !errors.Is(err, ErrNoSplit) {
 		t.Fatalf("split at the cursor = %v, want ErrNoSplit", err)
 	}
-	nr, err := m.SplitRange(ctx, "j", 1, "e", t0)
-	if err != nil || nr.ID != 2 || nr.Start != "e" || nr.End != "" {
+	nr, err := m.SplitRange(ctx, "j", 1, "d", t0)
+	if err != nil || nr.ID != 2 || nr.Start != "d" || nr.End != "" || nr.State != RangeHeld {
 		t.Fatalf("SplitRange = %+v, %v", nr, err)
 	}
-	if res := mustReport(t, m, l, "a", Report{Cursor: "c"}, t0); res.End != "e" {
-		t.Fatalf("holder's answer End = %q, want the split key", res.End)
+	if _, err := m.SplitRange(ctx, "j", 1, "c", t0); !errors.Is(err, ErrNoSplit) {
+		t.Fatalf("a second cut while one waits = %v, want ErrNoSplit", err)
+	}
+	// Held until the holder confirms: nobody can lease the tail yet.
+	if _, ok, _ := m.AcquireLease(ctx, "b", "L2", t0, ttl); ok {
+		t.Fatal("a held tail was leased before its holder confirmed the cut")
+	}
+	if res := mustReport(t, m, l, "a", Report{Cursor: "c", Walked: "d"}, t0); res.End != "d" {
+		t.Fatalf("holder's answer End = %q, want the cut", res.End)
+	}
+	// The holder applied the cut but had already handed out "d": the cut
+	// moves just past it, and "d" stays with the holder.
+	if res := mustReport(t, m, l, "a", Report{Cursor: "c", Applied: "d", Walked: "d"}, t0); res.End != "d\x00" {
+		t.Fatalf("End after the confirmation = %q, want just past the walked key", res.End)
 	}
 	got, err := m.ListedPaths(ctx, "j", 2, "", 10)
 	if err != nil || len(got) != 2 || got[0] != "e" {
 		t.Fatalf("paths of the new range = %v, %v", got, err)
 	}
 	l2 := mustLease(t, m, "b", "L2", t0)
-	if l2.RangeID != 2 || len(l2.Paths) != 2 {
+	if l2.RangeID != 2 || len(l2.Paths) != 2 || l2.Start != "d\x00" {
 		t.Fatalf("lease of the split tail = %+v", l2)
 	}
 	if cands, _ := m.SplitCandidates(ctx, 5); len(cands) != 2 || cands[0].ID != 1 {
 		t.Fatalf("SplitCandidates = %+v", cands)
+	}
+
+	// A holder that finishes without ever applying a cut covered the tail:
+	// it is merged back.
+	if _, err := m.SplitRange(ctx, "j", 2, "f", t0); err != nil {
+		t.Fatal(err)
+	}
+	mustReport(t, m, l2, "b", Report{Cursor: "f", Walked: "f", Done: true}, t0)
+	rs, _ := m.Ranges(ctx, "j")
+	if len(rs) != 2 || rs[1].End != "" || rs[1].State != RangeDone {
+		t.Fatalf("ranges after an unapplied cut = %+v", rs)
+	}
+
+	// A holder whose lease expires releases its waiting tail.
+	if _, err := m.SplitRange(ctx, "j", 1, "d", t0); err != nil {
+		t.Fatal(err)
+	}
+	m.ExpireLeases(ctx, t0.Add(time.Hour))
+	if l3 := mustLease(t, m, "c", "L3", t0.Add(time.Hour)); l3.RangeID != 1 || l3.End != "d" || len(l3.Paths) != 0 {
+		t.Fatalf("after expiry = %+v, want range 1 ending at the cut, with nothing left", l3)
+	}
+	if l4 := mustLease(t, m, "d", "L4", t0.Add(time.Hour)); l4.RangeID != 3 || len(l4.Paths) != 1 || l4.Paths[0] != "d" {
+		t.Fatalf("the released tail = %+v", l4)
 	}
 }
 
