@@ -3,6 +3,7 @@ package mount
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -40,12 +41,34 @@ func (g *gaugeFile) Close() error {
 	return nil
 }
 
+// testReadAhead is the read-ahead of a mount with Options.ReadAhead
+// window and the given budget.
+func testReadAhead(window int64, b *budget) readAhead {
+	ra := newReadAhead(Options{ReadAhead: window}.normalized())
+	ra.budget = b
+	return ra
+}
+
+// read answers a read the way the kernel would see it, copied into dest.
+func (h *handle) read(ctx context.Context, dest []byte, off int64) (int, error) {
+	r, err := h.readResult(ctx, dest, off)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Done()
+	b, st := r.Bytes(dest)
+	if !st.Ok() {
+		return 0, fmt.Errorf("read result: %v", st)
+	}
+	return copy(dest, b), nil
+}
+
 func TestHandle_Read(t *testing.T) {
 	data := randomBytes(bigSize, 3)
 	for _, window := range []int64{0, 1 << 20, DefaultReadAhead, 40 << 20} {
 		g := &gaugeFile{r: bytes.NewReader(data)}
 		_, cancel := context.WithCancel(context.Background())
-		h := newHandle(g, cancel, "f", int64(len(data)), window, false, slog.New(slog.DiscardHandler))
+		h := newHandle(g, cancel, "f", int64(len(data)), testReadAhead(window, nil), false, slog.New(slog.DiscardHandler))
 		var got bytes.Buffer
 		buf := make([]byte, 128<<10)
 		for off := int64(0); ; {
@@ -88,7 +111,7 @@ func TestHandle_Read(t *testing.T) {
 func TestHandle_ReleaseWithQueuedChunks(t *testing.T) {
 	data := randomBytes(bigSize, 4)
 	g := &gaugeFile{r: bytes.NewReader(data)}
-	h := newHandle(g, func() {}, "f", int64(len(data)), 40<<20, false, slog.New(slog.DiscardHandler))
+	h := newHandle(g, func() {}, "f", int64(len(data)), testReadAhead(40<<20, nil), false, slog.New(slog.DiscardHandler))
 	buf := make([]byte, 4096)
 	for _, off := range []int64{0, 4096} { // two contiguous reads queue the whole window
 		if _, err := h.read(context.Background(), buf, off); err != nil {

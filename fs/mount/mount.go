@@ -74,6 +74,10 @@ func mountTree(ctx context.Context, tree fs.Tree, mountpoint string, o Options, 
 	m := &mountFS{tree: tree, opts: o, log: o.Logger, inos: newInoTable(),
 		uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), ctx: mctx, kernelRO: kernelRO}
 	m.seqOnly, _ = tree.(fs.SequentialOnly)
+	m.ra = newReadAhead(o)
+	if m.ra.initial > 0 {
+		m.ra.budget = newBudget(o.ReadAheadMemory)
+	}
 	rootNode := &dirNode{base: base{m: m, path: "", ino: rootIno, entry: root, entryAt: time.Now()}}
 
 	srv, err := fuse.NewServer(gofs.NewNodeFS(rootNode, m.nodeFSOptions(direct)), mp, m.mountOptions(direct))
@@ -93,6 +97,11 @@ func mountTree(ctx context.Context, tree fs.Tree, mountpoint string, o Options, 
 	if err := srv.WaitMount(); err != nil {
 		_ = s.Unmount()
 		return nil, fmt.Errorf("mount %s: %w", mp, err)
+	}
+	if m.ra.initial > 0 {
+		if err := setKernelReadAhead(mp, kernelReadAheadKB); err != nil {
+			o.Logger.Debug("mount: kernel read-ahead left at its default", "err", err)
+		}
 	}
 	o.Logger.Info("mount: mounted", "mountpoint", mp, "direct", direct)
 	return s, nil
@@ -126,6 +135,12 @@ func (m *mountFS) mountOptions(direct bool) *fuse.MountOptions {
 		// A tree that can only be read in order gets one read at a time,
 		// in offset order, from the kernel.
 		SyncRead: m.seqOnly != nil,
+		// Let the kernel send reads of up to 1 MiB (max_pages 256)
+		// instead of 128 KiB.
+		MaxWrite: fuse.MAX_KERNEL_WRITE,
+		// Replies come from memory (read-ahead buffers, written with
+		// writev), never from a file descriptor splice could move.
+		DisableSplice: true,
 	}
 	if direct {
 		// mount(2) takes read-only as a flag; if it fails go-fuse falls

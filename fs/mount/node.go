@@ -19,6 +19,7 @@ type mountFS struct {
 	tree     fs.Tree
 	seqOnly  fs.SequentialOnly // nil unless the tree has the extra
 	opts     Options
+	ra       readAhead // read-ahead shape and budget shared by open files
 	log      *slog.Logger
 	inos     *inoTable
 	uid, gid uint32

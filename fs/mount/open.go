@@ -39,5 +39,5 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	n.openVersion = e.Version
 	n.mu.Unlock()
 	seqOnly := n.m.seqOnly != nil && n.m.seqOnly.SequentialOnly(n.path)
-	return newHandle(f, cancel, n.path, e.Size, n.m.opts.ReadAhead, seqOnly, n.m.log), fuseFlags, 0
+	return newHandle(f, cancel, n.path, e.Size, n.m.ra, seqOnly, n.m.log), fuseFlags, 0
 }

@@ -14,14 +14,22 @@ import (
 	"time"
 )
 
-// Defaults used by DefaultOptions and for zero TTLs.
+// Defaults used by DefaultOptions and for zero fields.
 const (
 	DefaultEntryTTL  = time.Second
 	DefaultAttrTTL   = time.Second
 	DefaultReadAhead = 8 << 20
-	// chunkSize is the size of one background read-ahead fetch; the window
-	// (Options.ReadAhead) is covered by at most ReadAhead/chunkSize+1 of them.
-	chunkSize = 4 << 20
+	// DefaultReadAheadGrowth is how far a sequential reader's window may
+	// grow when Options.MaxReadAhead is zero: to this many times ReadAhead.
+	DefaultReadAheadGrowth = 8
+	// DefaultReadAheadMemory is the mount-wide bound on read-ahead buffers
+	// when Options.ReadAheadMemory is zero.
+	DefaultReadAheadMemory = 512 << 20
+	// chunkSize is the largest background read-ahead fetch (one ranged
+	// read of the Tree); smaller windows use windowMax/4.
+	chunkSize = 16 << 20
+	// minChunk is the smallest background fetch.
+	minChunk = 128 << 10
 	// minListTTL is the shortest time a directory listing is reused, so a
 	// READDIRPLUS of a large directory (one LOOKUP per entry) lists it once.
 	minListTTL = time.Second
@@ -34,27 +42,52 @@ type Options struct {
 	// kernel caching. A directory listing is reused for EntryTTL, but at
 	// least one second.
 	EntryTTL, AttrTTL time.Duration
-	// ReadAhead is how many bytes are fetched ahead of a sequential reader,
-	// in background reads of up to 4 MiB; 0 (or negative) disables it.
+	// ReadAhead is how many bytes are fetched ahead of a sequential reader
+	// when it is first detected; 0 (or negative) disables read-ahead. The
+	// window then doubles each time the reader moves on to the next chunk,
+	// up to MaxReadAhead, and falls back to ReadAhead after a jump.
+	// Fetches are background ranged reads of MaxReadAhead/4 bytes (at most
+	// 8 MiB, at least 128 KiB), up to four of them at once per open file.
 	ReadAhead int64
+	// MaxReadAhead is the largest read-ahead window of one open file. Zero
+	// means DefaultReadAheadGrowth × ReadAhead (64 MiB for the default
+	// 8 MiB); it is never less than ReadAhead. An open file holds at most
+	// MaxReadAhead plus two chunks of buffers (80 MiB by default).
+	MaxReadAhead int64
+	// ReadAheadMemory bounds the read-ahead buffers of all open files of
+	// the mount together. Zero means DefaultReadAheadMemory (512 MiB); it is
+	// never less than one file's bound. A file that finds the budget spent
+	// reads ahead less, or passes reads straight to the Tree.
+	ReadAheadMemory int64
 	// Logger receives warnings (skipped names, I/O errors); nil discards.
 	Logger *slog.Logger
 	// Debug logs every FUSE request at debug level.
 	Debug bool
 }
 
-// DefaultOptions returns 1s entry and attribute caching and 8 MiB read-ahead.
+// DefaultOptions returns 1s entry and attribute caching and a read-ahead
+// window of 8 MiB growing to 64 MiB.
 func DefaultOptions() Options {
 	return Options{EntryTTL: DefaultEntryTTL, AttrTTL: DefaultAttrTTL, ReadAhead: DefaultReadAhead}
 }
 
 // normalized returns o with defaults applied: zero TTLs become the
-// defaults, negative TTLs zero, a nil Logger a discarding one.
+// defaults, negative TTLs zero, zero read-ahead bounds their defaults, a
+// nil Logger a discarding one.
 func (o Options) normalized() Options {
 	o.EntryTTL = ttl(o.EntryTTL, DefaultEntryTTL)
 	o.AttrTTL = ttl(o.AttrTTL, DefaultAttrTTL)
-	if o.ReadAhead < 0 {
-		o.ReadAhead = 0
+	if o.ReadAhead <= 0 {
+		o.ReadAhead, o.MaxReadAhead, o.ReadAheadMemory = 0, 0, 0
+	} else {
+		if o.MaxReadAhead <= 0 {
+			o.MaxReadAhead = DefaultReadAheadGrowth * o.ReadAhead
+		}
+		o.MaxReadAhead = max(o.MaxReadAhead, o.ReadAhead)
+		if o.ReadAheadMemory <= 0 {
+			o.ReadAheadMemory = DefaultReadAheadMemory
+		}
+		o.ReadAheadMemory = max(o.ReadAheadMemory, newReadAhead(o).perFile())
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

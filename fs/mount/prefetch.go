@@ -1,0 +1,222 @@
+package mount
+
+import (
+	"errors"
+	"io"
+)
+
+// errDropped fails a queued chunk that was dropped before it was fetched.
+var errDropped = errors.New("read-ahead chunk dropped")
+
+// keepBehind is how far behind a sequential reader a chunk is kept, for
+// kernel requests that arrive out of order.
+const keepBehind = 2 << 20
+
+// prefetch grows the window when the reader has moved into a chunk it had
+// not read from, drops chunks away from the reader and queues fetches for
+// the uncovered parts of [off, off+window), as far as the handle's and the
+// mount's buffer bounds allow. The caller holds h.mu.
+func (h *handle) prefetch(off int64) {
+	if c := h.containing(off); c != nil && c.off > h.reached {
+		if h.reached >= 0 {
+			h.window = min(2*h.window, h.ra.max)
+		}
+		h.reached = c.off
+	}
+	keep := h.chunks[:0]
+	for _, c := range h.chunks {
+		if c.end() > off-keepBehind && c.off < off+h.window+seqTolerance {
+			keep = append(keep, c)
+		} else {
+			h.drop(c)
+		}
+	}
+	clear(h.chunks[len(keep):])
+	h.chunks = keep
+
+	size := h.ra.chunkFor(h.window)
+	at, stop := off, min(off+h.window, h.size)
+	for i := 0; at < stop; {
+		for i < len(h.chunks) && h.chunks[i].end() <= at {
+			i++
+		}
+		if i < len(h.chunks) && h.chunks[i].off <= at {
+			at = h.chunks[i].end()
+			continue
+		}
+		n := min(size, h.size-at)
+		if i < len(h.chunks) {
+			n = min(n, h.chunks[i].off-at)
+		}
+		buf, res, ok := h.take(n)
+		if !ok {
+			break
+		}
+		c := &chunk{off: at, size: n, buf: buf, res: res, done: make(chan struct{})}
+		c.refs.Store(1) // the list's
+		h.chunks = append(h.chunks, nil)
+		copy(h.chunks[i+1:], h.chunks[i:])
+		h.chunks[i] = c
+		at += n
+	}
+	h.launch()
+}
+
+// drop removes the list's reference to c, failing it first if it was
+// never started (which releases any reader waiting for it). The caller
+// holds h.mu and removes c from h.chunks.
+func (h *handle) drop(c *chunk) {
+	if !c.started {
+		c.started = true
+		c.err = errDropped
+		close(c.done)
+	}
+	h.unref(c)
+}
+
+// launch starts queued fetches, lowest offset first, while fewer than
+// maxInflight run. The caller holds h.mu.
+func (h *handle) launch() {
+	for _, c := range h.chunks {
+		if h.inflight >= maxInflight || h.released {
+			return
+		}
+		if !c.started {
+			c.started = true
+			c.refs.Add(1) // the fetch's
+			h.inflight++
+			h.wg.Add(1)
+			go h.fetch(c)
+		}
+	}
+}
+
+// fetch reads one chunk, then starts the next queued one.
+func (h *handle) fetch(c *chunk) {
+	defer h.wg.Done()
+	if c.buf == nil {
+		c.buf = make([]byte, c.res)
+	}
+	n, err := h.f.ReadAt(c.buf[:c.size], c.off)
+	if errors.Is(err, io.EOF) {
+		err = nil
+	}
+	c.n, c.err = n, err
+	close(c.done)
+	h.mu.Lock()
+	h.inflight--
+	h.launch()
+	h.mu.Unlock()
+	h.unref(c)
+}
+
+// take finds room for an n-byte chunk: a kept buffer that fits, or a new
+// reservation of n bytes (the buffer is made when the fetch starts), after
+// giving up kept buffers that are too small when room is short. res is
+// the buffer's size, reserved from the budget. It reports false when the
+// handle's or the mount's bound leaves no room. The caller holds h.mu.
+func (h *handle) take(n int64) (buf []byte, res int64, ok bool) {
+	h.bufMu.Lock()
+	defer h.bufMu.Unlock()
+	if h.closed {
+		return nil, 0, false
+	}
+	// Reuse the smallest kept buffer that fits.
+	best := -1
+	for i, b := range h.free {
+		if int64(len(b)) >= n && (best < 0 || len(b) < len(h.free[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		buf = h.free[best]
+		h.removeFree(best)
+		return buf, int64(len(buf)), true
+	}
+	// Reserve a new one, giving up kept buffers (all too small) for room.
+	for {
+		if h.owned+n <= h.ra.perFile() && h.ra.budget.reserve(n) {
+			h.owned += n
+			return nil, n, true
+		}
+		if len(h.free) == 0 {
+			return nil, 0, false
+		}
+		small := 0
+		for i, b := range h.free {
+			if len(b) < len(h.free[small]) {
+				small = i
+			}
+		}
+		h.discard(h.free[small])
+		h.removeFree(small)
+	}
+}
+
+// removeFree takes h.free[i] out of the kept buffers. The caller holds
+// h.bufMu.
+func (h *handle) removeFree(i int) {
+	last := len(h.free) - 1
+	h.free[i] = h.free[last]
+	h.free[last] = nil
+	h.free = h.free[:last]
+}
+
+// unref drops one reference to c; the last one keeps its buffer for reuse
+// or, once the handle is closed (or if it was never fetched), gives its
+// reservation back.
+func (h *handle) unref(c *chunk) {
+	if c.refs.Add(-1) != 0 {
+		return
+	}
+	buf, res := c.buf, c.res
+	c.buf = nil
+	h.bufMu.Lock()
+	defer h.bufMu.Unlock()
+	if buf != nil && !h.closed {
+		h.free = append(h.free, buf)
+		return
+	}
+	h.owned -= res
+	h.ra.budget.release(res)
+}
+
+// discard gives a kept buffer's reservation back. The caller holds h.bufMu.
+func (h *handle) discard(buf []byte) {
+	h.owned -= int64(len(buf))
+	h.ra.budget.release(int64(len(buf)))
+}
+
+// containing returns the chunk holding off, or nil. The caller holds h.mu.
+func (h *handle) containing(off int64) *chunk {
+	for _, c := range h.chunks {
+		if c.off <= off && off < c.end() {
+			return c
+		}
+	}
+	return nil
+}
+
+// covering returns the chunks that together hold [off, end), in order,
+// with a reference taken on each for the caller, or nil when they do not
+// cover it all. The caller holds h.mu.
+func (h *handle) covering(off, end int64) []*chunk {
+	var out []*chunk
+	at := off
+	for _, c := range h.chunks {
+		if at >= end {
+			break
+		}
+		if c.off <= at && at < c.end() {
+			out = append(out, c)
+			at = c.end()
+		}
+	}
+	if at < end {
+		return nil
+	}
+	for _, c := range out {
+		c.refs.Add(1)
+	}
+	return out
+}
