@@ -46,7 +46,11 @@ type jobRes struct {
 	dst     transfer.Sink
 	dstTree fs.Tree // nil when the destination cannot be listed
 	cat     *catalog.DB
+	used    time.Time
 }
+
+// maxOpenJobs is how many jobs' catalogs an agent keeps open.
+const maxOpenJobs = 8
 
 // New makes an Agent.
 func New(cfg Config) (*Agent, error) {
@@ -126,8 +130,10 @@ func sleep(ctx context.Context, d time.Duration) {
 // job returns the opened source, destination and catalog of a lease's job.
 func (a *Agent) job(ctx context.Context, l LeaseView) (*jobRes, error) {
 	if jr, ok := a.jobs[l.JobID]; ok {
+		jr.used = time.Now()
 		return jr, nil
 	}
+	a.evictJob()
 	conns := a.workers(l.Options) + 4
 	src, err := a.cfg.Opener.OpenSource(ctx, sourceLocation(l.Source, l.Options, l.Credentials, conns))
 	if err != nil {
@@ -138,7 +144,7 @@ func (a *Agent) job(ctx context.Context, l LeaseView) (*jobRes, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open destination: %w", err)
 	}
-	jr := &jobRes{src: src, dst: dst}
+	jr := &jobRes{src: src, dst: dst, used: time.Now()}
 	if l.Options.Skip != SkipNone || l.Options.Delete {
 		if jr.dstTree, err = a.cfg.Opener.OpenDestTree(ctx, dl); err != nil {
 			if l.Options.Delete {
@@ -162,6 +168,23 @@ func (a *Agent) job(ctx context.Context, l LeaseView) (*jobRes, error) {
 	}
 	a.jobs[l.JobID] = jr
 	return jr, nil
+}
+
+// evictJob closes the least recently used job when maxOpenJobs are open.
+func (a *Agent) evictJob() {
+	if len(a.jobs) < maxOpenJobs {
+		return
+	}
+	oldest := ""
+	for id, jr := range a.jobs {
+		if oldest == "" || jr.used.Before(a.jobs[oldest].used) {
+			oldest = id
+		}
+	}
+	if err := a.jobs[oldest].cat.Close(); err != nil {
+		a.log.Warn("close catalog", "job", oldest, "err", err)
+	}
+	delete(a.jobs, oldest)
 }
 
 // closeJobs closes every catalog the agent opened.
