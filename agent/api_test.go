@@ -132,3 +132,32 @@ func TestMaster_metrics(t *testing.T) {
 		}
 	}
 }
+
+// pingService is a service mounted on the master's API.
+type pingService struct{}
+
+func (pingService) Mount(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler) {
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("pong")) })
+	mux.Handle("GET /api/v1/ping/admin", admin(ok))
+	mux.Handle("GET /api/v1/ping/cluster", cluster(ok))
+	mux.Handle("GET /ping", ok)
+}
+
+func TestMaster_Mount(t *testing.T) {
+	tm := startMaster(t, nil)
+	tm.m.Mount(pingService{})
+	for _, c := range []struct {
+		path, token string
+		status      int
+	}{
+		{"/api/v1/ping/admin", adminToken, 200},
+		{"/api/v1/ping/admin", clusterToken, 403},
+		{"/api/v1/ping/cluster", clusterToken, 200},
+		{"/api/v1/ping/cluster", "", 401},
+		{"/ping", "", 200},
+	} {
+		if status, _, body := raw(t, tm, "GET", c.path, c.token, ""); status != c.status || (status == 200 && body != "pong") {
+			t.Errorf("GET %s with %q: %d %q, want %d", c.path, c.token, status, body, c.status)
+		}
+	}
+}
