@@ -133,19 +133,16 @@ func TestMaster_metrics(t *testing.T) {
 	}
 }
 
-// pingService is a service mounted on the master's API.
-type pingService struct{}
-
-func (pingService) Mount(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler) {
+// mountPing adds routes to the master's API as the fetch service does.
+func mountPing(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler) {
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("pong")) })
 	mux.Handle("GET /api/v1/ping/admin", admin(ok))
 	mux.Handle("GET /api/v1/ping/cluster", cluster(ok))
 	mux.Handle("GET /ping", ok)
 }
 
-func TestMaster_Mount(t *testing.T) {
-	tm := startMaster(t, nil)
-	tm.m.Mount(pingService{})
+func TestMasterConfig_Mount(t *testing.T) {
+	tm := startMaster(t, func(c *MasterConfig) { c.Mount = mountPing })
 	for _, c := range []struct {
 		path, token string
 		status      int

@@ -111,26 +111,6 @@ func (m *Master) cluster(h apiHandler) http.Handler {
 	return m.auth(m.cfg.ClusterToken, m.cfg.AdminToken, "cluster", h)
 }
 
-// Mounter is a service that adds routes to the master's API (the fetch
-// service does): admin and cluster wrap a handler in the master's token
-// checks.
-type Mounter interface {
-	Mount(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler)
-}
-
-// Mount registers svc's routes on the master's API. Call it before serving.
-func (m *Master) Mount(svc Mounter) {
-	wrap := func(check func(apiHandler) http.Handler) func(http.Handler) http.Handler {
-		return func(h http.Handler) http.Handler {
-			return check(func(w http.ResponseWriter, r *http.Request) error {
-				h.ServeHTTP(w, r)
-				return nil
-			})
-		}
-	}
-	svc.Mount(m.mux, wrap(m.admin), wrap(m.cluster))
-}
-
 // auth answers 401 for a missing or unknown token, 403 for the other
 // role's token, and otherwise runs h, turning its error into JSON.
 func (m *Master) auth(want, other, role string, h apiHandler) http.Handler {
