@@ -96,8 +96,8 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	h.cancel()
 	h.bufMu.Lock()
 	h.closed = true
-	for _, b := range h.free {
-		h.discard(b)
+	for range h.free {
+		h.unreserve()
 	}
 	h.free = nil
 	h.bufMu.Unlock()

@@ -44,15 +44,22 @@ func (h *handle) prefetch(off int64) {
 			at = h.chunks[i].end()
 			continue
 		}
-		n := min(size, h.size-at)
+		// Chunks end on multiples of their size, as objects' parts
+		// usually do, so that one fetch touches as few parts as it can;
+		// a short tail of the file joins the chunk before it.
+		n := size - at%size
+		if rest := h.size - at; rest-n < size/4 && rest <= h.ra.chunk {
+			n = rest
+		}
+		n = min(n, h.size-at)
 		if i < len(h.chunks) {
 			n = min(n, h.chunks[i].off-at)
 		}
-		buf, res, ok := h.take(n)
+		buf, ok := h.take()
 		if !ok {
 			break
 		}
-		c := &chunk{off: at, size: n, buf: buf, res: res, done: make(chan struct{})}
+		c := &chunk{off: at, size: n, buf: buf, done: make(chan struct{})}
 		c.refs.Store(1) // the list's
 		h.chunks = append(h.chunks, nil)
 		copy(h.chunks[i+1:], h.chunks[i:])
@@ -95,7 +102,7 @@ func (h *handle) launch() {
 func (h *handle) fetch(c *chunk) {
 	defer h.wg.Done()
 	if c.buf == nil {
-		c.buf = make([]byte, c.res)
+		c.buf = make([]byte, h.ra.chunk)
 	}
 	n, err := h.f.ReadAt(c.buf[:c.size], c.off)
 	if errors.Is(err, io.EOF) {
@@ -110,56 +117,29 @@ func (h *handle) fetch(c *chunk) {
 	h.unref(c)
 }
 
-// take finds room for an n-byte chunk: a kept buffer that fits, or a new
-// reservation of n bytes (the buffer is made when the fetch starts), after
-// giving up kept buffers that are too small when room is short. res is
-// the buffer's size, reserved from the budget. It reports false when the
-// handle's or the mount's bound leaves no room. The caller holds h.mu.
-func (h *handle) take(n int64) (buf []byte, res int64, ok bool) {
+// take finds a buffer for a chunk: a kept one, or (nil) a new reservation
+// whose buffer is made when the fetch starts. Every buffer holds
+// readAhead.chunk bytes however much of it a smaller chunk uses, and is
+// reserved at that size, so the bounds count what a buffer can grow to. It
+// reports false when the handle's or the mount's bound leaves no room. The
+// caller holds h.mu.
+func (h *handle) take() (buf []byte, ok bool) {
 	h.bufMu.Lock()
 	defer h.bufMu.Unlock()
 	if h.closed {
-		return nil, 0, false
+		return nil, false
 	}
-	// Reuse the smallest kept buffer that fits.
-	best := -1
-	for i, b := range h.free {
-		if int64(len(b)) >= n && (best < 0 || len(b) < len(h.free[best])) {
-			best = i
-		}
+	if n := len(h.free); n > 0 {
+		buf = h.free[n-1]
+		h.free[n-1] = nil
+		h.free = h.free[:n-1]
+		return buf, true
 	}
-	if best >= 0 {
-		buf = h.free[best]
-		h.removeFree(best)
-		return buf, int64(len(buf)), true
+	if h.owned+h.ra.chunk > h.ra.perFile() || !h.ra.budget.reserve(h.ra.chunk) {
+		return nil, false
 	}
-	// Reserve a new one, giving up kept buffers (all too small) for room.
-	for {
-		if h.owned+n <= h.ra.perFile() && h.ra.budget.reserve(n) {
-			h.owned += n
-			return nil, n, true
-		}
-		if len(h.free) == 0 {
-			return nil, 0, false
-		}
-		small := 0
-		for i, b := range h.free {
-			if len(b) < len(h.free[small]) {
-				small = i
-			}
-		}
-		h.discard(h.free[small])
-		h.removeFree(small)
-	}
-}
-
-// removeFree takes h.free[i] out of the kept buffers. The caller holds
-// h.bufMu.
-func (h *handle) removeFree(i int) {
-	last := len(h.free) - 1
-	h.free[i] = h.free[last]
-	h.free[last] = nil
-	h.free = h.free[:last]
+	h.owned += h.ra.chunk
+	return nil, true
 }
 
 // unref drops one reference to c; the last one keeps its buffer for reuse
@@ -169,7 +149,7 @@ func (h *handle) unref(c *chunk) {
 	if c.refs.Add(-1) != 0 {
 		return
 	}
-	buf, res := c.buf, c.res
+	buf := c.buf
 	c.buf = nil
 	h.bufMu.Lock()
 	defer h.bufMu.Unlock()
@@ -177,14 +157,13 @@ func (h *handle) unref(c *chunk) {
 		h.free = append(h.free, buf)
 		return
 	}
-	h.owned -= res
-	h.ra.budget.release(res)
+	h.unreserve()
 }
 
-// discard gives a kept buffer's reservation back. The caller holds h.bufMu.
-func (h *handle) discard(buf []byte) {
-	h.owned -= int64(len(buf))
-	h.ra.budget.release(int64(len(buf)))
+// unreserve gives one buffer's reservation back. The caller holds h.bufMu.
+func (h *handle) unreserve() {
+	h.owned -= h.ra.chunk
+	h.ra.budget.release(h.ra.chunk)
 }
 
 // containing returns the chunk holding off, or nil. The caller holds h.mu.

@@ -34,14 +34,15 @@ func (r readAhead) chunkFor(w int64) int64 {
 	return min(max(w/4&^4095, minChunk), r.chunk)
 }
 
-// perFile is the most buffer memory one open file holds: its widest window
-// starts inside one chunk, and one more chunk is kept behind the reader
-// for requests the kernel sends slightly out of order.
+// perFile is the most buffer memory one open file holds: buffers of chunk
+// bytes for its widest window, for the chunk the window starts in, and
+// for one chunk kept behind the reader for requests the kernel sends
+// slightly out of order.
 func (r readAhead) perFile() int64 {
 	if r.chunk == 0 {
 		return 0
 	}
-	return r.max + 2*r.chunk
+	return ((r.max+r.chunk-1)/r.chunk + 2) * r.chunk
 }
 
 // budget is a mount-wide count of read-ahead buffer bytes. Every buffer
@@ -87,10 +88,10 @@ func (b *budget) inUse() int64 {
 	return b.used
 }
 
-// chunk is one background fetch of [off, off+size) into buf, a buffer of
-// res bytes reserved from the budget. started is guarded by handle.mu; buf
-// is set when the chunk is queued (a reused buffer) or started (a new
-// one); n and err are read only after done is closed.
+// chunk is one background fetch of [off, off+size) into buf (a buffer of
+// readAhead.chunk bytes). started is guarded by handle.mu; buf is set when
+// the chunk is queued (a reused buffer) or started (a new one); n and err
+// are read only after done is closed.
 //
 // refs counts who still needs buf: the handle's chunk list, the fetch
 // while it runs, and every READ reply that points into buf until go-fuse
@@ -98,7 +99,6 @@ func (b *budget) inUse() int64 {
 type chunk struct {
 	off     int64
 	size    int64
-	res     int64
 	started bool
 	buf     []byte
 	n       int
