@@ -62,6 +62,13 @@ var _ fs.File = (*file)(nil)
 // ("bytes=off-end"). Reads reaching the end of the object return io.EOF
 // with the bytes that exist; a read at or past the end returns 0, io.EOF
 // without a request.
+//
+// The response body streams straight into p (no intermediate buffer), and
+// is read to its end so that the HTTP transport returns the connection to
+// its pool: a sequence of reads, or a few at once, reuses a few
+// connections. A response that does not answer the range asked for (a
+// server that ignored Range, or sent more bytes) is an error, never bytes
+// from the wrong offset.
 func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("read %s/%s: negative offset %d", f.s.bucket, f.key, off)
@@ -91,14 +98,38 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 		return 0, f.s.wrap("read", f.key, err)
 	}
 	defer out.Body.Close()
+	if err := checkRange(out, off, int64(n)); err != nil {
+		return 0, fmt.Errorf("read %s/%s at %d: %w", f.s.bucket, f.key, off, err)
+	}
 	got, err := io.ReadFull(out.Body, p[:n])
 	if err != nil {
 		return got, fmt.Errorf("read %s/%s at %d: %w", f.s.bucket, f.key, off, err)
+	}
+	var extra [1]byte
+	if m, _ := out.Body.Read(extra[:]); m != 0 {
+		return 0, fmt.Errorf("read %s/%s at %d: the store sent more than the %d bytes asked for", f.s.bucket, f.key, off, n)
 	}
 	if n < len(p) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+// checkRange verifies that a GetObject response carries exactly the n
+// bytes at off: its Content-Range starts at off, or, when it has none (a
+// plain 200), the request was for the whole object.
+func checkRange(out *s3.GetObjectOutput, off, n int64) error {
+	if cr := aws.ToString(out.ContentRange); cr != "" {
+		var first, last int64
+		if _, err := fmt.Sscanf(cr, "bytes %d-%d/", &first, &last); err != nil || first != off || last != off+n-1 {
+			return fmt.Errorf("asked for bytes %d-%d, got range %q", off, off+n-1, cr)
+		}
+		return nil
+	}
+	if off != 0 || (out.ContentLength != nil && *out.ContentLength != n) {
+		return fmt.Errorf("asked for bytes %d-%d, got a response without Content-Range", off, off+n-1)
+	}
+	return nil
 }
 
 // Close ends the file: reads in flight are interrupted and later reads
