@@ -24,7 +24,7 @@ type Engine struct {
 	cs      Checksummer // nil when the Sink's ETags cannot be predicted
 	filter  *Filter
 	limiter *rate.Limiter
-	start   time.Time
+	start   atomic.Int64 // unix nanoseconds when Run began; 0 before
 
 	rec   *recorder
 	cur   cursor
@@ -67,11 +67,12 @@ func New(src fs.Tree, dst Sink, cat *catalog.DB, opts Options) (*Engine, error) 
 	return e, nil
 }
 
-// Progress returns a snapshot of the current run.
+// Progress returns a snapshot of the current run; it is safe to call from
+// any goroutine, before, during and after Run.
 func (e *Engine) Progress() Progress {
 	var el time.Duration
-	if !e.start.IsZero() {
-		el = time.Since(e.start)
+	if st := e.start.Load(); st != 0 {
+		el = time.Since(time.Unix(0, st))
 	}
 	return Progress{
 		Seen: e.seen.Load(), Planned: e.planned.Load(), Unchanged: e.unchanged.Load(),
@@ -98,7 +99,7 @@ type task struct {
 // as failed and counted, not returned. The error is for what stops the whole
 // run: a walk that cannot start, a catalog that cannot be written, or ctx.
 func (e *Engine) Run(ctx context.Context, r fs.Range) (Result, error) {
-	e.start = time.Now()
+	e.start.Store(time.Now().UnixNano())
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	e.rec = newRecorder(e.cat, func(err error) { cancel(err) })

@@ -42,11 +42,11 @@ func (e *env) agentRun(c *cli.Context) error {
 	}
 	dir := c.String("catalog")
 	if dir == "" {
-		p, err := e.defaultCatalog("", "")
+		state, err := e.stateDir()
 		if err != nil {
 			return err
 		}
-		dir = agent.DefaultCatalogDir(filepath.Dir(filepath.Dir(p)), name) // p is <state>/catalogs/<hash>.db
+		dir = agent.DefaultCatalogDir(state, name)
 	}
 	level := slog.LevelWarn
 	if c.Bool("verbose") {

@@ -175,19 +175,27 @@ func recordJob(c *cli.Context, cat *catalog.DB, from, to string) error {
 	return nil
 }
 
+// stateDir is where ferry keeps its catalogs: $FERRY_STATE_DIR, else
+// $XDG_STATE_HOME/ferry, else ~/.local/state/ferry.
+func (e *env) stateDir() (string, error) {
+	if d := e.getenv("FERRY_STATE_DIR"); d != "" {
+		return d, nil
+	}
+	if x := e.getenv("XDG_STATE_HOME"); x != "" {
+		return filepath.Join(x, "ferry"), nil
+	}
+	if h := e.getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "state", "ferry"), nil
+	}
+	return "", usageErr("no state directory: set FERRY_STATE_DIR or pass --catalog")
+}
+
 // defaultCatalog names the catalog of a source/destination pair in the
-// state directory: $FERRY_STATE_DIR, else $XDG_STATE_HOME/ferry, else
-// ~/.local/state/ferry.
+// state directory.
 func (e *env) defaultCatalog(from, to string) (string, error) {
-	dir := e.getenv("FERRY_STATE_DIR")
-	if dir == "" {
-		if x := e.getenv("XDG_STATE_HOME"); x != "" {
-			dir = filepath.Join(x, "ferry")
-		} else if h := e.getenv("HOME"); h != "" {
-			dir = filepath.Join(h, ".local", "state", "ferry")
-		} else {
-			return "", usageErr("no state directory: set FERRY_STATE_DIR or pass --catalog")
-		}
+	dir, err := e.stateDir()
+	if err != nil {
+		return "", err
 	}
 	sum := sha256.Sum256([]byte(from + "\x00" + to))
 	return filepath.Join(dir, "catalogs", hex.EncodeToString(sum[:8])+".db"), nil

@@ -138,3 +138,13 @@ func (s *Store) AbortMultipart(ctx context.Context, key, uploadID string) error 
 	}
 	return nil
 }
+
+// Delete removes key; deleting a missing key is not an error (S3 answers
+// 204 either way).
+func (s *Store) Delete(ctx context.Context, key string) error {
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(s.full(key))})
+	if err != nil {
+		return s.wrap("delete", s.full(key), err)
+	}
+	return nil
+}

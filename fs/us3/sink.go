@@ -1,7 +1,10 @@
 package us3
 
 import (
+	"errors"
+
 	"context"
+	"github.com/ferry-project/ferry/fs"
 	"io"
 	"net/http"
 	"time"
@@ -69,4 +72,17 @@ func (s *Store) Put(ctx context.Context, key string, r io.ReadSeeker, size int64
 		mt = time.Now()
 	}
 	return transfer.ObjectInfo{Key: key, Size: size, ETag: etagOf(h), ModTime: mt}, nil
+}
+
+// Delete removes key (DeleteFile); deleting a missing key is not an error.
+func (s *Store) Delete(ctx context.Context, key string) error {
+	resp, err := s.do(ctx, call{op: "delete object", method: http.MethodDelete, key: s.fullKey(key), size: -1})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
 }

@@ -57,6 +57,7 @@ func Run(t *testing.T, sink transfer.Sink, readBack func(ctx context.Context, ke
 	t.Run("Multipart", s.testMultipart)
 	t.Run("MultipartAbort", s.testAbort)
 	t.Run("Canceled", s.testCanceled)
+	t.Run("Delete", s.testDelete)
 }
 
 // Keys returns the awkward keys Put is exercised with (relative to the
@@ -213,5 +214,34 @@ func (s *suite) testCanceled(t *testing.T) {
 	l := s.sink.Limits()
 	if _, err := s.sink.CreateMultipart(ctx, key, 3*l.MinPartSize, l.MinPartSize); err == nil {
 		t.Errorf("CreateMultipart with a canceled context: no error")
+	}
+}
+
+// testDelete checks an optional Delete(ctx, key) method: the object is gone
+// afterwards, and deleting a missing key is not an error.
+func (s *suite) testDelete(t *testing.T) {
+	d, ok := s.sink.(interface {
+		Delete(ctx context.Context, key string) error
+	})
+	if !ok {
+		return
+	}
+	ctx := context.Background()
+	key := s.prefix + "to delete.txt"
+	data := content(key, 10)
+	if _, err := s.sink.Put(ctx, key, bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatalf("Put(%q): %v", key, err)
+	}
+	if err := d.Delete(ctx, key); err != nil {
+		t.Fatalf("Delete(%q): %v", key, err)
+	}
+	if _, err := s.sink.Head(ctx, key); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Head(%q) after Delete: %v, want fs.ErrNotExist", key, err)
+	}
+	if _, err := s.readBack(ctx, key); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("read back %q after Delete: %v, want fs.ErrNotExist", key, err)
+	}
+	if err := d.Delete(ctx, key); err != nil {
+		t.Errorf("Delete(%q) of a missing key: %v, want nil", key, err)
 	}
 }
