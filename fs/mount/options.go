@@ -26,7 +26,8 @@ const (
 	// when Options.ReadAheadMemory is zero.
 	DefaultReadAheadMemory = 512 << 20
 	// chunkSize is the largest background read-ahead fetch (one ranged
-	// read of the Tree); smaller windows use windowMax/4.
+	// read of the Tree) and the size of every read-ahead buffer of a
+	// mount whose MaxReadAhead/4 is smaller.
 	chunkSize = 16 << 20
 	// minChunk is the smallest background fetch.
 	minChunk = 128 << 10
@@ -43,16 +44,17 @@ type Options struct {
 	// least one second.
 	EntryTTL, AttrTTL time.Duration
 	// ReadAhead is how many bytes are fetched ahead of a sequential reader
-	// when it is first detected; 0 (or negative) disables read-ahead. The
-	// window then doubles each time the reader moves on to the next chunk,
-	// up to MaxReadAhead, and falls back to ReadAhead after a jump.
-	// Fetches are background ranged reads of MaxReadAhead/4 bytes (at most
-	// 8 MiB, at least 128 KiB), up to four of them at once per open file.
+	// when it is first detected (after two reads in order); 0 (or
+	// negative) disables read-ahead. The window then doubles each time the
+	// reader moves on into a fetched chunk, up to MaxReadAhead, and starts
+	// over from ReadAhead after a jump. Fetches are background ranged reads
+	// of a quarter of the window (between 128 KiB and 16 MiB, and at most
+	// MaxReadAhead/4), up to four at once per open file.
 	ReadAhead int64
 	// MaxReadAhead is the largest read-ahead window of one open file. Zero
 	// means DefaultReadAheadGrowth × ReadAhead (64 MiB for the default
 	// 8 MiB); it is never less than ReadAhead. An open file holds at most
-	// MaxReadAhead plus two chunks of buffers (80 MiB by default).
+	// MaxReadAhead plus two fetches' worth of buffers (96 MiB by default).
 	MaxReadAhead int64
 	// ReadAheadMemory bounds the read-ahead buffers of all open files of
 	// the mount together. Zero means DefaultReadAheadMemory (512 MiB); it is

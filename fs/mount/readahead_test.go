@@ -141,3 +141,40 @@ func TestHandle_MemoryBounds(t *testing.T) {
 		t.Errorf("%d bytes still reserved after every handle was released", used)
 	}
 }
+
+func TestOptions_ReadAhead(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		in                  Options
+		initial, max, chunk int64
+		perFile, mountWide  int64
+		firstChunk          int64
+	}{
+		{"default", DefaultOptions(), 8 << 20, 64 << 20, 16 << 20, 96 << 20, 512 << 20, 2 << 20},
+		{"disabled", Options{ReadAhead: 0, MaxReadAhead: 1 << 30}, 0, 0, 0, 0, 0, 0},
+		{"negative", Options{ReadAhead: -1}, 0, 0, 0, 0, 0, 0},
+		{"small", Options{ReadAhead: 1 << 20}, 1 << 20, 8 << 20, 2 << 20, 12 << 20, 512 << 20, 256 << 10},
+		{"max below initial", Options{ReadAhead: 8 << 20, MaxReadAhead: 1 << 20}, 8 << 20, 8 << 20, 2 << 20, 12 << 20, 512 << 20, 2 << 20},
+		{"budget below one file", Options{ReadAhead: 8 << 20, ReadAheadMemory: 1 << 20}, 8 << 20, 64 << 20, 16 << 20, 96 << 20, 96 << 20, 2 << 20},
+		{"tiny", Options{ReadAhead: 4096}, 4096, 32 << 10, 128 << 10, 384 << 10, 512 << 20, 128 << 10},
+	} {
+		o := tc.in.normalized()
+		ra := newReadAhead(o)
+		got := []int64{ra.initial, ra.max, ra.chunk, ra.perFile(), o.ReadAheadMemory}
+		want := []int64{tc.initial, tc.max, tc.chunk, tc.perFile, tc.mountWide}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s: initial, max, chunk, per file, mount-wide = %v, want %v", tc.name, got, want)
+				break
+			}
+		}
+		if ra.initial > 0 {
+			if c := ra.chunkFor(ra.initial); c != tc.firstChunk {
+				t.Errorf("%s: first chunk %d, want %d", tc.name, c, tc.firstChunk)
+			}
+			if c := ra.chunkFor(ra.max); c != ra.chunk {
+				t.Errorf("%s: chunk at the widest window %d, want %d", tc.name, c, ra.chunk)
+			}
+		}
+	}
+}
