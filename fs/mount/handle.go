@@ -96,8 +96,8 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	h.cancel()
 	h.bufMu.Lock()
 	h.closed = true
-	for range h.free {
-		h.unreserve()
+	for _, b := range h.free {
+		h.unreserve(int64(len(b)))
 	}
 	h.free = nil
 	h.bufMu.Unlock()

@@ -55,11 +55,19 @@ func (h *handle) prefetch(off int64) {
 		if i < len(h.chunks) {
 			n = min(n, h.chunks[i].off-at)
 		}
-		buf, ok := h.take()
+		// A new buffer is made at the window's chunk size (or the rest of
+		// the file), so that it can be reused for the next chunks; in a
+		// file that can hold the widest window, at the largest chunk size
+		// at once, so that it is reused as the window grows.
+		alloc := max(n, min(size, h.size-at))
+		if h.size >= h.ra.max {
+			alloc = h.ra.chunk
+		}
+		buf, res, ok := h.take(n, alloc)
 		if !ok {
 			break
 		}
-		c := &chunk{off: at, size: n, buf: buf, done: make(chan struct{})}
+		c := &chunk{off: at, size: n, buf: buf, res: res, done: make(chan struct{})}
 		c.refs.Store(1) // the list's
 		h.chunks = append(h.chunks, nil)
 		copy(h.chunks[i+1:], h.chunks[i:])
@@ -102,7 +110,7 @@ func (h *handle) launch() {
 func (h *handle) fetch(c *chunk) {
 	defer h.wg.Done()
 	if c.buf == nil {
-		c.buf = make([]byte, h.ra.chunk)
+		c.buf = make([]byte, c.res)
 	}
 	n, err := h.f.ReadAt(c.buf[:c.size], c.off)
 	if errors.Is(err, io.EOF) {
@@ -117,29 +125,55 @@ func (h *handle) fetch(c *chunk) {
 	h.unref(c)
 }
 
-// take finds a buffer for a chunk: a kept one, or (nil) a new reservation
-// whose buffer is made when the fetch starts. Every buffer holds
-// readAhead.chunk bytes however much of it a smaller chunk uses, and is
-// reserved at that size, so the bounds count what a buffer can grow to. It
-// reports false when the handle's or the mount's bound leaves no room. The
-// caller holds h.mu.
-func (h *handle) take() (buf []byte, ok bool) {
+// take finds a buffer for an n-byte chunk: the smallest kept one that
+// fits, or (nil) a new reservation of alloc bytes whose buffer is made
+// when the fetch starts, after giving up kept buffers (all too small) when
+// the bounds leave no room. res is the buffer's size as reserved. It
+// reports false when the handle's or the mount's bound leaves no room.
+// The caller holds h.mu.
+func (h *handle) take(n, alloc int64) (buf []byte, res int64, ok bool) {
 	h.bufMu.Lock()
 	defer h.bufMu.Unlock()
 	if h.closed {
-		return nil, false
+		return nil, 0, false
 	}
-	if n := len(h.free); n > 0 {
-		buf = h.free[n-1]
-		h.free[n-1] = nil
-		h.free = h.free[:n-1]
-		return buf, true
+	best := -1
+	for i, b := range h.free {
+		if int64(len(b)) >= n && (best < 0 || len(b) < len(h.free[best])) {
+			best = i
+		}
 	}
-	if h.owned+h.ra.chunk > h.ra.perFile() || !h.ra.budget.reserve(h.ra.chunk) {
-		return nil, false
+	if best >= 0 {
+		buf = h.free[best]
+		h.removeFree(best)
+		return buf, int64(len(buf)), true
 	}
-	h.owned += h.ra.chunk
-	return nil, true
+	for {
+		if h.owned+alloc <= h.ra.perFile() && h.ra.budget.reserve(alloc) {
+			h.owned += alloc
+			return nil, alloc, true
+		}
+		if len(h.free) == 0 {
+			return nil, 0, false
+		}
+		small := 0
+		for i, b := range h.free {
+			if len(b) < len(h.free[small]) {
+				small = i
+			}
+		}
+		h.unreserve(int64(len(h.free[small])))
+		h.removeFree(small)
+	}
+}
+
+// removeFree takes h.free[i] out of the kept buffers. The caller holds
+// h.bufMu.
+func (h *handle) removeFree(i int) {
+	last := len(h.free) - 1
+	h.free[i] = h.free[last]
+	h.free[last] = nil
+	h.free = h.free[:last]
 }
 
 // unref drops one reference to c; the last one keeps its buffer for reuse
@@ -149,7 +183,7 @@ func (h *handle) unref(c *chunk) {
 	if c.refs.Add(-1) != 0 {
 		return
 	}
-	buf := c.buf
+	buf, res := c.buf, c.res
 	c.buf = nil
 	h.bufMu.Lock()
 	defer h.bufMu.Unlock()
@@ -157,13 +191,14 @@ func (h *handle) unref(c *chunk) {
 		h.free = append(h.free, buf)
 		return
 	}
-	h.unreserve()
+	h.unreserve(res)
 }
 
-// unreserve gives one buffer's reservation back. The caller holds h.bufMu.
-func (h *handle) unreserve() {
-	h.owned -= h.ra.chunk
-	h.ra.budget.release(h.ra.chunk)
+// unreserve gives n bytes of buffer reservation back. The caller holds
+// h.bufMu.
+func (h *handle) unreserve(n int64) {
+	h.owned -= n
+	h.ra.budget.release(n)
 }
 
 // containing returns the chunk holding off, or nil. The caller holds h.mu.

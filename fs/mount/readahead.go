@@ -88,10 +88,10 @@ func (b *budget) inUse() int64 {
 	return b.used
 }
 
-// chunk is one background fetch of [off, off+size) into buf (a buffer of
-// readAhead.chunk bytes). started is guarded by handle.mu; buf is set when
-// the chunk is queued (a reused buffer) or started (a new one); n and err
-// are read only after done is closed.
+// chunk is one background fetch of [off, off+size) into buf, a buffer of
+// res bytes (at least size) reserved from the budget. started is guarded
+// by handle.mu; buf is set when the chunk is queued (a reused buffer) or
+// started (a new one); n and err are read only after done is closed.
 //
 // refs counts who still needs buf: the handle's chunk list, the fetch
 // while it runs, and every READ reply that points into buf until go-fuse
@@ -99,6 +99,7 @@ func (b *budget) inUse() int64 {
 type chunk struct {
 	off     int64
 	size    int64
+	res     int64
 	started bool
 	buf     []byte
 	n       int

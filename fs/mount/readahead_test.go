@@ -178,3 +178,22 @@ func TestOptions_ReadAhead(t *testing.T) {
 		}
 	}
 }
+
+// TestHandle_SmallFileBuffers: a file smaller than a chunk gets read-ahead
+// buffers no larger than itself, so reading many small files costs no
+// large allocations.
+func TestHandle_SmallFileBuffers(t *testing.T) {
+	data := randomBytes(300<<10+5, 8)
+	b := newBudget(DefaultReadAheadMemory)
+	h := newHandle(&sizeFile{r: bytes.NewReader(data)}, func() {}, "f", int64(len(data)), testReadAhead(DefaultReadAhead, b), false, slog.New(slog.DiscardHandler))
+	readSeq(t, h, data, 0, int64(len(data)))
+	if used := b.inUse(); used == 0 || used > int64(len(data)) {
+		t.Errorf("%d bytes of read-ahead buffers for a %d-byte file, want some but no more than the file", used, len(data))
+	}
+	if errno := h.Release(context.Background()); errno != 0 {
+		t.Fatal(errno)
+	}
+	if used := b.inUse(); used != 0 {
+		t.Errorf("%d bytes still reserved after Release", used)
+	}
+}
