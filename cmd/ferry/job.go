@@ -36,7 +36,7 @@ func jobOptionFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "include", Usage: "only copy paths matching this glob (repeatable)"},
 		&cli.StringSliceFlag{Name: "exclude", Usage: "skip paths matching this glob (repeatable)"},
 		&cli.StringFlag{Name: "skip", Value: agent.SkipModTime, Usage: "when the destination already holds an object: modtime (same size and ETag, or not older), size, or none"},
-		&cli.BoolFlag{Name: "delete", Usage: "remove destination objects that vanished from the source (local destinations)"},
+		&cli.BoolFlag{Name: "delete", Usage: "remove destination objects that vanished from the source"},
 		&cli.IntFlag{Name: "attempts", Usage: "tries per request before an object fails (default 6)"},
 		&cli.StringFlag{Name: "from-endpoint", Usage: "source endpoint URL"},
 		&cli.StringFlag{Name: "to-endpoint", Usage: "destination endpoint URL"},
