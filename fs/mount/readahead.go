@@ -14,7 +14,7 @@ const maxInflight = 4
 type readAhead struct {
 	initial int64   // first window of a sequential reader; 0 disables
 	max     int64   // largest window
-	chunk   int64   // bytes per background fetch (and per buffer)
+	chunk   int64   // largest background fetch, and largest buffer
 	budget  *budget // mount-wide bound on buffers; nil means unbounded
 }
 
