@@ -34,6 +34,7 @@ bench: tools build
 	@command -v rclone >/dev/null || { echo "installing rclone (go install)"; $(GO) install github.com/rclone/rclone@latest; }
 	$(GO) run ./test/bench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
 	$(GO) run ./agent/fetch/fetchbench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./agent/ ./catalog/
 
 demo: build
 	@bash test/demo.sh
