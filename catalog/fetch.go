@@ -221,7 +221,7 @@ const fetchCols = `id, job_id, url, bucket, key, success_cb, failure_cb, state, 
 	last_error, etag, sha1, size, cb_state, cb_attempts, cb_next, cb_error, created_at, updated_at, finished_at`
 
 // scanFetch reads one row selected with fetchCols.
-func scanFetch(sc interface{ Scan(...any) error }) (FetchTask, error) {
+func scanFetch(sc scanner) (FetchTask, error) {
 	var t FetchTask
 	var deadline, cbNext, created, updated, finished int64
 	err := sc.Scan(&t.ID, &t.JobID, &t.URL, &t.Bucket, &t.Key, &t.SuccessCallback, &t.FailureCallback,

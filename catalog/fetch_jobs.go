@@ -95,7 +95,7 @@ func nonNilSlice(s []string) []string {
 const fetchJobCols = `id, dest, creds, allowed_buckets, keys, concurrency, allow_private, max_queue, created_at`
 
 // scanFetchJob reads one row selected with fetchJobCols.
-func scanFetchJob(sc interface{ Scan(...any) error }) (FetchJob, error) {
+func scanFetchJob(sc scanner) (FetchJob, error) {
 	var j FetchJob
 	var creds, buckets, keys string
 	var created int64
@@ -130,23 +130,7 @@ func (db *DB) FetchJobs(ctx context.Context) ([]FetchJob, error) {
 	if err := db.usable(false); err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+fetchJobCols+` FROM fetch_jobs ORDER BY created_at, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list fetch jobs: %w", err)
-	}
-	defer rows.Close()
-	var out []FetchJob
-	for rows.Next() {
-		j, err := scanFetchJob(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list fetch jobs: %w", err)
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list fetch jobs: %w", err)
-	}
-	return out, nil
+	return collect(ctx, db.r, "list fetch jobs", scanFetchJob, `SELECT `+fetchJobCols+` FROM fetch_jobs ORDER BY created_at, id`)
 }
 
 // DeleteFetchJob removes a fetch job; its unfinished tasks fail ("fetch job

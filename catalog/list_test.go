@@ -19,7 +19,7 @@ var listPaths = []string{
 }
 
 // collect lists with o and returns the paths in the order seen.
-func collect(t *testing.T, db *DB, o ListOptions) []string {
+func collectList(t *testing.T, db *DB, o ListOptions) []string {
 	t.Helper()
 	var got []string
 	if err := db.List(context.Background(), o, func(obj Object) error {
@@ -69,12 +69,12 @@ func TestDB_List(t *testing.T) {
 		{State: StatePending}, {State: StateDone, Prefix: "a"}, {State: StateFailed, Limit: 1},
 	}
 	for _, o := range cases {
-		got, want := collect(t, db, o), expect(all, state, o)
+		got, want := collectList(t, db, o), expect(all, state, o)
 		if !slices.Equal(got, want) {
 			t.Errorf("List(%+v)\n got %q\nwant %q", o, got, want)
 		}
 	}
-	if got := collect(t, db, ListOptions{}); len(got) != len(listPaths) {
+	if got := collectList(t, db, ListOptions{}); len(got) != len(listPaths) {
 		t.Errorf("List(all) = %d rows, want %d", len(got), len(listPaths))
 	}
 }
@@ -95,7 +95,7 @@ func TestDB_ListPagesAndCallbacks(t *testing.T) {
 		return nil
 	})
 	for _, o := range []ListOptions{{}, {Limit: listPage}, {Limit: listPage + 1}, {After: all[listPage-1], Limit: 1500}} {
-		if got, want := collect(t, db, o), expect(all, nil, o); !slices.Equal(got, want) {
+		if got, want := collectList(t, db, o), expect(all, nil, o); !slices.Equal(got, want) {
 			t.Errorf("List(%+v): got %d rows [%s…], want %d", o, len(got), got[0], len(want))
 		}
 	}

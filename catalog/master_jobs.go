@@ -175,23 +175,7 @@ func (m *MasterDB) Jobs(ctx context.Context) ([]Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.QueryContext(ctx, jobSelect+" ORDER BY j.created_at, j.id")
-	if err != nil {
-		return nil, fmt.Errorf("list jobs: %w", err)
-	}
-	defer rows.Close()
-	var out []Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list jobs: %w", err)
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list jobs: %w", err)
-	}
-	return out, nil
+	return collect(ctx, r, "list jobs", scanJob, jobSelect+" ORDER BY j.created_at, j.id")
 }
 
 // JobCreds returns the credentials stored with a job. Only the lease path

@@ -63,23 +63,7 @@ func (m *MasterDB) queryRanges(ctx context.Context, q string, args ...any) ([]Ra
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.QueryContext(ctx, rangeCols+q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read ranges: %w", err)
-	}
-	defer rows.Close()
-	var out []Range
-	for rows.Next() {
-		rg, err := scanRange(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read ranges: %w", err)
-		}
-		out = append(out, rg)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read ranges: %w", err)
-	}
-	return out, nil
+	return collect(ctx, r, "read ranges", scanRange, rangeCols+q, args...)
 }
 
 // Ranges returns the ranges of a job ordered by Start (retry ranges after
@@ -117,24 +101,8 @@ func (m *MasterDB) ListedPaths(ctx context.Context, job string, id int, after st
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.QueryContext(ctx, `SELECT path FROM range_paths WHERE job_id = ? AND range_id = ? AND path > ?
-		ORDER BY path LIMIT ?`, job, id, after, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read paths of range %d: %w", id, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, fmt.Errorf("read paths of range %d: %w", id, err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read paths of range %d: %w", id, err)
-	}
-	return out, nil
+	return collect(ctx, r, fmt.Sprintf("read paths of range %d", id), scanString,
+		`SELECT path FROM range_paths WHERE job_id = ? AND range_id = ? AND path > ? ORDER BY path LIMIT ?`, job, id, after, limit)
 }
 
 // SplitRange cuts the leased range id of job at key at: it keeps [Start,

@@ -26,27 +26,14 @@ func (m *MasterDB) Agents(ctx context.Context) ([]AgentInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.QueryContext(ctx, `SELECT name, first_seen, last_seen, job_id, range_id, lease_id,
-		copied, bytes, rate_objects, rate_bytes FROM agents ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("list agents: %w", err)
-	}
-	defer rows.Close()
-	var out []AgentInfo
-	for rows.Next() {
+	return collect(ctx, r, "list agents", func(sc scanner) (AgentInfo, error) {
 		var a AgentInfo
 		var first, last int64
-		if err := rows.Scan(&a.Name, &first, &last, &a.JobID, &a.RangeID, &a.LeaseID,
-			&a.Copied, &a.Bytes, &a.RateObjects, &a.RateBytes); err != nil {
-			return nil, fmt.Errorf("list agents: %w", err)
-		}
+		err := sc.Scan(&a.Name, &first, &last, &a.JobID, &a.RangeID, &a.LeaseID, &a.Copied, &a.Bytes, &a.RateObjects, &a.RateBytes)
 		a.FirstSeen, a.LastSeen = fromNanos(first), fromNanos(last)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list agents: %w", err)
-	}
-	return out, nil
+		return a, err
+	}, `SELECT name, first_seen, last_seen, job_id, range_id, lease_id,
+		copied, bytes, rate_objects, rate_bytes FROM agents ORDER BY name`)
 }
 
 // failedPage is how many failed objects Failed reads per query.
@@ -83,26 +70,14 @@ func (m *MasterDB) Failed(ctx context.Context, job string, fn func(FailedObject)
 }
 
 func (m *MasterDB) failedPage(ctx context.Context, job string, run int, after string) ([]FailedObject, error) {
-	rows, err := m.db.r.QueryContext(ctx, `SELECT path, range_id, size, error, agent, at FROM failed_objects
-		WHERE job_id = ? AND run = ? AND path > ? ORDER BY path LIMIT ?`, job, run, after, failedPage)
-	if err != nil {
-		return nil, fmt.Errorf("list failed objects of job %s: %w", job, err)
-	}
-	defer rows.Close()
-	var out []FailedObject
-	for rows.Next() {
+	return collect(ctx, m.db.r, "list failed objects of job "+job, func(sc scanner) (FailedObject, error) {
 		f := FailedObject{JobID: job, Run: run}
 		var at int64
-		if err := rows.Scan(&f.Path, &f.RangeID, &f.Size, &f.Error, &f.Agent, &at); err != nil {
-			return nil, fmt.Errorf("list failed objects of job %s: %w", job, err)
-		}
+		err := sc.Scan(&f.Path, &f.RangeID, &f.Size, &f.Error, &f.Agent, &at)
 		f.At = fromNanos(at)
-		out = append(out, f)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list failed objects of job %s: %w", job, err)
-	}
-	return out, nil
+		return f, err
+	}, `SELECT path, range_id, size, error, agent, at FROM failed_objects
+		WHERE job_id = ? AND run = ? AND path > ? ORDER BY path LIMIT ?`, job, run, after, failedPage)
 }
 
 // RunInfo is one finished run of a job.
@@ -119,25 +94,13 @@ func (m *MasterDB) Runs(ctx context.Context, job string) ([]RunInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.QueryContext(ctx, `SELECT run, state, started_at, finished_at, copied, bytes, unchanged, failed
-		FROM runs WHERE job_id = ? ORDER BY run`, job)
-	if err != nil {
-		return nil, fmt.Errorf("list runs of job %s: %w", job, err)
-	}
-	defer rows.Close()
-	var out []RunInfo
-	for rows.Next() {
+	return collect(ctx, r, "list runs of job "+job, func(sc scanner) (RunInfo, error) {
 		var ri RunInfo
 		var state string
 		var st, fin int64
-		if err := rows.Scan(&ri.Run, &state, &st, &fin, &ri.Copied, &ri.Bytes, &ri.Unchanged, &ri.Failed); err != nil {
-			return nil, fmt.Errorf("list runs of job %s: %w", job, err)
-		}
+		err := sc.Scan(&ri.Run, &state, &st, &fin, &ri.Copied, &ri.Bytes, &ri.Unchanged, &ri.Failed)
 		ri.State, ri.StartedAt, ri.FinishedAt = JobState(state), fromNanos(st), fromNanos(fin)
-		out = append(out, ri)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list runs of job %s: %w", job, err)
-	}
-	return out, nil
+		return ri, err
+	}, `SELECT run, state, started_at, finished_at, copied, bytes, unchanged, failed
+		FROM runs WHERE job_id = ? ORDER BY run`, job)
 }

@@ -20,6 +20,13 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
+// scanString scans a one-column row of text.
+func scanString(s scanner) (string, error) {
+	var v string
+	err := s.Scan(&v)
+	return v, err
+}
+
 // scanObject reads one row selected with objectCols.
 func scanObject(s scanner) (Object, error) {
 	var o Object
