@@ -3,14 +3,12 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -140,42 +138,13 @@ func (e *emu) readBack(t testing.TB, bucket, prefix string) map[string][32]byte 
 		}
 		marker = list.NextMarker
 	}
-	got := make(map[string][32]byte, len(keys))
-	var mu sync.Mutex
-	work := make(chan string)
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req := e.sdk(t, bucket) // the SDK is not goroutine-safe: one request each
-			for k := range work {
-				h := sha256.New()
-				if err := req.DownloadFile(h, k); err != nil {
-					select {
-					case errs <- fmt.Errorf("SDK DownloadFile %q: %w", k, err):
-					default:
-					}
-					continue
-				}
-				var sum [32]byte
-				copy(sum[:], h.Sum(nil))
-				mu.Lock()
-				got[strings.TrimPrefix(k, prefix)] = sum
-				mu.Unlock()
+	return hashAll(t, keys, prefix, func() func(key string, w io.Writer) error {
+		req := e.sdk(t, bucket) // the SDK is not goroutine-safe: one request per worker
+		return func(key string, w io.Writer) error {
+			if err := req.DownloadFile(w, key); err != nil {
+				return fmt.Errorf("SDK DownloadFile %q: %w", key, err)
 			}
-		}()
-	}
-	for _, k := range keys {
-		work <- k
-	}
-	close(work)
-	wg.Wait()
-	select {
-	case err := <-errs:
-		t.Fatal(err)
-	default:
-	}
-	return got
+			return nil
+		}
+	})
 }

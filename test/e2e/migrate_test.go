@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -100,46 +101,12 @@ func minioEnv(m *miniotest.Server, prefix string) map[string]string {
 	}
 }
 
-// readBackS3 downloads every object under bucket/prefix.
+// readBackS3 downloads every object under bucket/prefix with the S3 API,
+// returning key (relative to prefix) → SHA-256.
 func readBackS3(t testing.TB, c *s3.Client, bucket, prefix string) map[string][32]byte {
 	t.Helper()
 	ctx := context.Background()
-	got := map[string][32]byte{}
-	var mu sync.Mutex
-	keys := make(chan string)
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range keys {
-				out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(k)})
-				if err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-					continue
-				}
-				h := sha256.New()
-				_, err = io.Copy(h, out.Body)
-				out.Body.Close()
-				if err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
-					continue
-				}
-				var sum [32]byte
-				copy(sum[:], h.Sum(nil))
-				mu.Lock()
-				got[strings.TrimPrefix(k, prefix)] = sum
-				mu.Unlock()
-			}
-		}()
-	}
+	var keys []string
 	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -147,15 +114,56 @@ func readBackS3(t testing.TB, c *s3.Client, bucket, prefix string) map[string][3
 			t.Fatalf("list %s/%s: %v", bucket, prefix, err)
 		}
 		for _, o := range page.Contents {
-			keys <- aws.ToString(o.Key)
+			keys = append(keys, aws.ToString(o.Key))
 		}
 	}
-	close(keys)
+	return hashAll(t, keys, prefix, func() func(key string, w io.Writer) error {
+		return func(key string, w io.Writer) error {
+			out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+			if err != nil {
+				return fmt.Errorf("GetObject %q: %w", key, err)
+			}
+			defer out.Body.Close()
+			_, err = io.Copy(w, out.Body)
+			return err
+		}
+	})
+}
+
+// hashAll downloads keys with 8 workers (each with its own fetch function
+// from newFetch) and returns key minus prefix → SHA-256.
+func hashAll(t testing.TB, keys []string, prefix string, newFetch func() func(key string, w io.Writer) error) map[string][32]byte {
+	t.Helper()
+	got := make(map[string][32]byte, len(keys))
+	var mu sync.Mutex
+	var firstErr error
+	work := make(chan string)
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fetch := newFetch()
+			for k := range work {
+				h := sha256.New()
+				err := fetch(k, h)
+				mu.Lock()
+				if err != nil && firstErr == nil {
+					firstErr = err
+				} else if err == nil {
+					got[strings.TrimPrefix(k, prefix)] = [32]byte(h.Sum(nil))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, k := range keys {
+		work <- k
+	}
+	close(work)
 	wg.Wait()
-	select {
-	case err := <-errs:
-		t.Fatalf("read back: %v", err)
-	default:
+	if firstErr != nil {
+		t.Fatalf("read back: %v", firstErr)
 	}
 	return got
 }
