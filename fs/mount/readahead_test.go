@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -35,6 +36,17 @@ func (s *sizeFile) take() []int {
 	return out
 }
 
+// settle waits until every chunk h has queued is fetched, so that the
+// fetches a test sees next are those of its next reads.
+func settle(h *handle) {
+	h.mu.Lock()
+	chunks := slices.Clone(h.chunks)
+	h.mu.Unlock()
+	for _, c := range chunks {
+		<-c.done
+	}
+}
+
 // readSeq reads [off, end) in 128 KiB requests and checks the bytes.
 func readSeq(t *testing.T, h *handle, data []byte, off, end int64) {
 	t.Helper()
@@ -59,6 +71,7 @@ func TestHandle_WindowGrows(t *testing.T) {
 	defer h.Release(context.Background())
 
 	readSeq(t, h, data, 0, 20<<20)
+	settle(h)
 	first := f.take()
 	if len(first) == 0 || int64(first[0]) != ra.chunkFor(ra.initial) {
 		t.Fatalf("first fetches %v, want %d bytes first", first, ra.chunkFor(ra.initial))
