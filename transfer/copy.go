@@ -12,8 +12,8 @@ import (
 	"github.com/ferry-project/ferry/fs"
 )
 
-// readChunk is the size of one source read (and one bandwidth-limiter grant).
-const readChunk = 1 << 20
+// limiterBurst is the largest bandwidth-limiter grant.
+const limiterBurst = 1 << 20
 
 // unit is what a worker executes: a whole small object (part < 0) or one
 // part of a multipart upload.
@@ -129,27 +129,26 @@ func (e *Engine) readSource(ctx context.Context, ent fs.Entry, f fs.File, off in
 	return sum, err
 }
 
-// readAt reads exactly len(buf) bytes at off, in chunks, through the
-// bandwidth limiter, hashing them into h when h is not nil.
+// readAt reads exactly len(buf) bytes at off with one ReadAt (one ranged
+// GET for an object-store source), after taking the bytes from the
+// bandwidth limiter, and hashes them into h when h is not nil.
 func (e *Engine) readAt(ctx context.Context, f io.ReaderAt, off int64, buf []byte, h hash.Hash) error {
-	for done := 0; done < len(buf); {
-		n := min(len(buf)-done, readChunk)
-		if e.limiter != nil {
-			if err := e.limiter.WaitN(ctx, n); err != nil {
+	if e.limiter != nil {
+		for left := len(buf); left > 0; left -= e.limiter.Burst() {
+			if err := e.limiter.WaitN(ctx, min(left, e.limiter.Burst())); err != nil {
 				return err
 			}
 		}
-		got, err := f.ReadAt(buf[done:done+n], off+int64(done))
-		if got < n {
-			if err == nil || errors.Is(err, io.EOF) {
-				return permanent(fmt.Errorf("source is shorter than its listed size (changed while copying?)"))
-			}
-			return err
+	}
+	got, err := f.ReadAt(buf, off)
+	if got < len(buf) {
+		if err == nil || errors.Is(err, io.EOF) {
+			return permanent(fmt.Errorf("source is shorter than its listed size (changed while copying?)"))
 		}
-		if h != nil {
-			h.Write(buf[done : done+n])
-		}
-		done += n
+		return err
+	}
+	if h != nil {
+		h.Write(buf)
 	}
 	return nil
 }

@@ -62,7 +62,7 @@ func New(src fs.Tree, dst Sink, cat *catalog.DB, opts Options) (*Engine, error) 
 	e := &Engine{src: src, dst: dst, cat: cat, opts: opts, filter: f}
 	e.cs, _ = dst.(Checksummer)
 	if opts.BWLimit > 0 {
-		e.limiter = rate.NewLimiter(rate.Limit(opts.BWLimit), int(min(opts.BWLimit, readChunk)))
+		e.limiter = rate.NewLimiter(rate.Limit(opts.BWLimit), int(min(opts.BWLimit, limiterBurst)))
 	}
 	return e, nil
 }

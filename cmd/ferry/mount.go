@@ -31,17 +31,24 @@ func mountCommand(open func(ctx context.Context, uri string) (fs.Tree, error)) *
 			&cli.DurationFlag{Name: "attr-ttl", Value: mount.DefaultAttrTTL,
 				Usage: "how long the kernel caches sizes and times (0 disables)"},
 			&cli.StringFlag{Name: "read-ahead", Value: "8MiB",
-				Usage: "bytes fetched ahead of a sequential reader (0 disables)"},
+				Usage: "first read-ahead window of a sequential reader; grows to --max-read-ahead while reading in order (0 disables)"},
+			&cli.StringFlag{Name: "max-read-ahead", Value: "64MiB", Usage: "widest read-ahead window of one open file"},
+			&cli.StringFlag{Name: "read-ahead-memory", Value: "512MiB", Usage: "read-ahead buffers of the whole mount at most"},
 			&cli.BoolFlag{Name: "debug", Usage: "log every FUSE request"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 2 {
 				return usageErr("mount: want SOURCE and MOUNTPOINT, got %d arguments", c.NArg())
 			}
-			ra, err := parseSize(c.String("read-ahead"))
-			if err != nil {
-				return usageErr("mount: --read-ahead: %v", err)
+			var sizes [3]int64
+			for i, name := range []string{"read-ahead", "max-read-ahead", "read-ahead-memory"} {
+				v, err := parseSize(c.String(name))
+				if err != nil {
+					return usageErr("mount: --%s: %v", name, err)
+				}
+				sizes[i] = v
 			}
+			ra := sizes[0]
 			stderr := c.App.ErrWriter
 			if stderr == nil {
 				stderr = os.Stderr
@@ -49,7 +56,7 @@ func mountCommand(open func(ctx context.Context, uri string) (fs.Tree, error)) *
 			o := mount.Options{
 				EntryTTL:  cliTTL(c.Duration("entry-ttl")),
 				AttrTTL:   cliTTL(c.Duration("attr-ttl")),
-				ReadAhead: ra,
+				ReadAhead: ra, MaxReadAhead: sizes[1], ReadAheadMemory: sizes[2],
 				Logger:    mountLogger(stderr, c.Bool("debug")),
 				Debug:     c.Bool("debug"),
 			}

@@ -34,6 +34,7 @@ type Store struct {
 
 var (
 	_ fs.Tree              = (*Store)(nil)
+	_ fs.EntryOpener       = (*Store)(nil)
 	_ transfer.Sink        = (*Store)(nil)
 	_ transfer.Checksummer = (*Store)(nil)
 )
