@@ -57,8 +57,8 @@ func mountCommand(open func(ctx context.Context, uri string) (fs.Tree, error)) *
 				EntryTTL:  cliTTL(c.Duration("entry-ttl")),
 				AttrTTL:   cliTTL(c.Duration("attr-ttl")),
 				ReadAhead: ra, MaxReadAhead: sizes[1], ReadAheadMemory: sizes[2],
-				Logger:    mountLogger(stderr, c.Bool("debug")),
-				Debug:     c.Bool("debug"),
+				Logger: mountLogger(stderr, c.Bool("debug")),
+				Debug:  c.Bool("debug"),
 			}
 			return runMount(c.Context, open, c.Args().Get(0), c.Args().Get(1), o, stderr)
 		},
