@@ -119,6 +119,13 @@ type EntryOpener interface {
 	OpenEntry(ctx context.Context, e Entry) (File, error)
 }
 
+// Local is an optional extra of a Tree whose files are local (a directory,
+// NAS or FUSE mount): reading a range again costs no request, so the engine
+// streams parts straight from the file rather than holding them in memory.
+type Local interface {
+	IsLocal() bool
+}
+
 // SequentialOnly is an optional extra of a Tree whose files cannot serve
 // reads at arbitrary offsets in parallel (an HTTP origin without Range
 // support). The engine then reads such a file in order, one part at a time.

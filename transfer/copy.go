@@ -34,7 +34,8 @@ type partResult struct {
 }
 
 // worker executes units with its own buffer, so memory stays bounded by
-// Workers × part size whatever the job size.
+// Workers × part size whatever the job size (and by Workers × readChunk
+// for local sources, whose parts are never held in memory).
 func (e *Engine) worker(ctx context.Context) {
 	var buf []byte
 	for u := range e.units {
@@ -44,44 +45,142 @@ func (e *Engine) worker(ctx context.Context) {
 			}
 			continue
 		}
-		if int64(cap(buf)) < u.size {
-			buf = make([]byte, u.size)
-		}
 		if u.part < 0 {
-			e.copySmall(ctx, u.t, buf[:u.t.entry.Size])
+			e.copySmall(ctx, u.t, &buf)
 			continue
 		}
-		u.result <- e.uploadPart(ctx, u, buf[:u.size])
+		u.result <- e.uploadPart(ctx, u, &buf)
 	}
 }
 
 // copySmall copies an object with one Put and verifies it.
-func (e *Engine) copySmall(ctx context.Context, t task, buf []byte) {
+func (e *Engine) copySmall(ctx context.Context, t task, buf *[]byte) {
 	t.obj.Attempts++
 	if t.staleUpload != "" {
 		_ = e.dst.AbortMultipart(ctx, t.entry.ObjectKey(), t.staleUpload)
 	}
-	sum, err := e.readSource(ctx, t.entry, nil, 0, buf)
+	d, err := e.load(ctx, t.entry, nil, 0, t.entry.Size, buf)
 	if err != nil {
 		e.failOrStop(ctx, t, err)
 		return
 	}
+	defer d.close()
 	key := t.entry.ObjectKey()
 	var info ObjectInfo
 	err = e.retry(ctx, e.dst.IsPermanent, func() error {
 		var err error
-		info, err = e.dst.Put(ctx, key, bytes.NewReader(buf), int64(len(buf)))
+		info, err = e.dst.Put(ctx, key, d.reader(), d.size)
 		if err != nil {
 			return fmt.Errorf("put %s: %w", key, err)
 		}
-		return e.verify(ctx, key, info, [][]byte{sum}, int64(len(buf)), 0, false)
+		return e.verify(ctx, key, info, [][]byte{d.sum}, d.size, 0, false)
 	})
 	if err != nil {
 		e.failOrStop(ctx, t, err)
 		return
 	}
-	e.bytesDone.Add(int64(len(buf)))
-	e.succeed(t, info, e.checksum(info, sum))
+	e.bytesDone.Add(d.size)
+	e.succeed(t, info, e.checksum(info, d.sum))
+}
+
+// partData is one part (or a whole small object) ready to upload, with the
+// Sink's hash of its bytes: held in memory, or — for a local source, where
+// reading again costs no request — a section of the open file that every
+// attempt reads afresh, so no part is ever held in memory.
+type partData struct {
+	buf       []byte
+	file      fs.File
+	off, size int64
+	sum       []byte
+	owned     bool // file was opened for this part and is closed by close
+}
+
+func (d partData) reader() io.ReadSeeker {
+	if d.file != nil {
+		return io.NewSectionReader(d.file, d.off, d.size)
+	}
+	return bytes.NewReader(d.buf)
+}
+
+func (d partData) close() {
+	if d.owned {
+		d.file.Close()
+	}
+}
+
+// readChunk is the size of one streaming read of a local source.
+const readChunk = 1 << 20
+
+// load prepares size bytes at off of ent for upload (opening ent when f is
+// nil), retrying transient read errors, and hashes them for the Sink. A
+// remote source is read into *buf (grown as needed) with one ReadAt; a
+// local one is hashed in readChunk pieces and left in the file.
+func (e *Engine) load(ctx context.Context, ent fs.Entry, f fs.File, off, size int64, buf *[]byte) (partData, error) {
+	local := e.isLocal()
+	if local && int64(cap(*buf)) < min(size, readChunk) {
+		*buf = make([]byte, min(size, readChunk))
+	} else if !local && int64(cap(*buf)) < size {
+		*buf = make([]byte, size)
+	}
+	d := partData{off: off, size: size}
+	err := e.retry(ctx, nil, func() error {
+		file := f
+		if file == nil {
+			var err error
+			if file, err = e.open(ctx, ent); err != nil {
+				return err
+			}
+		}
+		var h hash.Hash
+		if e.cs != nil {
+			h = e.cs.PartHash()
+		}
+		var err error
+		if local {
+			err = e.hashSection(ctx, file, off, size, (*buf)[:cap(*buf)], h)
+		} else {
+			err = e.readAt(ctx, file, off, (*buf)[:size], h)
+		}
+		if err != nil {
+			if f == nil {
+				file.Close()
+			}
+			return fmt.Errorf("read source %s: %w", ent.Path, err)
+		}
+		if h != nil {
+			d.sum = h.Sum(nil)
+		}
+		switch {
+		case local:
+			d.file, d.owned = file, f == nil
+		case f == nil:
+			file.Close()
+		}
+		if !local {
+			d.buf = (*buf)[:size]
+		}
+		return nil
+	})
+	return d, err
+}
+
+// isLocal reports whether the source's files are local (fs.Local).
+func (e *Engine) isLocal() bool {
+	l, ok := e.src.(fs.Local)
+	return ok && l.IsLocal()
+}
+
+// hashSection streams size bytes at off through h in pieces of scratch,
+// through the bandwidth limiter.
+func (e *Engine) hashSection(ctx context.Context, f io.ReaderAt, off, size int64, scratch []byte, h hash.Hash) error {
+	for done := int64(0); done < size; {
+		n := min(int64(len(scratch)), size-done)
+		if err := e.readAt(ctx, f, off+done, scratch[:n], h); err != nil {
+			return err
+		}
+		done += n
+	}
+	return nil
 }
 
 // open opens the walked entry, without a second request to the store when
@@ -98,35 +197,6 @@ func (e *Engine) open(ctx context.Context, ent fs.Entry) (fs.File, error) {
 		return nil, fmt.Errorf("open source %s: %w", ent.Path, err)
 	}
 	return f, nil
-}
-
-// readSource fills buf with the bytes at off of ent (opening it when f is
-// nil), retrying transient read errors, and returns the Sink's part hash.
-func (e *Engine) readSource(ctx context.Context, ent fs.Entry, f fs.File, off int64, buf []byte) ([]byte, error) {
-	path := ent.Path
-	var sum []byte
-	err := e.retry(ctx, nil, func() error {
-		file := f
-		if file == nil {
-			var err error
-			if file, err = e.open(ctx, ent); err != nil {
-				return err
-			}
-			defer file.Close()
-		}
-		var h hash.Hash
-		if e.cs != nil {
-			h = e.cs.PartHash()
-		}
-		if err := e.readAt(ctx, file, off, buf, h); err != nil {
-			return fmt.Errorf("read source %s: %w", path, err)
-		}
-		if h != nil {
-			sum = h.Sum(nil)
-		}
-		return nil
-	})
-	return sum, err
 }
 
 // readAt reads exactly len(buf) bytes at off with one ReadAt (one ranged

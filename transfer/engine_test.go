@@ -87,6 +87,24 @@ type fixture struct {
 	cat      *catalog.DB
 }
 
+// remoteTree hides a local Tree's fs.Local extra, so the engine takes the
+// path of object-store sources (parts read into memory).
+type remoteTree struct{ fs.Tree }
+
+// bothModes runs fn for a local source and for one read like a remote one.
+func bothModes(t *testing.T, fn func(t *testing.T, remote bool)) {
+	t.Run("local", func(t *testing.T) { fn(t, false) })
+	t.Run("remote", func(t *testing.T) { fn(t, true) })
+}
+
+func newFixtureMode(t *testing.T, files map[string][]byte, remote bool) *fixture {
+	f := newFixture(t, files)
+	if remote {
+		f.tree = remoteTree{f.tree}
+	}
+	return f
+}
+
 func newFixture(t *testing.T, files map[string][]byte) *fixture {
 	t.Helper()
 	f := &fixture{src: t.TempDir(), dst: t.TempDir(), files: files}
@@ -170,8 +188,10 @@ func sampleFiles() map[string][]byte {
 	return files
 }
 
-func TestEngine_Run(t *testing.T) {
-	f := newFixture(t, sampleFiles())
+func TestEngine_Run(t *testing.T) { bothModes(t, testEngineRun) }
+
+func testEngineRun(t *testing.T, remote bool) {
+	f := newFixtureMode(t, sampleFiles(), remote)
 	res := f.run(t, context.Background(), transfer.Options{Workers: 4, PartSize: 1 << 20})
 	if res.Copied != int64(len(f.files)) || res.Failed != 0 {
 		t.Fatalf("first run: %+v, want %d copied", res, len(f.files))
@@ -210,8 +230,10 @@ func TestEngine_Run(t *testing.T) {
 	f.checkDest(t)
 }
 
-func TestEngine_RunTransientFailures(t *testing.T) {
-	f := newFixture(t, sampleFiles())
+func TestEngine_RunTransientFailures(t *testing.T) { bothModes(t, testEngineRunTransientFailures) }
+
+func testEngineRunTransientFailures(t *testing.T, remote bool) {
+	f := newFixtureMode(t, sampleFiles(), remote)
 	f.sink.failEvery = 4
 	opts := transfer.Options{Workers: 4, PartSize: 1 << 20, RetryBase: 1}
 	e, err := transfer.New(f.tree, f.sinkWithChecksum(), f.cat, opts)
@@ -228,9 +250,11 @@ func TestEngine_RunTransientFailures(t *testing.T) {
 	f.checkDest(t)
 }
 
-func TestEngine_RunResumesMultipart(t *testing.T) {
+func TestEngine_RunResumesMultipart(t *testing.T) { bothModes(t, testEngineRunResumesMultipart) }
+
+func testEngineRunResumesMultipart(t *testing.T, remote bool) {
 	files := map[string][]byte{"big.bin": randBytes(7, 10<<20+3)}
-	f := newFixture(t, files)
+	f := newFixtureMode(t, files, remote)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.sink.onPart = func(n int64) {
 		if n == 4 {
@@ -350,8 +374,12 @@ func TestEngine_SetEnd(t *testing.T) {
 
 // forgetfulCatalog simulates a crash that lost the catalog's part rows.
 func TestEngine_RunResumesUnrecordedParts(t *testing.T) {
+	bothModes(t, testEngineRunResumesUnrecordedParts)
+}
+
+func testEngineRunResumesUnrecordedParts(t *testing.T, remote bool) {
 	files := map[string][]byte{"big.bin": randBytes(9, 8<<20)}
-	f := newFixture(t, files)
+	f := newFixtureMode(t, files, remote)
 	ctx, cancel := context.WithCancel(context.Background())
 	f.sink.onPart = func(n int64) {
 		if n == 3 {

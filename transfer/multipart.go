@@ -1,7 +1,6 @@
 package transfer
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -181,33 +180,32 @@ func (e *Engine) resume(ctx context.Context, t *task, f fs.File) (map[int]donePa
 		if e.cs == nil || p.Size <= 0 || p.Size > t.obj.PartSize {
 			continue
 		}
-		if int64(cap(buf)) < p.Size {
-			buf = make([]byte, p.Size)
-		}
-		sum, err := e.readSource(ctx, t.entry, f, int64(p.Number)*t.obj.PartSize, buf[:p.Size])
+		d, err := e.load(ctx, t.entry, f, int64(p.Number)*t.obj.PartSize, p.Size, &buf)
 		if err != nil {
 			return nil, err
 		}
-		if want := e.cs.PartETag(sum, p.Size); want != "" && sameETag(want, p.ETag) {
-			have[p.Number] = donePart{part: p, sum: sum}
+		if want := e.cs.PartETag(d.sum, p.Size); want != "" && sameETag(want, p.ETag) {
+			have[p.Number] = donePart{part: p, sum: d.sum}
 		}
 	}
 	e.opts.Logger.Info("resuming multipart upload", "path", t.obj.Path, "parts_done", len(have), "parts_listed", len(listed))
 	return have, nil
 }
 
-// uploadPart reads one part into buf and uploads it, verifying the part
-// ETag when the Sink's part ETags are predictable.
-func (e *Engine) uploadPart(ctx context.Context, u unit, buf []byte) partResult {
-	sum, err := e.readSource(ctx, u.t.entry, u.file, u.off, buf)
+// uploadPart loads one part and uploads it, verifying the part ETag when
+// the Sink's part ETags are predictable.
+func (e *Engine) uploadPart(ctx context.Context, u unit, buf *[]byte) partResult {
+	d, err := e.load(ctx, u.t.entry, u.file, u.off, u.size, buf)
 	if err != nil {
 		return partResult{err: err}
 	}
+	defer d.close()
+	sum := d.sum
 	key := u.t.entry.ObjectKey()
 	var part Part
 	err = e.retry(ctx, e.dst.IsPermanent, func() error {
 		var err error
-		part, err = e.dst.UploadPart(ctx, key, u.upload, u.part, bytes.NewReader(buf), u.size)
+		part, err = e.dst.UploadPart(ctx, key, u.upload, u.part, d.reader(), u.size)
 		if err != nil {
 			return fmt.Errorf("upload part %d of %s: %w", u.part, key, err)
 		}

@@ -15,7 +15,9 @@ import (
 // by withDefaults.
 type Options struct {
 	// Workers is the number of parts (or small objects) in flight. Memory is
-	// bounded by Workers × part size.
+	// bounded by Workers × part size for remote sources, whose parts are read
+	// into memory once, and by Workers × 1 MiB for local ones (fs.Local),
+	// whose parts are streamed from the file on every attempt.
 	Workers int
 	// PartSize is the requested multipart part size; a Sink may choose
 	// another (US3 does). Objects up to min(PartSize, Sink MaxSinglePut) are

@@ -36,6 +36,7 @@ type Tree struct {
 }
 
 var _ fs.Tree = (*Tree)(nil)
+var _ fs.Local = (*Tree)(nil)
 
 // New returns a Tree rooted at root, which must exist and be a directory
 // (a symbolic link to one is fine).
@@ -56,6 +57,9 @@ func New(root string) (*Tree, error) {
 
 // Root returns the absolute path of the tree's root directory.
 func (t *Tree) Root() string { return t.root }
+
+// IsLocal reports true: re-reading a file costs no request (fs.Local).
+func (t *Tree) IsLocal() bool { return true }
 
 // abs maps a tree path to an OS path. Invalid paths ("..", "a//b", a
 // leading or trailing slash, NUL) cannot name anything in the tree and give

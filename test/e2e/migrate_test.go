@@ -48,7 +48,7 @@ func TestMigrate_DirectoryToUS3(t *testing.T) {
 	src, want := sharedBigTree(t)
 	e := startEmu(t, "dst")
 	cat := filepath.Join(t.TempDir(), "cat.db")
-	r := mustFerry(t, e.env(), "migrate", "run", "--from", src, "--to", "us3://dst/backup/", "--catalog", cat, "--progress", "line", "--progress-interval", "2s")
+	r := mustFerry(t, e.env(), "migrate", "run", "--from", src, "--to", "us3://dst/backup/", "--catalog", cat, "--progress", "line", "--progress-interval", "100ms")
 	if !strings.Contains(r.stdout, "copied 10015 object(s)") || !strings.Contains(r.stdout, "0 failed") {
 		t.Fatalf("summary %q: want 10015 objects copied, 0 failed", r.stdout)
 	}
