@@ -37,4 +37,13 @@ echo; echo "== second run: nothing changed, nothing copied"
 ./bin/ferry migrate run --from "$src" --to us3://demo/backup --catalog "$cat"
 echo; echo "== ferry ls us3://demo/backup"
 ./bin/ferry ls us3://demo/backup
+if [ "$(id -u)" = 0 ] || command -v fusermount3 >/dev/null; then
+  mnt=$work/mnt; mkdir -p "$mnt"
+  echo; echo "== ferry mount us3://demo/backup $mnt, then diff -r against the source"
+  ./bin/ferry mount us3://demo/backup "$mnt" &
+  fuse=$!
+  for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+  if diff -r "$src" "$mnt"; then echo "every byte at the destination equals the source"; else echo "DIFFERENCES FOUND"; fi
+  kill -TERM $fuse; wait $fuse || true
+fi
 echo; echo "demo done: the emulator kept the objects under $work/us3"

@@ -37,7 +37,11 @@ func lsCommand(e *env) *cli.Command {
 				if ent.IsDir() {
 					name += "/"
 				}
-				_, err := fmt.Fprintf(e.stdout, "%12d  %s  %s\n", ent.Size, ent.ModTime.UTC().Format("2006-01-02 15:04:05"), name)
+				mtime := "-                  "
+				if !ent.ModTime.IsZero() {
+					mtime = ent.ModTime.UTC().Format("2006-01-02 15:04:05")
+				}
+				_, err := fmt.Fprintf(e.stdout, "%12d  %s  %s\n", ent.Size, mtime, name)
 				return err
 			}
 			if c.Bool("recursive") {
