@@ -276,7 +276,7 @@ func (e *env) jobList(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("json") {
-		return printJSON(e, jobs)
+		return writeJSON(e.stdout, jobs)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tRUN\tOBJECTS\tFAILED\tBYTES\tSOURCE → DESTINATION")
@@ -300,7 +300,7 @@ func (e *env) jobShow(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("json") {
-		return printJSON(e, v)
+		return writeJSON(e.stdout, v)
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "job %s: %s (run %d)\n  source       %s\n  destination  %s\n", v.ID, v.State, v.Run, v.Source, v.Dest)
@@ -407,7 +407,7 @@ func (e *env) jobAgents(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("json") {
-		return printJSON(e, agents)
+		return writeJSON(e.stdout, agents)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "AGENT\tACTIVE\tLAST SEEN\tJOB\tRANGE\tOBJECTS\tBYTES\tRATE")
@@ -416,12 +416,6 @@ func (e *env) jobAgents(c *cli.Context) error {
 			humanDuration(time.Since(a.LastSeen)), a.JobID, a.RangeID, a.Objects, humanBytes(a.Bytes), a.RateObjects, humanBytes(int64(a.RateBytes)))
 	}
 	return tw.Flush()
-}
-
-func printJSON(e *env, v any) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // jobReport writes a job report to stdout or --output and, with --to,
