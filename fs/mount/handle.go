@@ -120,7 +120,12 @@ func (h *handle) readResult(ctx context.Context, dest []byte, off int64) (fuse.R
 	}
 	end := min(off+int64(len(dest)), h.size)
 	h.mu.Lock()
-	if off >= h.next-seqTolerance && off <= h.next+seqTolerance {
+	// A read near the previous one, or inside a chunk already fetched or in
+	// flight, is part of a sequential stream: the kernel's parallel
+	// read-ahead requests can arrive further out of order than seqTolerance
+	// when the machine is busy, and restarting the window then would fall
+	// back to one small read at a time.
+	if (off >= h.next-seqTolerance && off <= h.next+seqTolerance) || h.containing(off) != nil {
 		h.streak++
 		h.next = max(h.next, end)
 	} else {
