@@ -264,7 +264,17 @@ func TestMigrate_UnreadableSourceFile(t *testing.T) {
 	delete(want, bad)
 	e := startEmu(t, "dst")
 	cat := filepath.Join(base, "cat.db")
-	cmd := exec.Command(bins.ferry, "migrate", "run", "--from", src, "--to", "us3://dst/", "--catalog", cat)
+	// A copy of the binary where uid 65534 can run it, wherever the
+	// checkout lives.
+	bin := filepath.Join(base, "ferry")
+	data, err := os.ReadFile(bins.ferry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "migrate", "run", "--from", src, "--to", "us3://dst/", "--catalog", cat)
 	cmd.Env = append(ferryEnv(e.env()), "HOME="+base)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.CombinedOutput()
