@@ -14,10 +14,7 @@ import (
 func TestOpen_createsFileDirsAndMeta(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "a", "b", "cat.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
+	db := mustOpen(t, path)
 	defer db.Close()
 	if db.Path() != path {
 		t.Errorf("Path() = %q, want %q", db.Path(), path)
@@ -47,10 +44,7 @@ func TestOpen_createsFileDirsAndMeta(t *testing.T) {
 func TestOpen_specialCharactersInPath(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "dir with space?#%20&é", "cat.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
+	db := mustOpen(t, path)
 	write(t, db, func(w *Writer) error { return w.PutObject(Object{Path: "x", Size: 3}) })
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -71,12 +65,9 @@ func TestOpen_specialCharactersInPath(t *testing.T) {
 func TestOpen_inUse(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cat.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path)
 	write(t, db, func(w *Writer) error { return w.PutObject(Object{Path: "kept"}) })
-	_, err = Open(ctx, path)
+	_, err := Open(ctx, path)
 	if !errors.Is(err, ErrInUse) {
 		t.Fatalf("second Open error = %v, want ErrInUse", err)
 	}
@@ -130,10 +121,7 @@ func TestOpenReadOnly_whileWriterHoldsIt(t *testing.T) {
 func TestOpenReadOnly_neverWrites(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cat.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path)
 	write(t, db, func(w *Writer) error { return w.PutObject(sampleObject("a", 1)) })
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -277,10 +265,7 @@ func TestOpen_emptyFileIsInitialised(t *testing.T) {
 func TestOpen_newerSchema(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cat.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path)
 	db.Close()
 	rawExec(t, path, "PRAGMA user_version = 99")
 	before := readFile(t, path)
@@ -321,10 +306,7 @@ func TestDB_Close(t *testing.T) {
 func TestDB_reopenKeepsEverything(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cat.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path)
 	write(t, db, func(w *Writer) error {
 		for i, p := range []string{"a", "b/c", "d e"} {
 			if err := w.PutObject(sampleObject(p, i)); err != nil {
@@ -339,7 +321,7 @@ func TestDB_reopenKeepsEverything(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	db, err = Open(ctx, path)
+	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}

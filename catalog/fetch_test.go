@@ -29,10 +29,7 @@ func mustCreate(t *testing.T, db *DB, nt NewFetchTask, now time.Time) string {
 func TestDB_CreateFetchTask(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path)
 	mustCreate(t, db, newFetch("a"), ft0)
 	// An identical request while the first is unfinished returns its ID.
 	again := newFetch("a2")
@@ -332,10 +329,7 @@ func fmust(t *testing.T, err error) {
 func TestDB_CreateFetchJob(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path)
 	j := FetchJob{ID: "fj1", Dest: "us3://b", Creds: map[string]string{"US3_PUBLIC_KEY": "p"},
 		AllowedBuckets: []string{"b", "c"}, Keys: []FetchKey{{"pub", "priv"}, {"pub2", "priv2"}},
 		Concurrency: 3, AllowPrivateURLs: true, MaxQueue: 7}
@@ -348,7 +342,7 @@ func TestDB_CreateFetchJob(t *testing.T) {
 	}
 	fmust(t, db.CreateFetchJob(ctx, FetchJob{ID: "fj2", Dest: "/data", Keys: []FetchKey{{"a", "b"}}}, ft0.Add(time.Second)))
 	db.Close()
-	db, err = Open(ctx, path)
+	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

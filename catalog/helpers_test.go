@@ -21,6 +21,17 @@ func openTemp(t testing.TB) *DB {
 	return db
 }
 
+// mustOpen opens the catalog at path for writing and fails the test on
+// error; the caller closes it.
+func mustOpen(t testing.TB, path string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", path, err)
+	}
+	return db
+}
+
 // write runs fn in one Write and fails the test on error.
 func write(t testing.TB, db *DB, fn func(w *Writer) error) {
 	t.Helper()

@@ -28,17 +28,14 @@ func TestCheckMigrations_gap(t *testing.T) {
 func TestMigrate_upgradeKeepsData(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cat.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path)
 	write(t, db, func(w *Writer) error { return w.PutObject(sampleObject("old", 3)) })
 	db.Close()
 
 	next := latestVersion(allMigrations()) + 1
 	ms := append(allMigrations(), migration{next, "test table",
 		"CREATE TABLE extra (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO extra (note) VALUES ('hi');"})
-	db, err = openRW(ctx, path, ms)
+	db, err := openRW(ctx, path, ms)
 	if err != nil {
 		t.Fatalf("openRW with new step: %v", err)
 	}
@@ -66,10 +63,7 @@ func TestMigrate_upgradeKeepsData(t *testing.T) {
 func TestMigrate_failedStepRollsBack(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cat.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := mustOpen(t, path)
 	db.Close()
 	cur := latestVersion(allMigrations())
 	ms := append(allMigrations(), migration{cur + 1, "broken",
@@ -77,7 +71,7 @@ func TestMigrate_failedStepRollsBack(t *testing.T) {
 	if _, err := openRW(ctx, path, ms); err == nil || !strings.Contains(err.Error(), "broken") {
 		t.Fatalf("openRW with broken step = %v, want error naming it", err)
 	}
-	db, err = Open(ctx, path)
+	db, err := Open(ctx, path)
 	if err != nil {
 		t.Fatalf("Open after failed migration: %v", err)
 	}
