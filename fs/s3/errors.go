@@ -5,15 +5,15 @@ import (
 	"errors"
 	"fmt"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 
 	"github.com/ferry-project/ferry/fs"
 )
 
-// httpStatus returns the HTTP status of a service error, or 0.
+// httpStatus returns the HTTP status of a service error (the SDK's
+// *awshttp.ResponseError or a wire *responseError), or 0.
 func httpStatus(err error) int {
-	var re *awshttp.ResponseError
+	var re interface{ HTTPStatusCode() int }
 	if errors.As(err, &re) {
 		return re.HTTPStatusCode()
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -40,19 +43,25 @@ func (s *Store) Head(ctx context.Context, key string) (transfer.ObjectInfo, erro
 }
 
 // Put stores size bytes from r at key with one PutObject (Content-Length
-// set; r is read from its current position and may be read twice for
-// request signing over plain HTTP). ModTime of the result is unset.
+// set; r is read from its current position). A body that carries its MD5
+// (transfer.SummedBody) is sent with Content-MD5, so the store refuses
+// damaged bytes. ModTime of the result is unset.
 func (s *Store) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (transfer.ObjectInfo, error) {
-	out, err := s.client.PutObject(ctx, &s3.PutObjectInput{
-		Bucket:        aws.String(s.bucket),
-		Key:           aws.String(s.full(key)),
-		Body:          r,
-		ContentLength: aws.Int64(size),
-	})
+	resp, err := s.wire.do(ctx, http.MethodPut, s.wire.objectURL(s.full(key), nil), r, size, bodyMD5(r), nil)
 	if err != nil {
 		return transfer.ObjectInfo{}, s.wrap("put", s.full(key), err)
 	}
-	return transfer.ObjectInfo{Key: key, Size: size, ETag: unquote(aws.ToString(out.ETag))}, nil
+	drain(resp)
+	return transfer.ObjectInfo{Key: key, Size: size, ETag: unquote(resp.Header.Get("ETag"))}, nil
+}
+
+// bodyMD5 returns the MD5 a transfer.SummedBody carries (the Store's
+// PartHash is MD5), or nil.
+func bodyMD5(r io.Reader) []byte {
+	if sb, ok := r.(transfer.SummedBody); ok {
+		return sb.PartSum()
+	}
+	return nil
 }
 
 // CreateMultipart starts a multipart upload; S3 takes the requested part
@@ -67,20 +76,16 @@ func (s *Store) CreateMultipart(ctx context.Context, key string, size, partSize 
 	return transfer.Upload{ID: aws.ToString(out.UploadId), PartSize: partSize}, nil
 }
 
-// UploadPart uploads part n (0-based; n+1 on the wire) of size bytes.
+// UploadPart uploads part n (0-based; n+1 on the wire) of size bytes,
+// with Content-MD5 when r carries its MD5 (transfer.SummedBody).
 func (s *Store) UploadPart(ctx context.Context, key, uploadID string, n int, r io.ReadSeeker, size int64) (transfer.Part, error) {
-	out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
-		Bucket:        aws.String(s.bucket),
-		Key:           aws.String(s.full(key)),
-		UploadId:      aws.String(uploadID),
-		PartNumber:    aws.Int32(int32(n + 1)),
-		Body:          r,
-		ContentLength: aws.Int64(size),
-	})
+	q := url.Values{"partNumber": {strconv.Itoa(n + 1)}, "uploadId": {uploadID}}
+	resp, err := s.wire.do(ctx, http.MethodPut, s.wire.objectURL(s.full(key), q), r, size, bodyMD5(r), nil)
 	if err != nil {
 		return transfer.Part{}, s.wrap(fmt.Sprintf("upload part %d of", n), s.full(key), err)
 	}
-	return transfer.Part{Number: n, Size: size, ETag: unquote(aws.ToString(out.ETag))}, nil
+	drain(resp)
+	return transfer.Part{Number: n, Size: size, ETag: unquote(resp.Header.Get("ETag"))}, nil
 }
 
 // ListParts returns the parts S3 holds for an upload, 0-based and in

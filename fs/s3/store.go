@@ -22,9 +22,11 @@ import (
 // to try again. The SDK's default CRC checksums are also off (sent and
 // validated only when an operation requires them), since many
 // S3-compatible stores reject or mangle them; integrity is checked with
-// MD5 ETags instead (see Checksummer).
+// MD5 ETags instead (see Checksummer). The data requests go out through
+// wire, outside the SDK's middleware, signed by the SDK's signer.
 type Store struct {
 	client *s3.Client
+	wire   *wire // PutObject, UploadPart and ranged GetObject
 	bucket string
 	prefix string // "" or ending in '/'
 	// pageSize is the page size of listings (keys and parts); tests lower
@@ -63,7 +65,12 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	if c.HTTPClient != nil {
 		opts.HTTPClient = c.HTTPClient
 	}
-	return &Store{client: s3.New(opts), bucket: c.Bucket, prefix: c.Prefix, pageSize: pageSize}, nil
+	client := s3.New(opts)
+	w, err := newWire(ctx, client.Options(), c.Bucket)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{client: client, wire: w, bucket: c.Bucket, prefix: c.Prefix, pageSize: pageSize}, nil
 }
 
 // Bucket returns the store's bucket.
