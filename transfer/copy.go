@@ -95,12 +95,30 @@ type partData struct {
 	owned     bool // file was opened for this part and is closed by close
 }
 
+// reader returns a fresh body over the part's bytes, carrying their sum
+// (SummedBody) when there is one.
 func (d partData) reader() io.ReadSeeker {
+	var r io.ReadSeeker
 	if d.file != nil {
-		return io.NewSectionReader(d.file, d.off, d.size)
+		r = io.NewSectionReader(d.file, d.off, d.size)
+	} else {
+		r = bytes.NewReader(d.buf)
 	}
-	return bytes.NewReader(d.buf)
+	if d.sum == nil {
+		return r
+	}
+	return summedBody{ReadSeeker: r, sum: d.sum}
 }
+
+// summedBody is a body with the Sink's hash of its bytes.
+type summedBody struct {
+	io.ReadSeeker
+	sum []byte
+}
+
+var _ SummedBody = summedBody{}
+
+func (b summedBody) PartSum() []byte { return b.sum }
 
 func (d partData) close() {
 	if d.owned {
@@ -114,7 +132,9 @@ const readChunk = 1 << 20
 // load prepares size bytes at off of ent for upload (opening ent when f is
 // nil), retrying transient read errors, and hashes them for the Sink. A
 // remote source is read into *buf (grown as needed) with one ReadAt; a
-// local one is hashed in readChunk pieces and left in the file.
+// local one is hashed in readChunk pieces and left in the file, unless it
+// fits in one piece: then the bytes that were hashed are uploaded, and
+// the file is read once.
 func (e *Engine) load(ctx context.Context, ent fs.Entry, f fs.File, off, size int64, buf *[]byte) (partData, error) {
 	local := e.isLocal()
 	if local && int64(cap(*buf)) < min(size, readChunk) {
@@ -150,15 +170,14 @@ func (e *Engine) load(ctx context.Context, ent fs.Entry, f fs.File, off, size in
 		if h != nil {
 			d.sum = h.Sum(nil)
 		}
-		switch {
-		case local:
+		if local && size > int64(cap(*buf)) {
 			d.file, d.owned = file, f == nil
-		case f == nil:
+			return nil
+		}
+		if f == nil {
 			file.Close()
 		}
-		if !local {
-			d.buf = (*buf)[:size]
-		}
+		d.buf = (*buf)[:size]
 		return nil
 	})
 	return d, err

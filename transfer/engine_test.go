@@ -401,3 +401,83 @@ func testEngineRunResumesUnrecordedParts(t *testing.T, remote bool) {
 	}
 	f.checkDest(t)
 }
+
+// readCountingTree counts the bytes read from a local Tree's files,
+// keeping its fs.Local extra.
+type readCountingTree struct {
+	*local.Tree
+	read atomic.Int64
+}
+
+func (t *readCountingTree) Open(ctx context.Context, p string) (fs.File, error) {
+	f, err := t.Tree.Open(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return countingFile{f, &t.read}, nil
+}
+
+type countingFile struct {
+	fs.File
+	read *atomic.Int64
+}
+
+func (f countingFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := f.File.ReadAt(p, off)
+	f.read.Add(int64(n))
+	return n, err
+}
+
+// summingSink checks that every body it is given carries the Sink's hash
+// of exactly its bytes (transfer.SummedBody).
+type summingSink struct {
+	*countingSink
+	transfer.Checksummer
+	bad atomic.Int64
+}
+
+func (s *summingSink) check(r io.ReadSeeker) {
+	sb, ok := r.(transfer.SummedBody)
+	h := s.PartHash()
+	if _, err := io.Copy(h, r); err != nil || !ok || !bytes.Equal(sb.PartSum(), h.Sum(nil)) {
+		s.bad.Add(1)
+	}
+	_, _ = r.Seek(0, io.SeekStart)
+}
+
+func (s *summingSink) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (transfer.ObjectInfo, error) {
+	s.check(r)
+	return s.countingSink.Put(ctx, key, r, size)
+}
+
+func (s *summingSink) UploadPart(ctx context.Context, key, id string, n int, r io.ReadSeeker, size int64) (transfer.Part, error) {
+	s.check(r)
+	return s.countingSink.UploadPart(ctx, key, id, n, r, size)
+}
+
+// TestEngine_Run_ReadsSmallLocalFilesOnce: a local object that fits in
+// one read chunk is uploaded from the bytes that were hashed (read once),
+// a larger one is hashed and then streamed (read twice), and every body
+// carries its sum.
+func TestEngine_Run_ReadsSmallLocalFilesOnce(t *testing.T) {
+	files := map[string][]byte{"a": randBytes(1, 16<<10), "b": randBytes(2, 700<<10), "c": randBytes(3, 3<<20+5)}
+	f := newFixture(t, files)
+	ct := &readCountingTree{Tree: f.tree.(*local.Tree)}
+	sink := &summingSink{countingSink: f.sink, Checksummer: f.sink.Sink.(transfer.Checksummer)}
+	e, err := transfer.New(ct, sink, f.cat, transfer.Options{Workers: 4, PartSize: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Run(context.Background(), fs.All); err != nil {
+		t.Fatal(err)
+	}
+	f.checkDest(t)
+	// The 3 MiB file is read three times: hashed, streamed to the sink,
+	// and read by summingSink's own check.
+	if want := int64(16<<10 + 700<<10 + 3*(3<<20+5)); ct.read.Load() != want {
+		t.Errorf("read %d bytes from the source, want %d (small files once, the 3 MiB one thrice)", ct.read.Load(), want)
+	}
+	if n := sink.bad.Load(); n != 0 {
+		t.Errorf("%d bodies without their right sum", n)
+	}
+}

@@ -79,6 +79,17 @@ type Sink interface {
 	IsPermanent(err error) bool
 }
 
+// SummedBody is an optional extra of the bodies the engine hands to Put and
+// UploadPart: PartSum is the Sink's own PartHash over exactly the body's
+// bytes, computed while the engine read them (nil when the Sink is not a
+// Checksummer). A Sink may send it with the request (S3's Content-MD5) so
+// that the store refuses a body damaged or changed on the way instead of
+// storing it.
+type SummedBody interface {
+	io.ReadSeeker
+	PartSum() []byte
+}
+
 // Checksummer is implemented by Sinks whose ETags the engine can predict, so
 // every upload is verified against what the store reports.
 //
