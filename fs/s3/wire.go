@@ -18,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/encoding/httpbinding"
+
+	"github.com/ferry-project/ferry/fs/internal/stall"
 )
 
 // Payload hashes of signature version 4.
@@ -41,6 +43,7 @@ type wire struct {
 	creds  aws.CredentialsProvider
 	signer *v4.Signer
 	region string
+	stall  time.Duration // see do; stall.DefaultTimeout when 0
 }
 
 // newWire resolves the bucket URL for the client's options.
@@ -83,7 +86,24 @@ func (w *wire) objectURL(key string, query url.Values) *url.URL {
 // again for the signature (UNSIGNED-PAYLOAD). Without it the payload is
 // signed by its SHA-256 over plain HTTP, and left unsigned over TLS, as
 // the SDK does.
+//
+// A request whose body (either way) moves no byte for w.stall is
+// abandoned with an error wrapping stall.ErrStalled, which IsPermanent
+// treats as transient. The returned body must be closed.
 func (w *wire) do(ctx context.Context, method string, u *url.URL, body io.ReadSeeker, size int64, md5 []byte, hdr http.Header) (*http.Response, error) {
+	g := stall.Start(ctx, w.stall)
+	resp, err := w.send(g, method, u, body, size, md5, hdr)
+	if err != nil {
+		g.Stop()
+		return nil, g.Err(err)
+	}
+	resp.Body = g.Body(resp.Body)
+	return resp, nil
+}
+
+// send is do's request under the stall guard g.
+func (w *wire) send(g *stall.Guard, method string, u *url.URL, body io.ReadSeeker, size int64, md5 []byte, hdr http.Header) (*http.Response, error) {
+	ctx := g.Context()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
@@ -95,15 +115,18 @@ func (w *wire) do(ctx context.Context, method string, u *url.URL, body io.ReadSe
 	payload := emptySHA256
 	if body != nil {
 		req.ContentLength = size
-		req.Body = io.NopCloser(body)
-		req.GetBody = func() (io.ReadCloser, error) {
+		open := func() (io.ReadCloser, error) {
 			if _, err := body.Seek(0, io.SeekStart); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("rewind body: %w", err)
 			}
-			return io.NopCloser(body), nil
+			return io.NopCloser(g.Reader(io.LimitReader(body, size))), nil
+		}
+		req.GetBody = open
+		if req.Body, err = open(); err != nil {
+			return nil, err
 		}
 		if size == 0 {
-			req.Body = http.NoBody
+			req.Body, req.GetBody = http.NoBody, nil
 		}
 		switch {
 		case md5 != nil:

@@ -58,8 +58,8 @@ type file struct {
 var _ fs.File = (*file)(nil)
 
 // ReadAt reads len(p) bytes at off with GET and "Range: bytes=off-end".
-// io.ReaderAt has no context: each read is bounded by the HTTP client's
-// timeouts instead. It returns io.EOF when the read reaches past the end of the object, and
+// io.ReaderAt has no context: a read whose body stops moving is abandoned
+// after the stall timeout (see Store.do) instead. It returns io.EOF when the read reaches past the end of the object, and
 // an error when the object changed (its ETag differs) since Open.
 func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ferry-project/ferry/fs/internal/stall"
 )
 
 // call is one signed request to the bucket.
@@ -28,11 +30,30 @@ type call struct {
 	size int64
 }
 
-// do sends c and returns the 2xx response (its body open) or an *Error.
+// do sends c and returns the 2xx response (its body open, to be closed)
+// or an *Error. A request whose body (either way) moves no byte for
+// s.stall is abandoned with an error wrapping stall.ErrStalled, which
+// IsPermanent treats as transient.
 func (s *Store) do(ctx context.Context, c call) (*http.Response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Op: c.op, Key: c.key, Err: err}
 	}
+	g := stall.Start(ctx, s.stall)
+	resp, err := s.send(g, c)
+	if err != nil {
+		g.Stop()
+		if e, ok := err.(*Error); ok {
+			e.Err = g.Err(e.Err)
+		}
+		return nil, err
+	}
+	resp.Body = g.Body(resp.Body)
+	return resp, nil
+}
+
+// send is do's request under the stall guard g.
+func (s *Store) send(g *stall.Guard, c call) (*http.Response, error) {
+	ctx := g.Context()
 	u := &url.URL{Scheme: s.scheme, Host: s.urlHost, Path: "/" + c.key, RawQuery: c.query}
 	req, err := http.NewRequestWithContext(ctx, c.method, s.scheme+"://"+s.urlHost+"/", nil)
 	if err != nil {
@@ -47,7 +68,7 @@ func (s *Store) do(ctx context.Context, c call) (*http.Response, error) {
 		req.Header.Set("Content-Type", c.contentType)
 	}
 	if c.size >= 0 && c.body != nil {
-		setBody(req, c.body, c.size)
+		setBody(req, c.body, c.size, g)
 	}
 	req.Header.Set("Authorization", s.auth.Authorization(c.method, s.bucket, c.key, req.Header))
 	resp, err := s.client.Do(req)
@@ -64,9 +85,9 @@ func (s *Store) do(ctx context.Context, c call) (*http.Response, error) {
 }
 
 // setBody attaches exactly size bytes of r, read from its start, with an
-// explicit Content-Length; GetBody rewinds r so the transport may replay it
-// on a stale keep-alive connection.
-func setBody(req *http.Request, r io.ReadSeeker, size int64) {
+// explicit Content-Length, watched by g; GetBody rewinds r so the
+// transport may replay it on a stale keep-alive connection.
+func setBody(req *http.Request, r io.ReadSeeker, size int64, g *stall.Guard) {
 	req.ContentLength = size
 	if size == 0 {
 		req.Body = http.NoBody
@@ -77,7 +98,7 @@ func setBody(req *http.Request, r io.ReadSeeker, size int64) {
 		if _, err := r.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("rewind body: %w", err)
 		}
-		return io.NopCloser(io.LimitReader(r, size)), nil
+		return io.NopCloser(g.Reader(io.LimitReader(r, size))), nil
 	}
 	req.GetBody = open
 	body, err := open()

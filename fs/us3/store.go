@@ -75,6 +75,7 @@ type Store struct {
 	urlHost    string // host[:port] dialed
 	hostHeader string // Host header sent
 	client     *http.Client
+	stall      time.Duration // see do; stall.DefaultTimeout when 0
 }
 
 var (
