@@ -29,12 +29,24 @@ func isPermanent(err error) bool {
 		errors.Is(err, fs.ErrIsDir) || errors.Is(err, fs.ErrNotDir)
 }
 
-// retry calls fn until it succeeds, returns a permanent error, the context
-// ends, or attempts run out. It sleeps with exponential backoff and full
-// jitter between tries; classify tells which errors are permanent.
-func (e *Engine) retry(ctx context.Context, classify func(error) bool, fn func() error) error {
+// RetryPolicy says how often and how patiently Retry tries.
+type RetryPolicy struct {
+	// Attempts is the most calls of fn (at least one is made).
+	Attempts int
+	// Base is the first backoff; each retry doubles it, up to 15s.
+	Base time.Duration
+	// OnRetry, when set, is called before each backoff sleep.
+	OnRetry func()
+}
+
+// Retry calls fn until it succeeds, returns a permanent error, the context
+// ends, or attempts run out, and returns fn's last error (wrapped as
+// permanent when it was). It sleeps with exponential backoff and full
+// jitter between tries; classify tells which errors are permanent, besides
+// fs.ErrNotExist, fs.ErrPermission, fs.ErrIsDir and fs.ErrNotDir.
+func Retry(ctx context.Context, p RetryPolicy, classify func(error) bool, fn func() error) error {
 	var err error
-	for i := 0; i < e.opts.Attempts; i++ {
+	for i := 0; i < max(p.Attempts, 1); i++ {
 		if err = fn(); err == nil {
 			return nil
 		}
@@ -44,11 +56,13 @@ func (e *Engine) retry(ctx context.Context, classify func(error) bool, fn func()
 		if isPermanent(err) || (classify != nil && classify(err)) {
 			return permanent(err)
 		}
-		if i == e.opts.Attempts-1 {
+		if i >= p.Attempts-1 {
 			break
 		}
-		e.retries.Add(1)
-		d := e.opts.RetryBase << i
+		if p.OnRetry != nil {
+			p.OnRetry()
+		}
+		d := p.Base << i
 		if d > 15*time.Second || d <= 0 {
 			d = 15 * time.Second
 		}
@@ -61,4 +75,9 @@ func (e *Engine) retry(ctx context.Context, classify func(error) bool, fn func()
 		}
 	}
 	return err
+}
+
+// retry is Retry with the engine's attempts, backoff and retry counter.
+func (e *Engine) retry(ctx context.Context, classify func(error) bool, fn func() error) error {
+	return Retry(ctx, RetryPolicy{Attempts: e.opts.Attempts, Base: e.opts.RetryBase, OnRetry: func() { e.retries.Add(1) }}, classify, fn)
 }

@@ -39,7 +39,15 @@ func (s side) httpClient() *http.Client {
 // store is what an object-store driver offers beside Tree and Sink.
 type checker interface {
 	Check(ctx context.Context) error
+	IsPermanent(err error) bool
 }
+
+// checkAttempts and checkBackoff bound the retries of a store's first
+// request (Check): a few seconds at most.
+const (
+	checkAttempts = 4
+	checkBackoff  = 250 * time.Millisecond
+)
 
 // openTree opens a source location with the default source side.
 func (e *env) openTree(ctx context.Context, loc string) (fs.Tree, error) {
@@ -134,7 +142,11 @@ func (e *env) openStore(ctx context.Context, u fs.URI, s side) (checker, error) 
 		}
 		st = store
 	}
-	if err := st.Check(ctx); err != nil {
+	// A store that answers the first request with a 5xx or a reset is not
+	// a reason to give up the whole run: retry transient errors briefly.
+	err := transfer.Retry(ctx, transfer.RetryPolicy{Attempts: checkAttempts, Base: checkBackoff}, st.IsPermanent,
+		func() error { return st.Check(ctx) })
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", u, err)
 	}
 	return st, nil
