@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -235,7 +237,9 @@ func TestEngine_RunTransientFailures(t *testing.T) { bothModes(t, testEngineRunT
 func testEngineRunTransientFailures(t *testing.T, remote bool) {
 	f := newFixtureMode(t, sampleFiles(), remote)
 	f.sink.failEvery = 4
-	opts := transfer.Options{Workers: 4, PartSize: 1 << 20, RetryBase: 1}
+	var log syncBuffer
+	opts := transfer.Options{Workers: 4, PartSize: 1 << 20, RetryBase: 1,
+		Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	e, err := transfer.New(f.tree, f.sinkWithChecksum(), f.cat, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +251,29 @@ func testEngineRunTransientFailures(t *testing.T, remote bool) {
 	if e.Retries() == 0 {
 		t.Fatal("no retries counted although every 4th request failed")
 	}
+	if got := int64(strings.Count(log.String(), "msg=retrying")); got != e.Retries() ||
+		!strings.Contains(log.String(), errInjected.Error()) {
+		t.Errorf("%d retries logged with their error, want %d:\n%s", got, e.Retries(), log.String())
+	}
 	f.checkDest(t)
+}
+
+// syncBuffer is a bytes.Buffer for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func TestEngine_RunResumesMultipart(t *testing.T) { bothModes(t, testEngineRunResumesMultipart) }

@@ -35,8 +35,9 @@ type RetryPolicy struct {
 	Attempts int
 	// Base is the first backoff; each retry doubles it, up to 15s.
 	Base time.Duration
-	// OnRetry, when set, is called before each backoff sleep.
-	OnRetry func()
+	// OnRetry, when set, is called before each backoff sleep with the
+	// error being retried and the sleep.
+	OnRetry func(err error, wait time.Duration)
 }
 
 // Retry calls fn until it succeeds, returns a permanent error, the context
@@ -59,14 +60,15 @@ func Retry(ctx context.Context, p RetryPolicy, classify func(error) bool, fn fun
 		if i >= p.Attempts-1 {
 			break
 		}
-		if p.OnRetry != nil {
-			p.OnRetry()
-		}
 		d := p.Base << i
 		if d > 15*time.Second || d <= 0 {
 			d = 15 * time.Second
 		}
-		t := time.NewTimer(rand.N(d) + d/4)
+		wait := rand.N(d) + d/4
+		if p.OnRetry != nil {
+			p.OnRetry(err, wait)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -77,7 +79,11 @@ func Retry(ctx context.Context, p RetryPolicy, classify func(error) bool, fn fun
 	return err
 }
 
-// retry is Retry with the engine's attempts, backoff and retry counter.
+// retry is Retry with the engine's attempts and backoff; each retry is
+// counted and logged (at Info: ferry migrate run --verbose).
 func (e *Engine) retry(ctx context.Context, classify func(error) bool, fn func() error) error {
-	return Retry(ctx, RetryPolicy{Attempts: e.opts.Attempts, Base: e.opts.RetryBase, OnRetry: func() { e.retries.Add(1) }}, classify, fn)
+	return Retry(ctx, RetryPolicy{Attempts: e.opts.Attempts, Base: e.opts.RetryBase, OnRetry: func(err error, wait time.Duration) {
+		e.retries.Add(1)
+		e.opts.Logger.Info("retrying", "err", err, "in", wait.Round(time.Millisecond))
+	}}, classify, fn)
 }
