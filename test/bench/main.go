@@ -1,6 +1,13 @@
 // Command bench measures Ferry beside rclone on the same workloads in the
-// same run and prints a table: objects/s, MB/s and peak RSS. It starts its
-// own MinIO server and US3 emulator on loopback. `make bench` runs it.
+// same run and prints a table: objects/s, MB/s, peak RSS and the servers'
+// CPU per object, each the median of -runs runs. It starts its own MinIO
+// server and US3 emulator on loopback. `make bench` runs it.
+//
+// Rows compared with each other (Ferry, rclone and the ingest limit on one
+// workload; cat through the mount and a direct GET; ferry mount and rclone
+// mount) alternate run by run. Every run writes fresh keys, which are
+// deleted (untimed) after it; before each run MinIO's trash is emptied and
+// the machine is given up to -idle-wait to become idle.
 package main
 
 import (
@@ -9,8 +16,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 )
 
 type config struct {
@@ -22,6 +34,11 @@ type config struct {
 	workers               int
 	serverDir             string
 	only                  *regexp.Regexp
+	runs                  int
+	timeout               time.Duration
+	idleCPU               float64 // fraction 0–1
+	idleWait              time.Duration
+	lsKeys                []int // key counts of the listing rows
 }
 
 func main() {
@@ -36,20 +53,55 @@ func main() {
 	flag.Int64Var(&c.largeSize, "large-size", 512<<20, "size of each large file")
 	flag.IntVar(&c.workers, "workers", 16, "concurrency for every tool")
 	flag.StringVar(&c.serverDir, "server-dir", defaultServerDir(), "where MinIO and us3emu keep their data (tmpfs by default, so that the VM disk's fsync latency does not hide the clients' differences)")
+	flag.IntVar(&c.runs, "runs", 3, "runs of each row; the table shows the median run")
+	flag.DurationVar(&c.timeout, "timeout", 10*time.Minute, "limit of one run")
+	idle := flag.Float64("idle-cpu", 15, "before each run, wait until the machine's CPU is busy less than this percentage over 200 ms")
+	flag.DurationVar(&c.idleWait, "idle-wait", 10*time.Second, "give up waiting for an idle machine after this long (the run goes ahead and the row notes it)")
+	lsKeys := flag.String("ls-keys", "20000,200000", "comma-separated key counts of the listing rows")
 	only := flag.String("only", "", "run only the rows whose \"workload | tool\" matches this regexp")
 	flag.Parse()
+	c.idleCPU = *idle / 100
+	c.runs = max(c.runs, 1)
 	c.only = regexp.MustCompile(*only)
-	if err := run(context.Background(), c); err != nil {
+	for _, f := range strings.Split(*lsKeys, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "bench: -ls-keys: %q is not a positive number\n", f)
+			os.Exit(2)
+		}
+		c.lsKeys = append(c.lsKeys, n)
+	}
+	// Ctrl-C ends the current run and skips the rest, so the servers are
+	// still stopped and their data removed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		stop()
 		os.Exit(1)
 	}
+}
+
+// workloads are the generated local files.
+type workloads struct {
+	smallDir, largeDir string
+	small, large       int
+	smallBytes         int64 // all small files
+	largeSize          int64 // one large file
+}
+
+// group is a set of rows compared with each other, with the untimed setup
+// they need (run once, only when a row of the group is selected).
+type group struct {
+	setup      func(context.Context) error
+	contenders []*contender
 }
 
 func run(ctx context.Context, c config) error {
 	if c.work == "" {
 		dir, err := os.MkdirTemp("", "ferry-bench-")
 		if err != nil {
-			return err
+			return fmt.Errorf("create work dir: %w", err)
 		}
 		defer os.RemoveAll(dir)
 		c.work = dir
@@ -59,54 +111,98 @@ func run(ctx context.Context, c config) error {
 	} else {
 		c.rclone = ""
 	}
-	smallDir, largeDir := filepath.Join(c.work, "small"), filepath.Join(c.work, "large")
+	w := workloads{smallDir: filepath.Join(c.work, "small"), largeDir: filepath.Join(c.work, "large"),
+		small: c.small, large: c.large, largeSize: c.largeSize}
 	fmt.Fprintf(os.Stderr, "generating %d × %d B and %d × %d B under %s\n", c.small, c.smallSize, c.large, c.largeSize, c.work)
-	if err := genFiles(smallDir, c.small, int64(c.smallSize)); err != nil {
+	if err := genFiles(w.smallDir, c.small, int64(c.smallSize)); err != nil {
 		return err
 	}
-	if err := genFiles(largeDir, c.large, c.largeSize); err != nil {
+	if err := genFiles(w.largeDir, c.large, c.largeSize); err != nil {
 		return err
 	}
-	env, err := startServers(ctx, c)
+	w.smallBytes = dirSize(w.smallDir)
+	s, err := startServers(ctx, c)
 	if err != nil {
 		return err
 	}
-	defer env.stop()
+	defer s.stop()
 
+	h := &harness{c: c, srv: s}
 	var rows []row
-	want := func(workload, tool string) bool { return c.only.MatchString(workload + " | " + tool) }
-	add := func(r row, err error) {
-		if err != nil {
-			r.note = "error: " + err.Error()
+	for _, g := range append(s.destGroups(w), s.sourceGroups(w)...) {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", ctx.Err())
 		}
-		fmt.Fprintln(os.Stderr, r.String())
-		rows = append(rows, r)
+		var cs []*contender
+		for _, ct := range g.contenders {
+			if c.only.MatchString(ct.workload + " | " + ct.tool) {
+				cs = append(cs, ct)
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		if g.setup != nil {
+			sctx, cancel := context.WithTimeout(ctx, c.timeout)
+			err := g.setup(sctx)
+			cancel()
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "setup of %s: %v\n", cs[0].workload, err)
+				for _, ct := range cs {
+					rows = append(rows, row{workload: ct.workload, tool: ct.tool, runs: c.runs, note: "setup error: " + err.Error()})
+				}
+				continue
+			}
+		}
+		rows = append(rows, h.runGroup(ctx, cs)...)
 	}
-	for _, w := range []struct {
+	if left, err := s.leftovers(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: check cleanup: %v\n", err)
+	} else if len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "warning: cleanup left %v\n", left)
+	}
+	printTable(os.Stdout, rows, c)
+	return nil
+}
+
+// destGroups are the uploads from local files: for each of the small and
+// large workloads, Ferry beside the ingest limit into us3emu, and Ferry
+// beside rclone and the ingest limit into MinIO.
+func (s *servers) destGroups(w workloads) []group {
+	var groups []group
+	for _, wl := range []struct {
 		name string
 		dir  string
 		n    int
-	}{{fmt.Sprintf("%d × %s", c.small, human(int64(c.smallSize))), smallDir, c.small}, {fmt.Sprintf("%d × %s", c.large, human(c.largeSize)), largeDir, c.large}} {
-		if want(w.name, "ferry → us3emu") {
-			add(env.ferryRun(ctx, w.name, "ferry → us3emu", w.dir, "us3://bench/"+slug(w.name)+"/", w.n, dirSize(w.dir)))
-		}
-		if want(w.name, "ingest limit us3emu") {
-			add(env.ingest(ctx, w.name, "ingest limit us3emu (from memory)", "us3", w.dir, w.n))
-		}
-		if want(w.name, "ferry → MinIO") {
-			add(env.ferryRun(ctx, w.name, "ferry → MinIO", w.dir, "s3://bench/"+slug(w.name)+"/", w.n, dirSize(w.dir)))
-		}
-		if want(w.name, "rclone copy → MinIO") {
-			add(env.rcloneRun(ctx, w.name, "rclone copy → MinIO", w.dir, "bench/rclone-"+slug(w.name), w.n, dirSize(w.dir)))
-		}
-		if want(w.name, "ingest limit MinIO") {
-			add(env.ingest(ctx, w.name, "ingest limit MinIO (from memory)", "s3", w.dir, w.n))
-		}
+	}{
+		{fmt.Sprintf("%d × %s", w.small, human(int64(s.c.smallSize))), w.smallDir, w.small},
+		{fmt.Sprintf("%d × %s", w.large, human(w.largeSize)), w.largeDir, w.large},
+	} {
+		size := dirSize(wl.dir)
+		base := slug(wl.name)
+		groups = append(groups, group{contenders: []*contender{
+			s.ferryCopy(wl.name, "ferry → us3emu", wl.dir, target{"us3", "ferry-" + base}, wl.n, size, s.emuProc),
+			s.ingest(wl.name, "ingest limit us3emu (from memory)", target{"us3", "ingest-" + base}, wl.n, size),
+		}}, group{contenders: []*contender{
+			s.ferryCopy(wl.name, "ferry → MinIO", wl.dir, target{"s3", "ferry-" + base}, wl.n, size, s.minioProc),
+			s.rcloneCopy(wl.name, "rclone copy → MinIO", wl.dir, "bench", target{"s3", "rclone-" + base}, wl.n, size, s.minioProc),
+			s.ingest(wl.name, "ingest limit MinIO (from memory)", target{"s3", "ingest-" + base}, wl.n, size),
+		}})
 	}
-	env.sourceRows(ctx, slug(fmt.Sprintf("%d × %s", c.small, human(int64(c.smallSize))))+"/",
-		slug(fmt.Sprintf("%d × %s", c.large, human(c.largeSize)))+"/f000000.bin", c.small, dirSize(smallDir), c.largeSize, want, add)
-	printTable(os.Stdout, rows, c)
-	return nil
+	return groups
+}
+
+// once returns a setup function that runs f the first time only and then
+// returns its error forever.
+func once(f func(context.Context) error) func(context.Context) error {
+	done := false
+	var err error
+	return func(ctx context.Context) error {
+		if !done {
+			done, err = true, f(ctx)
+		}
+		return err
+	}
 }
 
 // defaultServerDir is /dev/shm when it exists (a tmpfs), else "" (the work
@@ -116,16 +212,4 @@ func defaultServerDir() string {
 		return "/dev/shm"
 	}
 	return ""
-}
-
-func slug(s string) string {
-	out := []rune{}
-	for _, r := range s {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			out = append(out, r)
-		} else if len(out) > 0 && out[len(out)-1] != '-' {
-			out = append(out, '-')
-		}
-	}
-	return string(out)
 }

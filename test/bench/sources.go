@@ -14,168 +14,218 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	s3fs "github.com/ferry-project/ferry/fs/s3"
 )
 
-// sourceRows measures the source side: reads through the mount against a
-// direct GET, `find` through ferry mount against rclone mount, migrations
-// out of S3, and the memory of listing 20,000 and 200,000 keys.
-func (s *servers) sourceRows(ctx context.Context, smallPrefix, largeKey string, small int, smallBytes, largeSize int64, want func(string, string) bool, add func(row, error)) {
-	w := "512 MiB object"
-	if want(w, "direct GET") {
-		add(s.directGet(ctx, w, largeKey, largeSize))
+// Source objects on MinIO, stored once (untimed) before the first group
+// that reads them: every small file, and the first large file alone.
+const (
+	srcSmall = "src/small/"
+	srcLarge = "src/large/"
+	largeKey = "f000000.bin"
+)
+
+// sourceGroups measures the source side: reads through the mount against
+// a direct GET, `find` through ferry mount against rclone mount,
+// migrations out of S3, and the memory of listing -ls-keys keys.
+func (s *servers) sourceGroups(w workloads) []group {
+	minio, emu := s.minioProc, s.emuProc
+	seedSmall := once(func(ctx context.Context) error {
+		return s.seedDir(ctx, w.smallDir, fileNames(w.small), srcSmall)
+	})
+	seedLarge := once(func(ctx context.Context) error {
+		return s.seedDir(ctx, w.largeDir, []string{largeKey}, srcLarge)
+	})
+	obj := human(w.largeSize) + " object"
+	tree := fmt.Sprintf("find, %d objects", w.small)
+	s2s := fmt.Sprintf("S3 → S3, %d objects", w.small)
+	s2u := fmt.Sprintf("S3 → US3, %d objects", w.small)
+	l2s := "S3 → S3, " + obj
+	l2u := "S3 → US3, " + obj
+	groups := []group{
+		{setup: seedLarge, contenders: []*contender{
+			s.directGet(obj, srcLarge+largeKey, w.largeSize),
+			s.mountRead(obj, "cat through ferry mount", "s3://bench/"+srcLarge, largeKey, w.largeSize),
+		}},
+		{setup: seedSmall, contenders: []*contender{
+			s.mountFind(tree, "ferry mount", []string{s.c.ferry, "mount", "s3://bench/" + srcSmall}, w.small),
+			s.mountFind(tree, "rclone mount", []string{s.c.rclone, "mount", "bench:bench/" + srcSmall, "--read-only"}, w.small),
+		}},
+		{setup: seedSmall, contenders: []*contender{
+			s.ferryCopy(s2s, "ferry migrate", "s3://bench/"+srcSmall, target{"s3", "s2s-ferry"}, w.small, w.smallBytes, minio),
+			s.rcloneCopy(s2s, "rclone copy (two remotes)", "bench:bench/"+srcSmall, "bench2", target{"s3", "s2s-rclone"}, w.small, w.smallBytes, minio),
+		}},
+		{setup: seedSmall, contenders: []*contender{
+			s.ferryCopy(s2u, "ferry migrate", "s3://bench/"+srcSmall, target{"us3", "s2u-ferry"}, w.small, w.smallBytes, minio, emu),
+		}},
+		{setup: seedLarge, contenders: []*contender{
+			s.ferryCopy(l2s, "ferry migrate", "s3://bench/"+srcLarge, target{"s3", "l2s-ferry"}, 1, w.largeSize, minio),
+			s.rcloneCopy(l2s, "rclone copy (two remotes)", "bench:bench/"+srcLarge, "bench2", target{"s3", "l2s-rclone"}, 1, w.largeSize, minio),
+		}},
+		{setup: seedLarge, contenders: []*contender{
+			s.ferryCopy(l2u, "ferry migrate", "s3://bench/"+srcLarge, target{"us3", "l2u-ferry"}, 1, w.largeSize, minio, emu),
+		}},
 	}
-	if want(w, "cat through ferry mount") {
-		add(s.mountRead(ctx, w, "cat through ferry mount", "s3://bench/"+filepath.Dir(largeKey), filepath.Base(largeKey), largeSize))
-	}
-	tree := fmt.Sprintf("find, %d objects", small)
-	if want(tree, "ferry mount") {
-		add(s.mountFind(ctx, tree, "ferry mount", []string{s.c.ferry, "mount", "s3://bench/" + smallPrefix}, small))
-	}
-	if want(tree, "rclone mount") {
-		if s.c.rclone == "" {
-			add(row{workload: tree, tool: "rclone mount", note: "rclone not installed"}, nil)
-		} else {
-			add(s.mountFind(ctx, tree, "rclone mount", []string{s.c.rclone, "mount", "bench:bench/" + smallPrefix, "--read-only"}, small))
-		}
-	}
-	s2s := fmt.Sprintf("S3 → S3, %d objects", small)
-	if want(s2s, "ferry") {
-		add(s.ferryRun(ctx, s2s, "ferry migrate", "s3://bench/"+smallPrefix, "s3://bench/s2s-ferry/", small, smallBytes))
-	}
-	if want(s2s, "rclone") {
-		add(s.rcloneRun(ctx, s2s, "rclone copy (two remotes)", "bench:bench/"+smallPrefix, "bench2:bench/s2s-rclone", small, smallBytes))
-	}
-	s2u := fmt.Sprintf("S3 → US3, %d objects", small)
-	if want(s2u, "ferry") {
-		add(s.ferryRun(ctx, s2u, "ferry migrate", "s3://bench/"+smallPrefix, "us3://bench/s2u-ferry/", small, smallBytes))
-	}
-	l2s := "S3 → S3, 512 MiB object"
-	if want(l2s, "ferry") {
-		add(s.ferryRun(ctx, l2s, "ferry migrate", "s3://bench/"+filepath.Dir(largeKey), "s3://bench/l2s-ferry/", 1, largeSize))
-	}
-	l2u := "S3 → US3, 512 MiB object"
-	if want(l2u, "ferry") {
-		add(s.ferryRun(ctx, l2u, "ferry migrate", "s3://bench/"+filepath.Dir(largeKey), "us3://bench/l2u-ferry/", 1, largeSize))
-	}
-	if want(l2s, "rclone") {
-		add(s.rcloneRun(ctx, l2s, "rclone copy (two remotes)", "bench:bench/"+filepath.Dir(largeKey), "bench2:bench/l2s-rclone", 1, largeSize))
-	}
-	for _, n := range []int{20000, 200000} {
+	for _, n := range s.c.lsKeys {
 		wl := fmt.Sprintf("ls -R, %d keys", n)
-		if !want(wl, "ferry ls") && !want(wl, "rclone lsf") {
-			continue
-		}
 		prefix := fmt.Sprintf("keys%d/", n)
-		fmt.Fprintf(os.Stderr, "storing %d empty objects under %s\n", n, prefix)
-		if err := s.fillKeys(ctx, prefix, n); err != nil {
-			add(row{workload: wl, tool: "setup"}, err)
-			continue
-		}
-		if want(wl, "ferry ls") {
-			el, rss, err := s.timed(ctx, s.c.ferry, "ls", "--recursive", "s3://bench/"+prefix)
-			add(newRow(wl, "ferry ls --recursive", n, 0, el, rss), err)
-		}
-		if want(wl, "rclone lsf") && s.c.rclone != "" {
-			el, rss, err := s.timed(ctx, s.c.rclone, "lsf", "-R", "bench:bench/"+prefix)
-			add(newRow(wl, "rclone lsf -R", n, 0, el, rss), err)
-		}
+		groups = append(groups, group{
+			setup: once(func(ctx context.Context) error {
+				fmt.Fprintf(os.Stderr, "storing %d empty objects under %s\n", n, prefix)
+				return s.fillKeys(ctx, prefix, n)
+			}),
+			contenders: []*contender{
+				s.listing(wl, "ferry ls --recursive", n, s.c.ferry, "ls", "--recursive", "s3://bench/"+prefix),
+				s.listing(wl, "rclone lsf -R", n, s.c.rclone, "lsf", "-R", "bench:bench/"+prefix),
+			},
+		})
+	}
+	return groups
+}
+
+// listing times a command that lists n keys on MinIO.
+func (s *servers) listing(workload, tool string, n int, argv ...string) *contender {
+	c := &contender{workload: workload, tool: tool, objects: n, servers: []*serverProc{s.minioProc}}
+	if argv[0] == "" {
+		c.skip = "rclone not installed"
+		return c
+	}
+	c.run = func(ctx context.Context, _ int, sw *stopwatch) (int64, error) { return s.timed(ctx, sw, argv...) }
+	return c
+}
+
+// directGet reads the object with one GET straight from MinIO
+// (aws-sdk-go-v2, in this process: no RSS).
+func (s *servers) directGet(workload, key string, size int64) *contender {
+	return &contender{
+		workload: workload, tool: "direct ranged GET (aws-sdk-go-v2)", objects: 1, bytes: size, servers: []*serverProc{s.minioProc},
+		run: func(ctx context.Context, _ int, sw *stopwatch) (int64, error) {
+			cl := s.minio.Client()
+			sw.start()
+			defer sw.stop()
+			out, err := cl.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bench"), Key: aws.String(key), Range: aws.String("bytes=0-")})
+			if err != nil {
+				return 0, fmt.Errorf("get %s: %w", key, err)
+			}
+			defer out.Body.Close()
+			n, err := io.Copy(io.Discard, out.Body)
+			if err != nil {
+				return 0, fmt.Errorf("read %s: %w", key, err)
+			}
+			if n != size {
+				return 0, fmt.Errorf("read %s: %d bytes, want %d", key, n, size)
+			}
+			return 0, nil
+		},
 	}
 }
 
-// directGet reads the object with one GET straight from MinIO.
-func (s *servers) directGet(ctx context.Context, w, key string, size int64) (row, error) {
-	start := time.Now()
-	out, err := s.minio.Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bench"), Key: aws.String(key), Range: aws.String("bytes=0-")})
-	if err != nil {
-		return row{workload: w, tool: "direct GET"}, err
+// mountRead mounts src with a fresh ferry mount each run (untimed) and
+// times reading name through the kernel. The RSS is the mount's peak.
+func (s *servers) mountRead(workload, tool, src, name string, size int64) *contender {
+	return &contender{
+		workload: workload, tool: tool, objects: 1, bytes: size, servers: []*serverProc{s.minioProc},
+		run: func(ctx context.Context, _ int, sw *stopwatch) (int64, error) {
+			m, err := s.mount(ctx, []string{s.c.ferry, "mount", src})
+			if err != nil {
+				return 0, err
+			}
+			defer m.stop()
+			sw.start()
+			f, err := os.Open(filepath.Join(m.dir, name))
+			if err != nil {
+				sw.stop()
+				return 0, fmt.Errorf("read through mount: %w", err)
+			}
+			n, err := io.Copy(io.Discard, bufio.NewReaderSize(f, 1<<20))
+			f.Close()
+			sw.stop()
+			if err == nil && n != size {
+				err = fmt.Errorf("%d bytes, want %d", n, size)
+			}
+			if err != nil {
+				return 0, fmt.Errorf("read through mount: %w", err)
+			}
+			return m.rss(), nil
+		},
 	}
-	n, err := io.Copy(io.Discard, out.Body)
-	out.Body.Close()
-	if err == nil && n != size {
-		err = fmt.Errorf("read %d bytes, want %d", n, size)
-	}
-	return newRow(w, "direct ranged GET (aws-sdk-go-v2)", 1, size, time.Since(start), 0), err
 }
 
-// mountRead mounts src with ferry and reads name through the kernel.
-func (s *servers) mountRead(ctx context.Context, w, tool, src, name string, size int64) (row, error) {
-	mp, stop, err := s.mount(ctx, []string{s.c.ferry, "mount", src})
-	if err != nil {
-		return row{workload: w, tool: tool}, err
+// mountFind mounts with argv + mountpoint (a fresh mount each run,
+// untimed) and times `find` over the mount. The RSS is the mount's peak.
+func (s *servers) mountFind(workload, tool string, argv []string, n int) *contender {
+	c := &contender{workload: workload, tool: tool, objects: n, servers: []*serverProc{s.minioProc}}
+	if argv[0] == "" {
+		c.skip = "rclone not installed"
+		return c
 	}
-	defer stop()
-	start := time.Now()
-	f, err := os.Open(filepath.Join(mp, name))
-	if err != nil {
-		return row{workload: w, tool: tool}, err
-	}
-	n, err := io.Copy(io.Discard, bufio.NewReaderSize(f, 1<<20))
-	f.Close()
-	if err == nil && n != size {
-		err = fmt.Errorf("read %d bytes, want %d", n, size)
-	}
-	return newRow(w, tool, 1, size, time.Since(start), 0), err
-}
-
-// mountFind mounts with the given command and times `find` over the mount.
-func (s *servers) mountFind(ctx context.Context, w, tool string, argv []string, n int) (row, error) {
-	mp, stop, err := s.mount(ctx, argv)
-	if err != nil {
-		return row{workload: w, tool: tool}, err
-	}
-	defer stop()
-	start := time.Now()
-	out, err := exec.CommandContext(ctx, "find", mp, "-type", "f").Output()
-	el := time.Since(start)
-	if err == nil {
+	c.run = func(ctx context.Context, _ int, sw *stopwatch) (int64, error) {
+		m, err := s.mount(ctx, argv)
+		if err != nil {
+			return 0, err
+		}
+		defer m.stop()
+		sw.start()
+		out, err := exec.CommandContext(ctx, "find", m.dir, "-type", "f").Output()
+		sw.stop()
+		if err != nil {
+			return 0, fmt.Errorf("find through mount: %w", err)
+		}
 		if got := strings.Count(string(out), "\n"); got != n {
-			err = fmt.Errorf("find listed %d files, want %d", got, n)
+			return 0, fmt.Errorf("find through mount: %d files, want %d", got, n)
 		}
+		return m.rss(), nil
 	}
-	return newRow(w, tool, n, 0, el, 0), err
+	return c
 }
 
-// mount runs argv + mountpoint in the background until the mount is up.
-func (s *servers) mount(ctx context.Context, argv []string) (string, func(), error) {
-	mp, err := os.MkdirTemp(s.c.work, "mnt-")
+// mounted is a running mount process.
+type mounted struct {
+	dir string
+	cmd *exec.Cmd
+}
+
+// rss returns the mount process's peak RSS so far.
+func (m *mounted) rss() int64 { return readHWM(fmt.Sprintf("/proc/%d/status", m.cmd.Process.Pid)) }
+
+// stop unmounts (SIGTERM, then a lazy umount and SIGKILL after 10 s) and
+// removes the mountpoint.
+func (m *mounted) stop() {
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = m.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = exec.Command("umount", "-l", m.dir).Run()
+		_ = m.cmd.Process.Kill()
+		<-done
+	}
+	_ = os.Remove(m.dir)
+}
+
+// mount runs argv + a new mountpoint in the background until the mount
+// shows in /proc/self/mountinfo (10 s at most). ctx's end kills it.
+func (s *servers) mount(ctx context.Context, argv []string) (*mounted, error) {
+	name := filepath.Base(argv[0])
+	dir, err := os.MkdirTemp(s.c.work, "mnt-")
 	if err != nil {
-		return "", nil, err
+		return nil, fmt.Errorf("mount with %s: %w", name, err)
 	}
-	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], mp)...)
+	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], dir)...)
 	cmd.Env = s.env()
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	stderr := &tailBuffer{max: 64 << 10}
+	cmd.Stdout, cmd.Stderr = io.Discard, stderr
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		os.Remove(dir)
+		return nil, fmt.Errorf("mount with %s: %w", name, err)
 	}
-	stop := func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = exec.Command("umount", "-l", mp).Run()
-			_ = cmd.Process.Kill()
-		}
-	}
-	for i := 0; i < 200; i++ {
-		if b, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(b), " "+mp+" ") {
-			return mp, stop, nil
+	m := &mounted{dir: dir, cmd: cmd}
+	for range 200 {
+		if b, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(b), " "+dir+" ") {
+			return m, nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	stop()
-	return "", nil, fmt.Errorf("%s did not mount", filepath.Base(argv[0]))
-}
-
-// fillKeys stores n empty objects under prefix (once).
-func (s *servers) fillKeys(ctx context.Context, prefix string, n int) error {
-	sink, err := s3fs.New(ctx, s3fs.Config{Endpoint: s.minio.Endpoint, Region: s.minio.Region, AccessKey: s.minio.AccessKey,
-		SecretKey: s.minio.SecretKey, PathStyle: true, Bucket: "bench", Prefix: prefix})
-	if err != nil {
-		return err
-	}
-	return uploadAll(ctx, sink, 32, n, nil)
+	m.stop()
+	return nil, &cmdError{name: name, err: fmt.Errorf("no mount at %s after 10s", dir), tail: stderr.lines(tailLines)}
 }
