@@ -35,6 +35,12 @@ type Server struct {
 // mount is ready. ctx bounds the mount itself (the root Stat); the mount
 // lives until Unmount, an external umount, or the process exits.
 //
+// With read-ahead on (o.ReadAhead > 0) and as root, the kernel's own
+// read-ahead on the mount is 1 MiB from before the first request is
+// answered, so even a file opened the instant the mount appears reads with
+// it; otherwise it stays at the kernel's 128 KiB. Directory listings use
+// READDIRPLUS only for readers that stat the entries (see mountOptions).
+//
 // As root it mounts with mount(2) (read-only, nosuid, nodev); otherwise it
 // needs fusermount3 from the Debian package fuse3. The mount point must be
 // an existing directory that is not already a mount point, nor inside a
@@ -58,6 +64,12 @@ func mountTree(ctx context.Context, tree fs.Tree, mountpoint string, o Options, 
 	if err := checkNotInside(tree, mp); err != nil {
 		return nil, err
 	}
+	// mountinfo lists the mount under its resolved path. Resolve it now:
+	// once mounted, resolving it is a request to this very server.
+	resolved, err := filepath.EvalSymlinks(mp)
+	if err != nil {
+		return nil, fmt.Errorf("resolve mount point %s: %w", mp, err)
+	}
 	direct := os.Geteuid() == 0
 	if !direct {
 		if _, err := fusermount(); err != nil {
@@ -80,7 +92,11 @@ func mountTree(ctx context.Context, tree fs.Tree, mountpoint string, o Options, 
 	}
 	rootNode := &dirNode{base: base{m: m, path: "", ino: rootIno, entry: root, entryAt: time.Now()}}
 
-	srv, err := fuse.NewServer(gofs.NewNodeFS(rootNode, m.nodeFSOptions(direct)), mp, m.mountOptions(direct))
+	raw := gofs.NewNodeFS(rootNode, m.nodeFSOptions(direct))
+	if m.ra.initial > 0 {
+		raw = &raInitFS{RawFileSystem: raw, mountpoint: resolved, kb: kernelReadAheadKB, log: o.Logger}
+	}
+	srv, err := fuse.NewServer(raw, mp, m.mountOptions(direct))
 	if err != nil {
 		cancel()
 		if !direct && syscall.Access("/dev/fuse", 6) != nil { // R_OK|W_OK
@@ -97,11 +113,6 @@ func mountTree(ctx context.Context, tree fs.Tree, mountpoint string, o Options, 
 	if err := srv.WaitMount(); err != nil {
 		_ = s.Unmount()
 		return nil, fmt.Errorf("mount %s: %w", mp, err)
-	}
-	if m.ra.initial > 0 {
-		if err := setKernelReadAhead(mp, kernelReadAheadKB); err != nil {
-			o.Logger.Debug("mount: kernel read-ahead left at its default", "err", err)
-		}
 	}
 	o.Logger.Info("mount: mounted", "mountpoint", mp, "direct", direct)
 	return s, nil
@@ -141,6 +152,12 @@ func (m *mountFS) mountOptions(direct bool) *fuse.MountOptions {
 		// Replies come from memory (read-ahead buffers, written with
 		// writev), never from a file descriptor splice could move.
 		DisableSplice: true,
+		// READDIRPLUS (a LOOKUP and a node per entry) only when the
+		// reader asks for attributes: the kernel sends it for the first
+		// batch of a listing and for each batch after the caller stat(2)ed
+		// an entry of the directory (ls -l), plain READDIR otherwise
+		// (find, ls, os.ReadDir).
+		ExtraCapabilities: fuse.CAP_READDIRPLUS_AUTO,
 	}
 	if direct {
 		// mount(2) takes read-only as a flag; if it fails go-fuse falls

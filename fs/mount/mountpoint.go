@@ -53,23 +53,36 @@ func isMountpoint(mp string) (bool, error) {
 			return true, nil
 		}
 	}
+	found := false
+	err = readMountinfo(func(fields []string) {
+		if len(fields) > 4 && unescapeMountinfo(fields[4]) == real {
+			found = true
+		}
+	})
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil // no procfs: the device check above is all we have
+	}
+	return found, err
+}
+
+// readMountinfo calls fn with the space-separated fields of each line of
+// /proc/self/mountinfo, in order (field 3 is the device MAJOR:MINOR, field
+// 5 the escaped mount point). It reads procfs only, never a mount.
+func readMountinfo(fn func(fields []string)) error {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return false, nil // no procfs: the device check above is all we have
+		return fmt.Errorf("open mountinfo: %w", err)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) > 4 && unescapeMountinfo(fields[4]) == real {
-			return true, nil
-		}
+		fn(strings.Fields(sc.Text()))
 	}
 	if err := sc.Err(); err != nil {
-		return false, fmt.Errorf("read mountinfo: %w", err)
+		return fmt.Errorf("read mountinfo: %w", err)
 	}
-	return false, nil
+	return nil
 }
 
 // unescapeMountinfo decodes the \ooo octal escapes mountinfo uses for
