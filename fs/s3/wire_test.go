@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/fs/internal/stall"
 	"github.com/ferry-project/ferry/fs/internal/stall/stalltest"
 	"github.com/ferry-project/ferry/test/miniotest"
 )
@@ -235,13 +234,11 @@ func TestWire_Stalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	_, err = f.ReadAt(make([]byte, stalltest.BodySize), 0)
-	if !errors.Is(err, stall.ErrStalled) || st.IsPermanent(err) {
-		t.Errorf("read from a stalled body: %v (permanent %t), want a transient stall error", err, st.IsPermanent(err))
-	}
-	big := make([]byte, stalltest.BigBody)
-	_, err = st.Put(context.Background(), "k", bytes.NewReader(big), int64(len(big)))
-	if !errors.Is(err, stall.ErrStalled) || st.IsPermanent(err) {
-		t.Errorf("put to a server that takes no bytes: %v (permanent %t), want a transient stall error", err, st.IsPermanent(err))
-	}
+	stalltest.Check(t, func() error {
+		_, err := f.ReadAt(make([]byte, stalltest.BodySize), 0)
+		return err
+	}, func(body io.ReadSeeker, size int64) error {
+		_, err := st.Put(context.Background(), "k", body, size)
+		return err
+	}, st.IsPermanent)
 }

@@ -37,9 +37,8 @@ func (s *servers) deleteS3Prefix(ctx context.Context, prefix string) error {
 	cl := s.minio.Client()
 	pages := make(chan []types.ObjectIdentifier)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
-	fail := func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }
+	var errs errList
+	fail := errs.add
 	for range deleteWorkers {
 		wg.Go(func() {
 			for ids := range pages {
@@ -84,7 +83,7 @@ func (s *servers) deleteS3Prefix(ctx context.Context, prefix string) error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errs.join()
 }
 
 // deleteUS3Prefix walks prefix on us3emu and deletes every object with
@@ -97,9 +96,8 @@ func (s *servers) deleteUS3Prefix(ctx context.Context, prefix string) error {
 	}
 	keys := make(chan string)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
-	fail := func(err error) { mu.Lock(); errs = append(errs, err); mu.Unlock() }
+	var errs errList
+	fail := errs.add
 	for range deleteWorkers {
 		wg.Go(func() {
 			for k := range keys {
@@ -134,7 +132,7 @@ func (s *servers) deleteUS3Prefix(ctx context.Context, prefix string) error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errs.join()
 }
 
 // emuUpload is one pending upload as us3emu's admin API lists it.
@@ -190,4 +188,23 @@ func (s *servers) leftovers(ctx context.Context) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// errList collects errors from concurrent workers.
+type errList struct {
+	mu   sync.Mutex
+	errs []error
+}
+
+func (l *errList) add(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.errs = append(l.errs, err)
+}
+
+// join returns every collected error (errors.Join), or nil.
+func (l *errList) join() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return errors.Join(l.errs...)
 }

@@ -3,9 +3,14 @@
 package stalltest
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/ferry-project/ferry/fs/internal/stall"
 )
 
 // BodySize is the Content-Length the server announces for a GET, of
@@ -37,4 +42,19 @@ func Server(t testing.TB) *httptest.Server {
 		srv.Close()
 	})
 	return srv
+}
+
+// Check asserts what a driver does against Server: read (a read of
+// BodySize bytes at offset 0 of an object there) and put (an upload of
+// body, BigBody bytes) each fail with a stall error that permanent calls
+// transient.
+func Check(t testing.TB, read func() error, put func(body io.ReadSeeker, size int64) error, permanent func(error) bool) {
+	t.Helper()
+	if err := read(); !errors.Is(err, stall.ErrStalled) || permanent(err) {
+		t.Errorf("read from a stalled body: %v (permanent %t), want a transient stall error", err, permanent(err))
+	}
+	big := make([]byte, BigBody)
+	if err := put(bytes.NewReader(big), BigBody); !errors.Is(err, stall.ErrStalled) || permanent(err) {
+		t.Errorf("put to a server that takes no bytes: %v (permanent %t), want a transient stall error", err, permanent(err))
+	}
 }
