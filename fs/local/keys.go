@@ -33,6 +33,15 @@ const stagingDir = ".ferry-uploads"
 // to its target.
 const tempPrefix = ".ferry-tmp-"
 
+// sinkState reports whether name in the tree directory dir is the state of
+// a Sink writing into this directory — the root's stagingDir or a
+// tempPrefix file — rather than an object: the Tree leaves such entries
+// out, so a directory that was (or is being) a destination is read back as
+// just the objects that were stored in it.
+func sinkState(dir, name string) bool {
+	return (dir == "" && name == stagingDir) || strings.HasPrefix(name, tempPrefix)
+}
+
 // checkKey validates key and returns its OS path under root. A key ending
 // in '/' (an object store's folder marker) is valid when the rest is: it
 // names a directory.

@@ -9,6 +9,7 @@ import (
 	iofs "io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,7 +27,9 @@ import (
 // leave it out and Stat/Open of the link itself report fs.ErrNotExist. (A
 // path that runs through a linked directory further down is resolved by the
 // operating system as usual.) Dangling links, FIFOs, sockets and devices are
-// left out the same way; Walk logs each with slog.
+// left out the same way; Walk logs each with slog. The state a Sink keeps
+// in a directory it writes to (the root's .ferry-uploads and .ferry-tmp-*
+// files) is left out too: it is never an object.
 //
 // Version is "<mtime in Unix nanoseconds>-<size>". Tree is safe for
 // concurrent use.
@@ -83,6 +86,9 @@ func (t *Tree) Stat(ctx context.Context, p string) (fs.Entry, error) {
 	if err != nil {
 		return fs.Entry{}, fmt.Errorf("stat: %w", err)
 	}
+	if dir, name := path.Split(p); sinkState(strings.TrimSuffix(dir, "/"), name) {
+		return fs.Entry{}, fmt.Errorf("stat %q: a destination's upload state, not an object: %w", p, fs.ErrNotExist)
+	}
 	fi, err := os.Stat(abs)
 	if err != nil {
 		return fs.Entry{}, fmt.Errorf("stat %q: %w", p, mapErr(err))
@@ -138,6 +144,9 @@ func (t *Tree) ReadDir(ctx context.Context, dir string, fn func(fs.Entry) error)
 	for _, de := range des {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("read dir %q: %w", dir, err)
+		}
+		if sinkState(dir, de.Name()) {
+			continue
 		}
 		p := join(dir, de.Name())
 		fi, ok := t.info(abs, de, slog.LevelDebug)

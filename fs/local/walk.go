@@ -55,12 +55,16 @@ func (t *Tree) walkDir(ctx context.Context, dir, abs string, r fs.Range, fn func
 		}
 		t.log.Warn("walk: skipping unreadable directory", "path", abs, "err", err, "names_read", len(des))
 	}
-	items := make([]walkItem, len(des))
-	for i, de := range des {
-		items[i] = walkItem{key: de.Name(), de: de}
-		if de.IsDir() {
-			items[i].key += "/"
+	items := make([]walkItem, 0, len(des))
+	for _, de := range des {
+		if sinkState(dir, de.Name()) {
+			continue
 		}
+		it := walkItem{key: de.Name(), de: de}
+		if de.IsDir() {
+			it.key += "/"
+		}
+		items = append(items, it)
 	}
 	des = nil
 	sort.Slice(items, func(i, j int) bool { return items[i].key < items[j].key })
