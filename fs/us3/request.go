@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -167,13 +166,4 @@ func modTimeOf(h http.Header) time.Time {
 		return time.Time{}
 	}
 	return t
-}
-
-// sizeOf parses Content-Length, or returns -1.
-func sizeOf(h http.Header) int64 {
-	n, err := strconv.ParseInt(h.Get("Content-Length"), 10, 64)
-	if err != nil {
-		return -1
-	}
-	return n
 }

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/ferry-project/ferry/agent"
-	"github.com/ferry-project/ferry/test/miniotest"
 )
 
 const (
@@ -402,18 +401,7 @@ func TestMaster_KillMaster(t *testing.T) {
 // emulator, re-runs as an incremental sync: the objects added at the source
 // after its first run are copied, and only those.
 func TestMaster_ScheduledSync(t *testing.T) {
-	mi := miniotest.Start(t)
-	mi.CreateBucket(t, "src")
-	first := t.TempDir()
-	want := smallTree(t, first, "s", 300, 100, 24)
-	uploadTreeS3(t, mi.Client(), "src", "", first)
-	e := startEmu(t, "dst")
-	m := startMasterProc(t, freeAddr(t), filepath.Join(t.TempDir(), "master.db"))
-	vars := minioEnv(mi, "FERRY_SRC_")
-	for k, v := range e.env() {
-		vars[k] = v
-	}
-	id := createJob(t, m, vars, "--from", "s3://src/s", "--to", "us3://dst/mirror/s", "--schedule", "@every 2s")
+	mi, e, m, id, want := startScheduledSync(t, 300, 100, 24)
 	startAgent(t, m, "s1", nil)
 	v := waitJob(t, m, id, "done once", time.Minute, func(v agent.JobView) bool { return len(v.Runs) >= 1 })
 	if v.Runs[0].Copied != 300 || v.NextRun == nil {

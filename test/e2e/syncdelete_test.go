@@ -15,16 +15,16 @@ import (
 	"github.com/ferry-project/ferry/test/miniotest"
 )
 
-// TestMaster_ScheduledSyncDelete: a scheduled job with --delete, from
-// MinIO into the US3 emulator, removes from the destination the objects
-// that vanished from the source, and only those: after the next run the
-// destination holds exactly the source, byte for byte.
-func TestMaster_ScheduledSyncDelete(t *testing.T) {
-	ctx := context.Background()
+// startScheduledSync stores smallTree(n, perDir, seed) under s/ in a MinIO
+// bucket src, and creates a job that mirrors it every 2s into us3://dst/mirror/s
+// on a fresh emulator, with extra job options; it returns the servers, the
+// job ID and the tree's sums. No agent runs yet.
+func startScheduledSync(t *testing.T, n, perDir int, seed uint64, extra ...string) (*miniotest.Server, *emu, *masterProc, string, map[string][32]byte) {
+	t.Helper()
 	mi := miniotest.Start(t)
 	mi.CreateBucket(t, "src")
 	dir := t.TempDir()
-	want := smallTree(t, dir, "s", 120, 40, 31)
+	want := smallTree(t, dir, "s", n, perDir, seed)
 	uploadTreeS3(t, mi.Client(), "src", "", dir)
 	e := startEmu(t, "dst")
 	m := startMasterProc(t, freeAddr(t), filepath.Join(t.TempDir(), "master.db"))
@@ -32,7 +32,17 @@ func TestMaster_ScheduledSyncDelete(t *testing.T) {
 	for k, v := range e.env() {
 		vars[k] = v
 	}
-	id := createJob(t, m, vars, "--from", "s3://src/s", "--to", "us3://dst/mirror/s", "--schedule", "@every 2s", "--delete")
+	args := append([]string{"--from", "s3://src/s", "--to", "us3://dst/mirror/s", "--schedule", "@every 2s"}, extra...)
+	return mi, e, m, createJob(t, m, vars, args...), want
+}
+
+// TestMaster_ScheduledSyncDelete: a scheduled job with --delete, from
+// MinIO into the US3 emulator, removes from the destination the objects
+// that vanished from the source, and only those: after the next run the
+// destination holds exactly the source, byte for byte.
+func TestMaster_ScheduledSyncDelete(t *testing.T) {
+	ctx := context.Background()
+	mi, e, m, id, want := startScheduledSync(t, 120, 40, 31, "--delete")
 	startAgent(t, m, "d1", nil)
 	waitJob(t, m, id, "done once", time.Minute, func(v agent.JobView) bool { return len(v.Runs) >= 1 })
 	compareSums(t, "US3 after the first run", want, e.readBack(t, "dst", "mirror/"))
