@@ -97,7 +97,7 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	h.bufMu.Lock()
 	h.closed = true
 	for _, b := range h.free {
-		h.unreserve(int64(len(b)))
+		h.discard(b, int64(len(b)))
 	}
 	h.free = nil
 	h.bufMu.Unlock()

@@ -109,12 +109,16 @@ func (h *handle) launch() {
 // fetch reads one chunk, then starts the next queued one.
 func (h *handle) fetch(c *chunk) {
 	defer h.wg.Done()
+	var n int
+	var err error
 	if c.buf == nil {
-		c.buf = make([]byte, c.res)
+		c.buf, err = newBuffer(c.res)
 	}
-	n, err := h.f.ReadAt(c.buf[:c.size], c.off)
-	if errors.Is(err, io.EOF) {
-		err = nil
+	if err == nil {
+		n, err = h.f.ReadAt(c.buf[:c.size], c.off)
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
 	}
 	c.n, c.err = n, err
 	close(c.done)
@@ -162,7 +166,7 @@ func (h *handle) take(n, alloc int64) (buf []byte, res int64, ok bool) {
 				small = i
 			}
 		}
-		h.unreserve(int64(len(h.free[small])))
+		h.discard(h.free[small], int64(len(h.free[small])))
 		h.removeFree(small)
 	}
 }
@@ -176,9 +180,9 @@ func (h *handle) removeFree(i int) {
 	h.free = h.free[:last]
 }
 
-// unref drops one reference to c; the last one keeps its buffer for reuse
-// or, once the handle is closed (or if it was never fetched), gives its
-// reservation back.
+// unref drops one reference to c. The last one keeps its buffer (and its
+// reservation) for reuse or, once the handle is closed, frees it and gives
+// the reservation back, as it does for a chunk that was never fetched.
 func (h *handle) unref(c *chunk) {
 	if c.refs.Add(-1) != 0 {
 		return
@@ -191,14 +195,17 @@ func (h *handle) unref(c *chunk) {
 		h.free = append(h.free, buf)
 		return
 	}
-	h.unreserve(res)
+	h.discard(buf, res)
 }
 
-// unreserve gives n bytes of buffer reservation back. The caller holds
-// h.bufMu.
-func (h *handle) unreserve(n int64) {
-	h.owned -= n
-	h.ra.budget.release(n)
+// discard frees buf (nil for a chunk never fetched) and gives its
+// reservation of res bytes back. The caller holds h.bufMu.
+func (h *handle) discard(buf []byte, res int64) {
+	if buf != nil {
+		freeBuffer(buf)
+	}
+	h.owned -= res
+	h.ra.budget.release(res)
 }
 
 // containing returns the chunk holding off, or nil. The caller holds h.mu.
