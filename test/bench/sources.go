@@ -52,6 +52,7 @@ func (s *servers) sourceGroups(w workloads) []group {
 		{setup: seedSmall, contenders: []*contender{
 			s.ferryCopy(s2s, "ferry migrate", "s3://bench/"+srcSmall, target{"s3", "s2s-ferry"}, w.small, w.smallBytes, minio),
 			s.rcloneCopy(s2s, "rclone copy (two remotes)", "bench:bench/"+srcSmall, "bench2", target{"s3", "s2s-rclone"}, w.small, w.smallBytes, minio),
+			s.copyLimit(s2s, "copy limit MinIO → MinIO (GET + PUT from memory)", srcSmall, fileNames(w.small), w.smallBytes, target{"s3", "s2s-limit"}, minio),
 		}},
 		{setup: seedSmall, contenders: []*contender{
 			s.ferryCopy(s2u, "ferry migrate", "s3://bench/"+srcSmall, target{"us3", "s2u-ferry"}, w.small, w.smallBytes, minio, emu),

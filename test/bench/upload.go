@@ -24,13 +24,19 @@ func (s *servers) sink(ctx context.Context, store, prefix string) (transfer.Sink
 	if store == "us3" {
 		sink, err = us3.New(ctx, us3.Config{PublicKey: emuPub, PrivateKey: emuKey, Bucket: "bench", Prefix: prefix, Endpoint: s.emuURL})
 	} else {
-		sink, err = s3fs.New(ctx, s3fs.Config{Endpoint: s.minio.Endpoint, Region: s.minio.Region, AccessKey: s.minio.AccessKey,
-			SecretKey: s.minio.SecretKey, PathStyle: true, Bucket: "bench", Prefix: prefix})
+		sink, err = s.minioStore(ctx, prefix)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s sink %s: %w", store, prefix, err)
 	}
 	return sink, nil
+}
+
+// minioStore opens Ferry's S3 driver on bucket "bench" of MinIO under
+// prefix.
+func (s *servers) minioStore(ctx context.Context, prefix string) (*s3fs.Store, error) {
+	return s3fs.New(ctx, s3fs.Config{Endpoint: s.minio.Endpoint, Region: s.minio.Region, AccessKey: s.minio.AccessKey,
+		SecretKey: s.minio.SecretKey, PathStyle: true, Bucket: "bench", Prefix: prefix})
 }
 
 // ingest uploads the same number of objects of the same size as dir holds
