@@ -153,7 +153,8 @@ func (e *Engine) load(ctx context.Context, ent fs.Entry, f fs.File, off, size in
 		}
 		var h hash.Hash
 		if e.cs != nil {
-			h = e.cs.PartHash()
+			h = e.cs.PartHash(size)
+			defer CloseHash(h)
 		}
 		var err error
 		if local {

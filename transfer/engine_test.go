@@ -464,7 +464,8 @@ type summingSink struct {
 
 func (s *summingSink) check(r io.ReadSeeker) {
 	sb, ok := r.(transfer.SummedBody)
-	h := s.PartHash()
+	h := s.PartHash(0)
+	defer transfer.CloseHash(h)
 	if _, err := io.Copy(h, r); err != nil || !ok || !bytes.Equal(sb.PartSum(), h.Sum(nil)) {
 		s.bad.Add(1)
 	}

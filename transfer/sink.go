@@ -98,13 +98,35 @@ type SummedBody interface {
 // against the ETag UploadPart returned, and finally checks ObjectETag of all
 // part sums against the ETag Put or CompleteMultipart returned. An empty
 // expected value means "cannot be predicted here": only the size is checked.
+//
+// A hash from PartHash that has a Close method (see CloseHash) holds
+// resources until it is closed: whoever asked for it closes it once its sum
+// is taken or it is abandoned. SumPart does both for bytes in memory.
 type Checksummer interface {
-	// PartHash returns a fresh hash for one part's bytes.
-	PartHash() hash.Hash
+	// PartHash returns a fresh hash for one part of size bytes (size lets
+	// the Sink pick an implementation suited to it; the hash accepts any
+	// number of bytes).
+	PartHash(size int64) hash.Hash
 	// PartETag is the ETag UploadPart is expected to report for a part.
 	PartETag(sum []byte, size int64) string
 	// ObjectETag is the ETag of the whole object. multipart is false for an
 	// object stored with Put (sums then has one element); partSize is the
 	// upload's part size.
 	ObjectETag(sums [][]byte, size, partSize int64, multipart bool) string
+}
+
+// CloseHash releases a hash from Checksummer.PartHash if it has a Close
+// method; it does nothing for other hashes.
+func CloseHash(h hash.Hash) {
+	if c, ok := h.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
+
+// SumPart returns cs's part hash of b, closing the hash.
+func SumPart(cs Checksummer, b []byte) []byte {
+	h := cs.PartHash(int64(len(b)))
+	defer CloseHash(h)
+	h.Write(b)
+	return h.Sum(nil)
 }

@@ -151,7 +151,5 @@ func partSum(sink transfer.Sink, b []byte) []byte {
 	if !ok {
 		return nil
 	}
-	h := cs.PartHash()
-	h.Write(b)
-	return h.Sum(nil)
+	return transfer.SumPart(cs, b)
 }

@@ -44,10 +44,12 @@ func main() {
 type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	hashers        *hashers // nil in tests that build an env by hand
 }
 
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := &env{stdout: stdout, stderr: stderr, getenv: getenv}
+	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, hashers: &hashers{}}
+	defer e.hashers.close()
 	app := &cli.App{
 		Name:                 "ferry",
 		Usage:                "move large file and object collections into US3, S3 and local directories",

@@ -132,6 +132,7 @@ func (e *env) openStore(ctx context.Context, u fs.URI, s side) (checker, error) 
 		}
 		c.PathStyle = c.PathStyle || s.pathStyle
 		c.HTTPClient = s.httpClient()
+		c.MD5 = e.hashers.server()
 		c, err := s3fs.ApplyPreset(c)
 		if err != nil {
 			return nil, usageErr("%s: %w", u, err)

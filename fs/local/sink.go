@@ -210,7 +210,7 @@ func (s *Sink) IsPermanent(err error) bool {
 }
 
 // PartHash returns an MD5 hash.
-func (s *Sink) PartHash() hash.Hash { return md5.New() }
+func (s *Sink) PartHash(size int64) hash.Hash { return md5.New() }
 
 // PartETag is the hex MD5 of the part.
 func (s *Sink) PartETag(sum []byte, size int64) string { return hex.EncodeToString(sum) }

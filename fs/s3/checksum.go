@@ -7,8 +7,20 @@ import (
 	"hash"
 )
 
-// PartHash returns an MD5 hash: S3 ETags of unencrypted objects are MD5s.
-func (s *Store) PartHash() hash.Hash { return md5.New() }
+// simdMinPart is the smallest part hashed by the Config.MD5 server: below
+// it, handing blocks to the server's goroutine costs more than hashing them
+// here (a 16 KiB object took 25 times longer in SIMD lanes).
+const simdMinPart = 1 << 20
+
+// PartHash returns an MD5 hash (S3 ETags of unencrypted objects are MD5s):
+// one of the Config.MD5 server for a part of at least simdMinPart bytes,
+// which must be closed (transfer.CloseHash), else crypto/md5.
+func (s *Store) PartHash(size int64) hash.Hash {
+	if s.md5 != nil && size >= simdMinPart {
+		return s.md5.NewHash()
+	}
+	return md5.New()
+}
 
 // PartETag is the hex MD5 of the part, the ETag S3 returns for UploadPart.
 func (s *Store) PartETag(sum []byte, size int64) string { return hex.EncodeToString(sum) }

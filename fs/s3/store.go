@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	md5simd "github.com/minio/md5-simd"
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/transfer"
@@ -32,6 +33,7 @@ type Store struct {
 	// pageSize is the page size of listings (keys and parts); tests lower
 	// it to exercise pagination.
 	pageSize int32
+	md5      md5simd.Server // nil: crypto/md5 (Config.MD5)
 }
 
 var (
@@ -70,7 +72,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{client: client, wire: w, bucket: c.Bucket, prefix: c.Prefix, pageSize: pageSize}, nil
+	return &Store{client: client, wire: w, bucket: c.Bucket, prefix: c.Prefix, pageSize: pageSize, md5: c.MD5}, nil
 }
 
 // Bucket returns the store's bucket.

@@ -58,7 +58,7 @@ func (h *blockHash) BlockSize() int { return sha1.BlockSize }
 
 // PartHash returns a hash whose Sum is the concatenated SHA-1s of the 4 MiB
 // blocks of the bytes written (see ObjectETag).
-func (s *Store) PartHash() hash.Hash { return newBlockHash() }
+func (s *Store) PartHash(size int64) hash.Hash { return newBlockHash() }
 
 // PartETag is the ETag US3 reports for an uploaded part: base64url (padded)
 // of the part's SHA-1, known only when the part is one block (≤ 4 MiB);

@@ -31,7 +31,7 @@ func TestStore_ObjectETag(t *testing.T) {
 	s := &Store{}
 	dir := t.TempDir()
 	for _, c := range etagCases() {
-		h := s.PartHash()
+		h := s.PartHash(0)
 		h.Write(c.data)
 		got := s.ObjectETag([][]byte{h.Sum(nil)}, int64(len(c.data)), int64(len(c.data)), false)
 		if got != c.want {
@@ -58,14 +58,14 @@ func TestStore_ObjectETagMultipart(t *testing.T) {
 	}
 	var sums [][]byte
 	for off := 0; off < len(data); off += blockSize {
-		h := s.PartHash()
+		h := s.PartHash(0)
 		part := data[off:min(off+blockSize, len(data))]
 		for c := 0; c < len(part); c += 1<<20 + 17 {
 			h.Write(part[c:min(c+1<<20+17, len(part))])
 		}
 		sums = append(sums, h.Sum(nil))
 	}
-	whole := s.PartHash()
+	whole := s.PartHash(0)
 	whole.Write(data)
 	want := s.ObjectETag([][]byte{whole.Sum(nil)}, int64(len(data)), int64(len(data)), false)
 	if got := s.ObjectETag(sums, int64(len(data)), blockSize, true); got != want || got == "" {
@@ -74,7 +74,7 @@ func TestStore_ObjectETagMultipart(t *testing.T) {
 	// 8 MiB parts are two blocks each: still predictable.
 	var sums8 [][]byte
 	for off := 0; off < len(data); off += 2 * blockSize {
-		h := s.PartHash()
+		h := s.PartHash(0)
 		h.Write(data[off:min(off+2*blockSize, len(data))])
 		sums8 = append(sums8, h.Sum(nil))
 	}
@@ -105,13 +105,13 @@ func TestStore_PartETag(t *testing.T) {
 		{a4, "7BD6-l3nojPCKibUkfMIh2tBrj8="},
 		{[]byte("xyz"), "ZrJ0F9N-AkxGUmwvbTWKdU_FUvM="},
 	} {
-		h := s.PartHash()
+		h := s.PartHash(0)
 		h.Write(c.data)
 		if got := s.PartETag(h.Sum(nil), int64(len(c.data))); got != c.want {
 			t.Errorf("PartETag(%d bytes) = %q, want %q", len(c.data), got, c.want)
 		}
 	}
-	h := s.PartHash()
+	h := s.PartHash(0)
 	h.Write(append(append([]byte{}, a4...), 'x'))
 	if got := s.PartETag(h.Sum(nil), 4<<20+1); got != "" {
 		t.Errorf("PartETag of a two-block part = %q, want \"\"", got)

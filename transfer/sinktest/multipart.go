@@ -55,9 +55,7 @@ func (s *suite) uploadPart(t *testing.T, key, id string, p plan, n int) transfer
 		t.Errorf("UploadPart(%q, part %d): Part = %+v, want Number %d Size %d", key, n, part, n, len(data))
 	}
 	if c, ok := s.sink.(transfer.Checksummer); ok {
-		h := c.PartHash()
-		h.Write(data)
-		if want := c.PartETag(h.Sum(nil), int64(len(data))); want != "" && part.ETag != want {
+		if want := c.PartETag(transfer.SumPart(c, data), int64(len(data))); want != "" && part.ETag != want {
 			t.Errorf("UploadPart(%q, part %d): ETag = %q, want %q (Checksummer.PartETag)", key, n, part.ETag, want)
 		}
 	}
@@ -72,9 +70,7 @@ func (s *suite) objectETag(p plan) string {
 	}
 	sums := make([][]byte, len(p.parts))
 	for i, d := range p.parts {
-		h := c.PartHash()
-		h.Write(d)
-		sums[i] = h.Sum(nil)
+		sums[i] = transfer.SumPart(c, d)
 	}
 	return c.ObjectETag(sums, int64(len(p.data)), p.partSize, true)
 }
