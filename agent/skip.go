@@ -4,42 +4,16 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/transfer"
 )
 
 // sameObject reports whether dst already holds src under the skip rule:
-// with "none" never; sizes must match; with "size" that is enough;
-// otherwise equal ETags decide, ETags of the same kind that differ mean
-// different content, and when they cannot be compared a destination copy
-// not older than the source (to the second, as listings round) counts as
-// current.
+// never with "none", else transfer.Present ("size": sizes alone decide).
 func sameObject(src, dst fs.Entry, rule string) bool {
-	if rule == SkipNone || src.Size != dst.Size {
-		return false
-	}
-	if rule == SkipSize {
-		return true
-	}
-	if src.ETag != "" && dst.ETag != "" {
-		if strings.EqualFold(src.ETag, dst.ETag) {
-			return true
-		}
-		if comparableETags(src.ETag, dst.ETag) {
-			return false
-		}
-	}
-	return !src.ModTime.IsZero() && !dst.ModTime.Before(src.ModTime.Truncate(time.Second))
-}
-
-// comparableETags reports whether two ETags come from the same algorithm
-// over the whole object (same length, neither a multipart "-N" form).
-func comparableETags(a, b string) bool {
-	return len(a) == len(b) && !strings.Contains(a, "-") && !strings.Contains(b, "-")
+	return rule != SkipNone && transfer.Present(src, dst, rule == SkipSize)
 }
 
 // destPath is the destination tree path of a source entry.

@@ -30,7 +30,7 @@ type Engine struct {
 	cur   cursor
 	units chan unit
 
-	seen, planned, unchanged, copied, failed atomic.Int64
+	seen, planned, unchanged, present, copied, failed atomic.Int64
 	bytes, bytesDone, retries                atomic.Int64
 	walkDone                                 atomic.Bool
 	end                                      atomic.Pointer[string]
@@ -75,7 +75,7 @@ func (e *Engine) Progress() Progress {
 		el = time.Since(time.Unix(0, st))
 	}
 	return Progress{
-		Seen: e.seen.Load(), Planned: e.planned.Load(), Unchanged: e.unchanged.Load(),
+		Seen: e.seen.Load(), Planned: e.planned.Load(), Unchanged: e.unchanged.Load(), Present: e.present.Load(),
 		Copied: e.copied.Load(), Failed: e.failed.Load(), Bytes: e.bytes.Load(),
 		BytesDone: e.bytesDone.Load(), WalkDone: e.walkDone.Load(), Cursor: e.cur.get(), Elapsed: el,
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/ferry-project/ferry/fs"
 )
 
 // Options tune a transfer. The zero value is usable: defaults are filled in
@@ -34,6 +36,14 @@ type Options struct {
 	// SizeOnly skips objects whose size matches a finished copy, ignoring
 	// the version token.
 	SizeOnly bool
+	// Dest, when set, is the destination read as a Tree, its keys those
+	// the Sink writes. A walked object that the catalog does not hold as
+	// copied is then looked up in Dest's listing (walked alongside, over
+	// the same range) and, when Dest already holds it (Present, with
+	// SizeOnly), recorded in the catalog as copied without a byte moved
+	// (Progress.Present). A Dest listing that fails is logged and the
+	// objects after the failure are copied.
+	Dest fs.Tree
 	// Attempts is how often one request is tried before its error counts
 	// (default 6); RetryBase is the first backoff (default 250ms, doubling,
 	// capped at 15s, full jitter).
@@ -69,6 +79,7 @@ type Progress struct {
 	Seen      int64 // objects walked (after filters)
 	Planned   int64 // objects to copy this run
 	Unchanged int64 // objects skipped because an identical copy is done
+	Present   int64 // objects found already at the destination (Options.Dest)
 	Copied    int64 // objects copied and verified this run
 	Failed    int64 // objects that failed permanently this run
 	Bytes     int64 // bytes of the objects to copy

@@ -15,11 +15,27 @@ const walkBatch = 500
 // errStopWalk ends a walk that reached an end lowered by SetEnd.
 var errStopWalk = errors.New("walk reached the lowered range end")
 
+// walked is a selected source entry with the destination's entry at its
+// key (Options.Dest), if any.
+type walked struct {
+	ent fs.Entry
+	dst *fs.Entry
+}
+
 // walk streams the range's selected entries in batches, decides for each
 // whether it must be copied, records the ones to copy in the catalog (before
 // any byte moves) and hands them to tasks.
 func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- task) error {
-	batch := make([]fs.Entry, 0, walkBatch)
+	var dc *destCursor
+	if e.opts.Dest != nil {
+		dc = newDestCursor(ctx, e.opts.Dest, r)
+		defer func() {
+			if err := dc.close(); err != nil {
+				e.opts.Logger.Error("listing the destination failed; the objects after the failure are copied without looking", "err", err)
+			}
+		}()
+	}
+	batch := make([]walked, 0, walkBatch)
 	started := time.Now()
 	err := e.src.Walk(ctx, r, func(ent fs.Entry) error {
 		if e.pastEnd(ent.ObjectKey()) {
@@ -28,7 +44,13 @@ func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- task) error 
 		if !e.filter.Match(ent.Path) {
 			return nil
 		}
-		batch = append(batch, ent)
+		w := walked{ent: ent}
+		if dc != nil {
+			if d, ok := dc.find(ent.ObjectKey()); ok {
+				w.dst = &d
+			}
+		}
+		batch = append(batch, w)
 		if len(batch) >= walkBatch || time.Since(started) > 200*time.Millisecond {
 			err := e.plan(ctx, batch, tasks)
 			batch, started = batch[:0], time.Now()
@@ -45,16 +67,18 @@ func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- task) error 
 	return err
 }
 
-// plan decides a batch of walked entries.
-func (e *Engine) plan(ctx context.Context, batch []fs.Entry, tasks chan<- task) error {
+// plan decides a batch of walked entries: unchanged since a finished copy
+// (skipped), already at the destination (recorded as copied) or to copy
+// (recorded as pending and handed to tasks).
+func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- task) error {
 	if len(batch) == 0 {
 		return nil
 	}
 	known := map[string]catalog.Object{}
 	if e.cat != nil {
 		paths := make([]string, len(batch))
-		for i, ent := range batch {
-			paths[i] = ent.Path
+		for i, w := range batch {
+			paths[i] = w.ent.Path
 		}
 		var err error
 		if known, err = e.cat.Lookup(ctx, paths); err != nil {
@@ -62,7 +86,9 @@ func (e *Engine) plan(ctx context.Context, batch []fs.Entry, tasks chan<- task) 
 		}
 	}
 	var todo []task
-	for _, ent := range batch {
+	var present []task // already at the destination
+	for _, w := range batch {
+		ent := w.ent
 		e.seen.Add(1)
 		seq := e.cur.add(ent.ObjectKey())
 		old, ok := known[ent.Path]
@@ -81,31 +107,44 @@ func (e *Engine) plan(ctx context.Context, batch []fs.Entry, tasks chan<- task) 
 		t := task{seq: seq, entry: ent, obj: o}
 		if ok {
 			t.obj.Attempts = old.Attempts
-			if old.UploadID != "" {
-				if old.Size == ent.Size && old.Version == ent.Version {
-					// copyMultipart resumes it.
-					t.obj.UploadID, t.obj.PartSize = old.UploadID, old.PartSize
-				} else {
-					t.staleUpload = old.UploadID
-				}
+		}
+		// An object with an upload of ours in the catalog is resumed or
+		// restarted below, never taken as already there.
+		if w.dst != nil && (!ok || old.UploadID == "") && Present(ent, *w.dst, e.opts.SizeOnly) {
+			t.obj.State, t.obj.DstETag = catalog.StateDone, w.dst.ETag
+			present = append(present, t)
+			continue
+		}
+		if ok && old.UploadID != "" {
+			if old.Size == ent.Size && old.Version == ent.Version {
+				// copyMultipart resumes it.
+				t.obj.UploadID, t.obj.PartSize = old.UploadID, old.PartSize
+			} else {
+				t.staleUpload = old.UploadID
 			}
 		}
 		e.planned.Add(1)
 		e.bytes.Add(ent.Size)
 		todo = append(todo, t)
 	}
+	e.present.Add(int64(len(present)))
 	if e.opts.DryRun {
 		for _, t := range todo {
 			fmt.Fprintf(e.opts.DryRunOut, "would copy %s (%d bytes)\n", t.entry.Path, t.entry.Size)
 			e.cur.finish(t.seq)
 		}
+		for _, t := range present {
+			e.cur.finish(t.seq)
+		}
 		return nil
 	}
-	if len(todo) > 0 {
+	if len(todo)+len(present) > 0 {
 		err := e.rec.addSync(ctx, func(w *catalog.Writer) error {
-			for _, t := range todo {
-				if err := w.PutObject(t.obj); err != nil {
-					return err
+			for _, ts := range [][]task{present, todo} {
+				for _, t := range ts {
+					if err := w.PutObject(t.obj); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -113,6 +152,9 @@ func (e *Engine) plan(ctx context.Context, batch []fs.Entry, tasks chan<- task) 
 		if err != nil {
 			return err
 		}
+	}
+	for _, t := range present {
+		e.cur.finish(t.seq)
 	}
 	for _, t := range todo {
 		select {

@@ -36,6 +36,7 @@ func migrateCommand(e *env) *cli.Command {
 				&cli.StringSliceFlag{Name: "include", Usage: "only copy paths matching this glob (repeatable; '*.jpg', 'logs/**')"},
 				&cli.StringSliceFlag{Name: "exclude", Usage: "skip paths matching this glob (repeatable; wins over --include)"},
 				&cli.BoolFlag{Name: "size-only", Usage: "treat an object as unchanged when its size matches the finished copy"},
+				&cli.BoolFlag{Name: "check-dest", Usage: "list the destination too and record objects it already holds (same size, and same ETag or a copy not older than the source) as copied without copying them: for a first run with a new or lost catalog into a destination that holds part of the tree"},
 				&cli.IntFlag{Name: "attempts", Value: 6, Usage: "tries per request before an object fails"},
 				&cli.StringFlag{Name: "from-endpoint", Usage: "source endpoint URL (else FERRY_SRC_*/AWS_ENDPOINT_URL/US3_ENDPOINT)"},
 				&cli.StringFlag{Name: "to-endpoint", Usage: "destination endpoint URL (else FERRY_DST_*/AWS_ENDPOINT_URL/US3_ENDPOINT)"},
@@ -56,6 +57,9 @@ func migrateCommand(e *env) *cli.Command {
 
 func (e *env) migrateRun(c *cli.Context) error {
 	if c.String("master") != "" {
+		if c.Bool("check-dest") {
+			return usageErr("--check-dest is for runs without --master (a master's jobs choose their skip rule)")
+		}
 		return e.agentRun(c)
 	}
 	ctx := c.Context
@@ -75,9 +79,16 @@ func (e *env) migrateRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dst, err := e.openDest(ctx, to, side{envPrefix: "FERRY_DST_", endpoint: c.String("to-endpoint"), region: c.String("to-region"), pathStyle: c.Bool("path-style"), conns: conns})
+	dstSide := side{envPrefix: "FERRY_DST_", endpoint: c.String("to-endpoint"), region: c.String("to-region"), pathStyle: c.Bool("path-style"), conns: conns}
+	dst, err := e.openDest(ctx, to, dstSide)
 	if err != nil {
 		return err
+	}
+	if c.Bool("check-dest") {
+		// The destination read back as a tree: its keys are the Sink's.
+		if opts.Dest, err = e.openSource(ctx, to, dstSide); err != nil {
+			return err
+		}
 	}
 
 	var cat *catalog.DB
@@ -203,18 +214,26 @@ func (e *env) defaultCatalog(from, to string) (string, error) {
 
 func (e *env) printSummary(r transfer.Result, retries int64, dry bool) {
 	if dry {
-		fmt.Fprintf(e.stdout, "dry run: %d object(s) (%s) would be copied, %d unchanged\n", r.Planned, humanBytes(r.Bytes), r.Unchanged)
+		fmt.Fprintf(e.stdout, "dry run: %d object(s) (%s) would be copied, %d unchanged", r.Planned, humanBytes(r.Bytes), r.Unchanged)
+		if r.Present > 0 {
+			fmt.Fprintf(e.stdout, ", %d already at the destination", r.Present)
+		}
+		fmt.Fprintln(e.stdout)
 		return
 	}
+	present := ""
+	if r.Present > 0 {
+		present = fmt.Sprintf(", %d already at the destination", r.Present)
+	}
 	if r.Planned == 0 && r.Failed == 0 {
-		fmt.Fprintf(e.stdout, "nothing to copy: %d object(s) unchanged since the last run\n", r.Unchanged)
+		fmt.Fprintf(e.stdout, "nothing to copy: %d object(s) unchanged since the last run%s\n", r.Unchanged, present)
 		return
 	}
 	rate := 0.0
 	if s := r.Elapsed.Seconds(); s > 0 {
 		rate = float64(r.BytesDone) / s
 	}
-	fmt.Fprintf(e.stdout, "copied %d object(s) (%s) in %s, %s/s, %.0f objects/s; %d unchanged, %d failed, %d retried request(s)\n",
+	fmt.Fprintf(e.stdout, "copied %d object(s) (%s) in %s, %s/s, %.0f objects/s; %d unchanged%s, %d failed, %d retried request(s)\n",
 		r.Copied, humanBytes(r.BytesDone), humanDuration(r.Elapsed), humanBytes(int64(rate)),
-		float64(r.Copied)/max(r.Elapsed.Seconds(), 1e-9), r.Unchanged, r.Failed, retries)
+		float64(r.Copied)/max(r.Elapsed.Seconds(), 1e-9), r.Unchanged, present, r.Failed, retries)
 }
