@@ -31,9 +31,9 @@ type Engine struct {
 	units chan unit
 
 	seen, planned, unchanged, present, copied, failed atomic.Int64
-	bytes, bytesDone, retries                atomic.Int64
-	walkDone                                 atomic.Bool
-	end                                      atomic.Pointer[string]
+	bytes, bytesDone, retries                         atomic.Int64
+	walkDone                                          atomic.Bool
+	end                                               atomic.Pointer[string]
 }
 
 // SetEnd lowers the end of the running range to end (exclusive): the walk
