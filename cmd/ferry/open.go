@@ -90,7 +90,7 @@ func (e *env) openDest(ctx context.Context, loc string, s side) (transfer.Sink, 
 	}
 	switch u.Scheme {
 	case "file":
-		sk, err := local.NewSink(u.Path)
+		sk, err := local.NewSinkWith(u.Path, local.SinkOptions{MD5: e.hashers.server()})
 		if err != nil {
 			return nil, usageErr("destination: %w", err)
 		}

@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -17,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/internal/md5x"
 	"github.com/ferry-project/ferry/transfer"
 )
 
@@ -123,7 +123,8 @@ func (s *Sink) UploadPart(ctx context.Context, key, uploadID string, n int, r io
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return transfer.Part{}, fmt.Errorf("upload part %d of %q: rewind source: %w", n, key, err)
 	}
-	h := md5.New()
+	h := md5x.New(s.md5, size)
+	defer transfer.CloseHash(h)
 	tmp, err := writeTemp(ctx, dir, io.TeeReader(r, h), size)
 	if err != nil {
 		return transfer.Part{}, fmt.Errorf("upload part %d of %q: %w", n, key, err)

@@ -14,7 +14,10 @@ import (
 	"sync"
 	"syscall"
 
+	md5simd "github.com/minio/md5-simd"
+
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/internal/md5x"
 	"github.com/ferry-project/ferry/transfer"
 )
 
@@ -31,6 +34,7 @@ import (
 // marker) creates a directory. Sink is safe for concurrent use.
 type Sink struct {
 	root string
+	md5  md5simd.Server // nil: crypto/md5 (SinkOptions.MD5)
 	// staging orders creating an upload directory (read lock) before
 	// removing the emptied staging directory (write lock).
 	staging sync.RWMutex
@@ -41,8 +45,20 @@ var (
 	_ transfer.Checksummer = (*Sink)(nil)
 )
 
+// SinkOptions tune a Sink.
+type SinkOptions struct {
+	// MD5, when set, hashes objects and parts of 1 MiB and more (both the
+	// engine's PartHash and the Sink's own hash of what it writes, see
+	// fs/internal/md5x): a multi-buffer SIMD server, shared by the drivers
+	// of a process and closed by whoever made it.
+	MD5 md5simd.Server
+}
+
 // NewSink returns a Sink writing under root, creating root when missing.
-func NewSink(root string) (*Sink, error) {
+func NewSink(root string) (*Sink, error) { return NewSinkWith(root, SinkOptions{}) }
+
+// NewSinkWith is NewSink with options.
+func NewSinkWith(root string, o SinkOptions) (*Sink, error) {
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("open local sink %q: %w", root, err)
@@ -57,7 +73,7 @@ func NewSink(root string) (*Sink, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("open local sink %q: %w", root, fs.ErrNotDir)
 	}
-	return &Sink{root: abs}, nil
+	return &Sink{root: abs, md5: o.MD5}, nil
 }
 
 // Limits reports: single Put up to 64 MiB, parts of 1 MiB to 5 GiB, at most
@@ -108,7 +124,8 @@ func (s *Sink) Put(ctx context.Context, key string, r io.ReadSeeker, size int64)
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return transfer.ObjectInfo{}, fmt.Errorf("put %q: rewind source: %w", key, err)
 	}
-	h := md5.New()
+	h := md5x.New(s.md5, size)
+	defer transfer.CloseHash(h)
 	tmp, err := writeTemp(ctx, filepath.Dir(abs), io.TeeReader(r, h), size)
 	if err != nil {
 		return transfer.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
@@ -209,8 +226,10 @@ func (s *Sink) IsPermanent(err error) bool {
 		errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist)
 }
 
-// PartHash returns an MD5 hash.
-func (s *Sink) PartHash(size int64) hash.Hash { return md5.New() }
+// PartHash returns an MD5 hash: for a part of md5x.MinSIMD bytes or more
+// one of the SinkOptions.MD5 server, which must be closed
+// (transfer.CloseHash), else crypto/md5.
+func (s *Sink) PartHash(size int64) hash.Hash { return md5x.New(s.md5, size) }
 
 // PartETag is the hex MD5 of the part.
 func (s *Sink) PartETag(sum []byte, size int64) string { return hex.EncodeToString(sum) }

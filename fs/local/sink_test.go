@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	md5simd "github.com/minio/md5-simd"
+
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/local"
 	"github.com/ferry-project/ferry/transfer/sinktest"
@@ -28,6 +30,21 @@ func newSink(t *testing.T) (*local.Sink, string) {
 
 func TestSink_Conformance(t *testing.T) {
 	s, root := newSink(t)
+	sinktest.Run(t, s, func(ctx context.Context, key string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(root, filepath.FromSlash(key)))
+	})
+}
+
+// TestSink_ConformanceSIMD runs the suite with objects and parts of 1 MiB
+// and more hashed in SIMD lanes, as ferry runs the Sink.
+func TestSink_ConformanceSIMD(t *testing.T) {
+	srv := md5simd.NewServer()
+	defer srv.Close()
+	root := filepath.Join(t.TempDir(), "dst")
+	s, err := local.NewSinkWith(root, local.SinkOptions{MD5: srv})
+	if err != nil {
+		t.Fatal(err)
+	}
 	sinktest.Run(t, s, func(ctx context.Context, key string) ([]byte, error) {
 		return os.ReadFile(filepath.Join(root, filepath.FromSlash(key)))
 	})

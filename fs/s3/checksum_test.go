@@ -9,10 +9,11 @@ import (
 
 	md5simd "github.com/minio/md5-simd"
 
+	"github.com/ferry-project/ferry/fs/internal/md5x"
 	"github.com/ferry-project/ferry/transfer"
 )
 
-// TestStore_PartHash: with an MD5 server, parts from simdMinPart bytes up
+// TestStore_PartHash: with an MD5 server, parts from md5x.MinSIMD bytes up
 // are hashed by it (a hash to close) and smaller ones by crypto/md5; both
 // give the MD5 of the bytes, written in any pieces and many at once.
 func TestStore_PartHash(t *testing.T) {
@@ -25,14 +26,14 @@ func TestStore_PartHash(t *testing.T) {
 		data[i] = byte(r.Uint32())
 	}
 	var wg sync.WaitGroup
-	for _, size := range []int{0, 1, 64, 16 << 10, simdMinPart - 1, simdMinPart, 8<<20 + 1, len(data)} {
+	for _, size := range []int{0, 1, 64, 16 << 10, md5x.MinSIMD - 1, md5x.MinSIMD, 8<<20 + 1, len(data)} {
 		for _, piece := range []int{1 << 20, 4097} {
 			wg.Go(func() {
 				part := data[:size]
 				h := st.PartHash(int64(size))
 				defer transfer.CloseHash(h)
 				_, closable := h.(interface{ Close() })
-				if want := size >= simdMinPart; closable != want {
+				if want := size >= md5x.MinSIMD; closable != want {
 					t.Errorf("PartHash(%d): multi-buffer hash %v, want %v", size, closable, want)
 				}
 				for off := 0; off < len(part); off += piece {

@@ -43,12 +43,10 @@ type Config struct {
 	// HTTPClient, when set, sends every request (its transport's connection
 	// pool should be sized by the caller to the worker count).
 	HTTPClient *http.Client
-	// MD5, when set, hashes parts of 1 MiB and more (PartHash): a
-	// multi-buffer server (github.com/minio/md5-simd) hashes the parts in
-	// flight together in AVX2/AVX-512 lanes on one core, for a fraction of
-	// crypto/md5's CPU (which it uses itself on other CPUs). It is shared
-	// by the Stores of a process and closed by whoever made it; nil hashes
-	// every part with crypto/md5.
+	// MD5, when set, hashes parts of 1 MiB and more (PartHash, see
+	// fs/internal/md5x): a multi-buffer SIMD server, shared by the drivers
+	// of a process and closed by whoever made it; nil hashes every part
+	// with crypto/md5.
 	MD5 md5simd.Server
 }
 
