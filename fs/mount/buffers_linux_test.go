@@ -9,31 +9,39 @@ import (
 	"unsafe"
 )
 
-// smapsFlags returns the VmFlags of the mapping holding addr in
-// /proc/self/smaps, and whether one does. (The kernel may merge a new
-// mapping with a neighbour of the same kind, so it need not start at addr.)
-func smapsFlags(t *testing.T, addr uintptr) (string, bool) {
+// vma is one mapping of /proc/self/smaps.
+type vma struct {
+	lo, hi uintptr
+	flags  string // its VmFlags line
+}
+
+// mappingAt returns the mapping holding addr, and whether one does. (The
+// kernel may merge a new mapping with a neighbour of the same kind, so it
+// need not start at addr.)
+func mappingAt(t *testing.T, addr uintptr) (vma, bool) {
 	t.Helper()
 	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	var cur vma
 	found := false
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		line := sc.Text()
 		var lo, hi uintptr
 		if n, _ := fmt.Sscanf(line, "%x-%x ", &lo, &hi); n == 2 {
-			found = lo <= addr && addr < hi
+			cur, found = vma{lo: lo, hi: hi}, lo <= addr && addr < hi
 		} else if found && strings.HasPrefix(line, "VmFlags:") {
-			return line, true
+			cur.flags = line
+			return cur, true
 		}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return "", false
+	return vma{}, false
 }
 
 func TestNewBuffer_HugePagesOutsideTheHeap(t *testing.T) {
@@ -55,18 +63,20 @@ func TestNewBuffer_HugePagesOutsideTheHeap(t *testing.T) {
 			b[i] = byte(i)
 		}
 		addr := uintptr(unsafe.Pointer(&b[0]))
-		flags, ok := smapsFlags(t, addr)
+		m, ok := mappingAt(t, addr)
 		if !ok {
 			t.Fatalf("newBuffer(%d): no mapping holds %#x", tc.size, addr)
 		}
 		// "hg" is MADV_HUGEPAGE: the kernel may back the buffer with huge
 		// pages whatever the machine's THP mode short of "never".
-		if got := strings.Contains(flags, " hg"); got != tc.huge {
-			t.Errorf("newBuffer(%d): %s; huge-page advice %v, want %v", tc.size, flags, got, tc.huge)
+		if got := strings.Contains(m.flags, " hg"); got != tc.huge {
+			t.Errorf("newBuffer(%d): %s; huge-page advice %v, want %v", tc.size, m.flags, got, tc.huge)
 		}
 		freeBuffer(b)
-		if _, ok := smapsFlags(t, addr); ok {
-			t.Fatalf("freeBuffer: %#x is still mapped", addr)
+		// The runtime may map something else into the hole at once; the
+		// buffer's own mapping must be gone.
+		if after, ok := mappingAt(t, addr); ok && after.lo == m.lo && after.hi == m.hi {
+			t.Fatalf("freeBuffer: the mapping %#x-%#x is still there", m.lo, m.hi)
 		}
 	}
 }
