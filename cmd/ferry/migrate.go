@@ -85,8 +85,11 @@ func (e *env) migrateRun(c *cli.Context) error {
 		return err
 	}
 	if c.Bool("check-dest") {
-		// The destination read back as a tree: its keys are the Sink's.
-		if opts.Dest, err = e.openSource(ctx, to, dstSide); err != nil {
+		// The destination read back as a tree, its keys the Sink's: the
+		// same store when it is one (S3, US3), else the directory's Tree.
+		if t, ok := dst.(fs.Tree); ok {
+			opts.Dest = t
+		} else if opts.Dest, err = e.openSource(ctx, to, dstSide); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	md5simd "github.com/minio/md5-simd"
+
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/local"
 	s3fs "github.com/ferry-project/ferry/fs/s3"
@@ -23,6 +25,9 @@ type side struct {
 	region    string
 	pathStyle bool
 	conns     int // connection pool size
+	// md5 hashes the large parts a destination writes (fs/s3 Config.MD5);
+	// openDest sets it, sources never hash.
+	md5 md5simd.Server
 }
 
 var sourceSide = side{envPrefix: "FERRY_SRC_", conns: 32}
@@ -98,6 +103,7 @@ func (e *env) openDest(ctx context.Context, loc string, s side) (transfer.Sink, 
 	case "urllist":
 		return nil, usageErr("destination: a URL list cannot be written to")
 	}
+	s.md5 = e.hashers.server()
 	st, err := e.openStore(ctx, u, s)
 	if err != nil {
 		return nil, err
@@ -132,7 +138,7 @@ func (e *env) openStore(ctx context.Context, u fs.URI, s side) (checker, error) 
 		}
 		c.PathStyle = c.PathStyle || s.pathStyle
 		c.HTTPClient = s.httpClient()
-		c.MD5 = e.hashers.server()
+		c.MD5 = s.md5
 		c, err := s3fs.ApplyPreset(c)
 		if err != nil {
 			return nil, usageErr("%s: %w", u, err)

@@ -228,17 +228,5 @@ func TestWire_Stalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.wire.stall = 200 * time.Millisecond
-
-	f, err := st.OpenEntry(context.Background(), fs.Entry{Path: "k", Size: stalltest.BodySize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	stalltest.Check(t, func() error {
-		_, err := f.ReadAt(make([]byte, stalltest.BodySize), 0)
-		return err
-	}, func(body io.ReadSeeker, size int64) error {
-		_, err := st.Put(context.Background(), "k", body, size)
-		return err
-	}, st.IsPermanent)
+	stalltest.Check(t, st)
 }

@@ -2,11 +2,9 @@ package us3
 
 import (
 	"context"
-	"io"
 	"testing"
 	"time"
 
-	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/internal/stall/stalltest"
 )
 
@@ -21,17 +19,5 @@ func TestStore_Stalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.stall = 200 * time.Millisecond
-
-	f, err := st.OpenEntry(context.Background(), fs.Entry{Path: "k", Size: stalltest.BodySize})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	stalltest.Check(t, func() error {
-		_, err := f.ReadAt(make([]byte, stalltest.BodySize), 0)
-		return err
-	}, func(body io.ReadSeeker, size int64) error {
-		_, err := st.Put(context.Background(), "k", body, size)
-		return err
-	}, st.IsPermanent)
+	stalltest.Check(t, st)
 }

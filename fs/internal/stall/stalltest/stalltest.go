@@ -4,13 +4,16 @@ package stalltest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/internal/stall"
+	"github.com/ferry-project/ferry/transfer"
 )
 
 // BodySize is the Content-Length the server announces for a GET, of
@@ -44,17 +47,29 @@ func Server(t testing.TB) *httptest.Server {
 	return srv
 }
 
-// Check asserts what a driver does against Server: read (a read of
-// BodySize bytes at offset 0 of an object there) and put (an upload of
-// body, BigBody bytes) each fail with a stall error that permanent calls
-// transient.
-func Check(t testing.TB, read func() error, put func(body io.ReadSeeker, size int64) error, permanent func(error) bool) {
+// Driver is what Check needs of a store driver.
+type Driver interface {
+	fs.EntryOpener
+	Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (transfer.ObjectInfo, error)
+	IsPermanent(err error) bool
+}
+
+// Check asserts what d, pointed at Server, does: a read of the BodySize
+// bytes of object "k" and a Put of BigBody bytes each fail with a stall
+// error that d.IsPermanent calls transient.
+func Check(t testing.TB, d Driver) {
 	t.Helper()
-	if err := read(); !errors.Is(err, stall.ErrStalled) || permanent(err) {
-		t.Errorf("read from a stalled body: %v (permanent %t), want a transient stall error", err, permanent(err))
+	ctx := context.Background()
+	f, err := d.OpenEntry(ctx, fs.Entry{Path: "k", Size: BodySize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.ReadAt(make([]byte, BodySize), 0); !errors.Is(err, stall.ErrStalled) || d.IsPermanent(err) {
+		t.Errorf("read from a stalled body: %v (permanent %t), want a transient stall error", err, d.IsPermanent(err))
 	}
 	big := make([]byte, BigBody)
-	if err := put(bytes.NewReader(big), BigBody); !errors.Is(err, stall.ErrStalled) || permanent(err) {
-		t.Errorf("put to a server that takes no bytes: %v (permanent %t), want a transient stall error", err, permanent(err))
+	if _, err := d.Put(ctx, "k", bytes.NewReader(big), BigBody); !errors.Is(err, stall.ErrStalled) || d.IsPermanent(err) {
+		t.Errorf("put to a server that takes no bytes: %v (permanent %t), want a transient stall error", err, d.IsPermanent(err))
 	}
 }
