@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/internal/units"
 )
 
 func catalogCommand(e *env) *cli.Command {
@@ -91,9 +92,9 @@ func (e *env) catalogStats(c *cli.Context) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "STATE\tOBJECTS\tBYTES\t\n")
 	for _, s := range states {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", s, st.ByState[s], humanBytes(st.BytesByState[s]))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", s, st.ByState[s], units.Bytes(st.BytesByState[s]))
 	}
-	fmt.Fprintf(tw, "total\t%d\t%s\t\n", st.Total, humanBytes(st.Bytes))
+	fmt.Fprintf(tw, "total\t%d\t%s\t\n", st.Total, units.Bytes(st.Bytes))
 	return tw.Flush()
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/internal/units"
 )
 
 // masterFlags are the flags every `ferry job` subcommand takes.
@@ -134,12 +135,12 @@ func (e *env) jobSpec(c *cli.Context, from, to string) (agent.JobSpec, error) {
 	}
 	var err error
 	if s := c.String("part-size"); s != "" {
-		if o.PartSize, err = parseSize(s); err != nil {
+		if o.PartSize, err = units.ParseSize(s); err != nil {
 			return agent.JobSpec{}, usageErr("--part-size: %w", err)
 		}
 	}
 	if s := c.String("bwlimit"); s != "" {
-		if o.BWLimit, err = parseSize(s); err != nil {
+		if o.BWLimit, err = units.ParseSize(s); err != nil {
 			return agent.JobSpec{}, usageErr("--bwlimit: %w", err)
 		}
 	}
@@ -281,7 +282,7 @@ func (e *env) jobList(c *cli.Context) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tRUN\tOBJECTS\tFAILED\tBYTES\tSOURCE → DESTINATION")
 	for _, j := range jobs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s → %s\n", j.ID, j.State, j.Run, j.Objects, j.Failed, humanBytes(j.Bytes), j.Source, j.Dest)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s → %s\n", j.ID, j.State, j.Run, j.Objects, j.Failed, units.Bytes(j.Bytes), j.Source, j.Dest)
 	}
 	return tw.Flush()
 }
@@ -304,13 +305,13 @@ func (e *env) jobShow(c *cli.Context) error {
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "job %s: %s (run %d)\n  source       %s\n  destination  %s\n", v.ID, v.State, v.Run, v.Source, v.Dest)
-	fmt.Fprintf(w, "  objects      %d (%d copied, %d unchanged, %d failed), %s\n", v.Objects, v.Copied, v.Unchanged, v.Failed, humanBytes(v.Bytes))
+	fmt.Fprintf(w, "  objects      %d (%d copied, %d unchanged, %d failed), %s\n", v.Objects, v.Copied, v.Unchanged, v.Failed, units.Bytes(v.Bytes))
 	if v.State == "running" {
 		eta := "unknown"
 		if v.ETASeconds != nil {
-			eta = humanDuration(time.Duration(*v.ETASeconds * float64(time.Second)))
+			eta = units.Duration(time.Duration(*v.ETASeconds * float64(time.Second)))
 		}
-		fmt.Fprintf(w, "  rate         %.0f objects/s, %s/s, ETA %s\n", v.RateObjects, humanBytes(int64(v.RateBytes)), eta)
+		fmt.Fprintf(w, "  rate         %.0f objects/s, %s/s, ETA %s\n", v.RateObjects, units.Bytes(int64(v.RateBytes)), eta)
 	}
 	fmt.Fprintf(w, "  ranges       %d (%d done, %d leased, %d pending, %d failed)\n", v.RangesTotal, v.RangesDone, v.RangesLeased, v.RangesPending, v.RangesFailed)
 	if v.Schedule != "" {
@@ -413,7 +414,7 @@ func (e *env) jobAgents(c *cli.Context) error {
 	fmt.Fprintln(tw, "AGENT\tACTIVE\tLAST SEEN\tJOB\tRANGE\tOBJECTS\tBYTES\tRATE")
 	for _, a := range agents {
 		fmt.Fprintf(tw, "%s\t%v\t%s ago\t%s\t%d\t%d\t%s\t%.0f obj/s, %s/s\n", a.Name, a.Active,
-			humanDuration(time.Since(a.LastSeen)), a.JobID, a.RangeID, a.Objects, humanBytes(a.Bytes), a.RateObjects, humanBytes(int64(a.RateBytes)))
+			units.Duration(time.Since(a.LastSeen)), a.JobID, a.RangeID, a.Objects, units.Bytes(a.Bytes), a.RateObjects, units.Bytes(int64(a.RateBytes)))
 	}
 	return tw.Flush()
 }

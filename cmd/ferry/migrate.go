@@ -14,6 +14,7 @@ import (
 
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/internal/units"
 	"github.com/ferry-project/ferry/transfer"
 )
 
@@ -146,11 +147,11 @@ func (e *env) transferOptions(c *cli.Context) (transfer.Options, error) {
 		SizeOnly: c.Bool("size-only"), Attempts: c.Int("attempts"),
 	}
 	var err error
-	if o.PartSize, err = parseSize(c.String("part-size")); err != nil {
+	if o.PartSize, err = units.ParseSize(c.String("part-size")); err != nil {
 		return o, usageErr("--part-size: %w", err)
 	}
 	if s := c.String("bwlimit"); s != "" {
-		if o.BWLimit, err = parseSize(s); err != nil {
+		if o.BWLimit, err = units.ParseSize(s); err != nil {
 			return o, usageErr("--bwlimit: %w", err)
 		}
 	}
@@ -217,7 +218,7 @@ func (e *env) defaultCatalog(from, to string) (string, error) {
 
 func (e *env) printSummary(r transfer.Result, retries int64, dry bool) {
 	if dry {
-		fmt.Fprintf(e.stdout, "dry run: %d object(s) (%s) would be copied, %d unchanged", r.Planned, humanBytes(r.Bytes), r.Unchanged)
+		fmt.Fprintf(e.stdout, "dry run: %d object(s) (%s) would be copied, %d unchanged", r.Planned, units.Bytes(r.Bytes), r.Unchanged)
 		if r.Present > 0 {
 			fmt.Fprintf(e.stdout, ", %d already at the destination", r.Present)
 		}
@@ -237,6 +238,6 @@ func (e *env) printSummary(r transfer.Result, retries int64, dry bool) {
 		rate = float64(r.BytesDone) / s
 	}
 	fmt.Fprintf(e.stdout, "copied %d object(s) (%s) in %s, %s/s, %.0f objects/s; %d unchanged%s, %d failed, %d retried request(s)\n",
-		r.Copied, humanBytes(r.BytesDone), humanDuration(r.Elapsed), humanBytes(int64(rate)),
+		r.Copied, units.Bytes(r.BytesDone), units.Duration(r.Elapsed), units.Bytes(int64(rate)),
 		float64(r.Copied)/max(r.Elapsed.Seconds(), 1e-9), r.Unchanged, present, r.Failed, retries)
 }

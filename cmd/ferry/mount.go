@@ -14,6 +14,7 @@ import (
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/mount"
+	"github.com/ferry-project/ferry/internal/units"
 )
 
 // mountCommand is `ferry mount SOURCE MOUNTPOINT`: it serves SOURCE (any
@@ -42,7 +43,7 @@ func mountCommand(open func(ctx context.Context, uri string) (fs.Tree, error)) *
 			}
 			var sizes [3]int64
 			for i, name := range []string{"read-ahead", "max-read-ahead", "read-ahead-memory"} {
-				v, err := parseSize(c.String(name))
+				v, err := units.ParseSize(c.String(name))
 				if err != nil {
 					return usageErr("mount: --%s: %v", name, err)
 				}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-project/ferry/internal/units"
 	"github.com/ferry-project/ferry/transfer"
 )
 
@@ -90,7 +91,7 @@ func (p *progressPrinter) render(s transfer.Progress) string {
 	}
 	eta := "?"
 	if s.WalkDone && rate > 0 {
-		eta = humanDuration(time.Duration(float64(s.Bytes-s.BytesDone) / rate * float64(time.Second)))
+		eta = units.Duration(time.Duration(float64(s.Bytes-s.BytesDone) / rate * float64(time.Second)))
 	}
 	var bar string
 	if p.tty {
@@ -109,5 +110,5 @@ func (p *progressPrinter) render(s transfer.Progress) string {
 	}
 	return fmt.Sprintf("%sobjects %d/%d%s (unchanged %d, failed %d)  %s/%s  %s/s  ETA %s   ",
 		bar, finished, s.Planned, walk, s.Unchanged, s.Failed,
-		humanBytes(s.BytesDone), humanBytes(s.Bytes), humanBytes(int64(rate)), eta)
+		units.Bytes(s.BytesDone), units.Bytes(s.Bytes), units.Bytes(int64(rate)), eta)
 }

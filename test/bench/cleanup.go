@@ -35,42 +35,35 @@ func (s *servers) deletePrefix(ctx context.Context, store, prefix string) error 
 // then aborts the prefix's pending multipart uploads.
 func (s *servers) deleteS3Prefix(ctx context.Context, prefix string) error {
 	cl := s.minio.Client()
-	pages := make(chan []types.ObjectIdentifier)
-	var wg sync.WaitGroup
 	var errs errList
 	fail := errs.add
-	for range deleteWorkers {
-		wg.Go(func() {
-			for ids := range pages {
-				out, err := cl.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("bench"),
-					Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}})
-				if err == nil && len(out.Errors) > 0 {
-					e := out.Errors[0]
-					err = fmt.Errorf("%d keys not deleted, first %s: %s", len(out.Errors), aws.ToString(e.Key), aws.ToString(e.Message))
-				}
-				if err != nil {
-					fail(fmt.Errorf("delete objects under %s: %w", prefix, err))
-				}
+	parallel(deleteWorkers, func(send func([]types.ObjectIdentifier)) {
+		p := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: aws.String("bench"), Prefix: aws.String(prefix)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				fail(fmt.Errorf("list %s: %w", prefix, err))
+				return
 			}
-		})
-	}
-	p := s3.NewListObjectsV2Paginator(cl, &s3.ListObjectsV2Input{Bucket: aws.String("bench"), Prefix: aws.String(prefix)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+			ids := make([]types.ObjectIdentifier, 0, len(page.Contents))
+			for _, o := range page.Contents {
+				ids = append(ids, types.ObjectIdentifier{Key: o.Key})
+			}
+			if len(ids) > 0 {
+				send(ids)
+			}
+		}
+	}, func(ids []types.ObjectIdentifier) {
+		out, err := cl.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String("bench"),
+			Delete: &types.Delete{Objects: ids, Quiet: aws.Bool(true)}})
+		if err == nil && len(out.Errors) > 0 {
+			e := out.Errors[0]
+			err = fmt.Errorf("%d keys not deleted, first %s: %s", len(out.Errors), aws.ToString(e.Key), aws.ToString(e.Message))
+		}
 		if err != nil {
-			fail(fmt.Errorf("list %s: %w", prefix, err))
-			break
+			fail(fmt.Errorf("delete objects under %s: %w", prefix, err))
 		}
-		ids := make([]types.ObjectIdentifier, 0, len(page.Contents))
-		for _, o := range page.Contents {
-			ids = append(ids, types.ObjectIdentifier{Key: o.Key})
-		}
-		if len(ids) > 0 {
-			pages <- ids
-		}
-	}
-	close(pages)
-	wg.Wait()
+	})
 
 	ups, err := cl.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("bench"), Prefix: aws.String(prefix)})
 	if err != nil {
@@ -94,28 +87,21 @@ func (s *servers) deleteUS3Prefix(ctx context.Context, prefix string) error {
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", prefix, err)
 	}
-	keys := make(chan string)
-	var wg sync.WaitGroup
 	var errs errList
 	fail := errs.add
-	for range deleteWorkers {
-		wg.Go(func() {
-			for k := range keys {
-				if err := st.Delete(ctx, k); err != nil {
-					fail(fmt.Errorf("delete %s%s: %w", prefix, k, err))
-				}
-			}
+	parallel(deleteWorkers, func(send func(string)) {
+		err := st.Walk(ctx, fs.All, func(e fs.Entry) error {
+			send(e.ObjectKey())
+			return nil
 		})
-	}
-	werr := st.Walk(ctx, fs.All, func(e fs.Entry) error {
-		keys <- e.ObjectKey()
-		return nil
+		if err != nil {
+			fail(fmt.Errorf("list %s: %w", prefix, err))
+		}
+	}, func(k string) {
+		if err := st.Delete(ctx, k); err != nil {
+			fail(fmt.Errorf("delete %s%s: %w", prefix, k, err))
+		}
 	})
-	close(keys)
-	wg.Wait()
-	if werr != nil {
-		fail(fmt.Errorf("list %s: %w", prefix, werr))
-	}
 
 	root, err := us3.New(ctx, us3.Config{PublicKey: emuPub, PrivateKey: emuKey, Bucket: "bench", Endpoint: s.emuURL})
 	if err != nil {

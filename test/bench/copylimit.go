@@ -44,26 +44,21 @@ func (s *servers) copyLimit(workload, tool, srcPrefix string, names []string, to
 func copyAll(ctx context.Context, src fs.EntryOpener, dst transfer.Sink, workers int, names []string, size int64) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	todo := make(chan string)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			buf := make([]byte, size)
-			for name := range todo {
-				if err := copyOne(ctx, src, dst, name, buf); err != nil {
-					cancel(err)
-				}
+	bufs := sync.Pool{New: func() any { return make([]byte, size) }}
+	parallel(workers, func(send func(string)) {
+		for _, name := range names {
+			if ctx.Err() != nil {
+				return
 			}
-		})
-	}
-	for _, name := range names {
-		select {
-		case todo <- name:
-		case <-ctx.Done():
+			send(name)
 		}
-	}
-	close(todo)
-	wg.Wait()
+	}, func(name string) {
+		buf := bufs.Get().([]byte)
+		defer bufs.Put(buf)
+		if err := copyOne(ctx, src, dst, name, buf); err != nil {
+			cancel(err)
+		}
+	})
 	return context.Cause(ctx)
 }
 

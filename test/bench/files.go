@@ -80,17 +80,3 @@ func slug(s string) string {
 	}
 	return strings.TrimSuffix(string(out), "-")
 }
-
-// human renders n bytes in binary units ("16.0 KiB").
-func human(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}

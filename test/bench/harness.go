@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/ferry-project/ferry/internal/units"
 )
 
 // contender is one table row: one tool on one workload, run -runs times.
@@ -183,7 +185,7 @@ func describeRun(label string, c *contender, r result) string {
 		fmt.Fprintf(&b, ", %.1f MB/s", float64(c.bytes)/1e6/s)
 	}
 	if r.rss > 0 {
-		fmt.Fprintf(&b, ", RSS %s", human(r.rss))
+		fmt.Fprintf(&b, ", RSS %s", units.Bytes(r.rss))
 	}
 	if r.serverCPU >= 0 && c.objects > 0 {
 		fmt.Fprintf(&b, ", servers' CPU %s/obj", perObject(r.serverCPU, c.objects))

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ferry-project/ferry/internal/units"
 )
 
 type config struct {
@@ -175,8 +177,8 @@ func (s *servers) destGroups(w workloads) []group {
 		dir  string
 		n    int
 	}{
-		{fmt.Sprintf("%d × %s", w.small, human(int64(s.c.smallSize))), w.smallDir, w.small},
-		{fmt.Sprintf("%d × %s", w.large, human(w.largeSize)), w.largeDir, w.large},
+		{fmt.Sprintf("%d × %s", w.small, units.Bytes(int64(s.c.smallSize))), w.smallDir, w.small},
+		{fmt.Sprintf("%d × %s", w.large, units.Bytes(w.largeSize)), w.largeDir, w.large},
 	} {
 		size := dirSize(wl.dir)
 		base := slug(wl.name)

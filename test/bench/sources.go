@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/ferry-project/ferry/internal/units"
 )
 
 // Source objects on MinIO, stored once (untimed) before the first group
@@ -34,7 +35,7 @@ func (s *servers) sourceGroups(w workloads) []group {
 	seedLarge := once(func(ctx context.Context) error {
 		return s.seedDir(ctx, w.largeDir, []string{largeKey}, srcLarge)
 	})
-	obj := human(w.largeSize) + " object"
+	obj := units.Bytes(w.largeSize) + " object"
 	tree := fmt.Sprintf("find, %d objects", w.small)
 	s2s := fmt.Sprintf("S3 → S3, %d objects", w.small)
 	s2u := fmt.Sprintf("S3 → US3, %d objects", w.small)

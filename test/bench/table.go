@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ferry-project/ferry/internal/units"
 )
 
 // noteMax bounds an error message in the table (stderr has all of it).
@@ -144,7 +146,7 @@ func printTable(w io.Writer, rows []row, c config) {
 		}
 		rss := "-"
 		if m.rss > 0 {
-			rss = human(m.rss)
+			rss = units.Bytes(m.rss)
 		}
 		mbs := "-"
 		if r.bytes > 0 {

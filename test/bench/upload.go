@@ -98,7 +98,6 @@ func uploadAll(ctx context.Context, sink transfer.Sink, workers, n int, object o
 		part    int
 		ps      int64
 	}
-	jobs := make(chan job)
 	var mu sync.Mutex
 	var first error
 	fail := func(err error) {
@@ -108,49 +107,43 @@ func uploadAll(ctx context.Context, sink transfer.Sink, workers, n int, object o
 		}
 		mu.Unlock()
 	}
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for j := range jobs {
-				var err error
-				if j.id == "" {
-					_, err = sink.Put(ctx, j.key, io.NewSectionReader(j.body, 0, j.size), j.size)
-				} else {
-					off := int64(j.part) * j.ps
-					ln := min(j.ps, j.size-off)
-					_, err = sink.UploadPart(ctx, j.key, j.id, j.part, io.NewSectionReader(j.body, off, ln), ln)
-				}
-				if err != nil {
-					fail(fmt.Errorf("upload %s: %w", j.key, err))
-				}
-			}
-		})
-	}
 	var uploads []job
-	for k := 0; k < n && ctx.Err() == nil; k++ {
-		key, body, size, err := object(k)
+	parallel(workers, func(send func(job)) {
+		for k := 0; k < n && ctx.Err() == nil; k++ {
+			key, body, size, err := object(k)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if size <= l.MaxSinglePut {
+				send(job{key: key, body: body, size: size})
+				continue
+			}
+			up, err := sink.CreateMultipart(ctx, key, size, max(8<<20, l.MinPartSize))
+			if err != nil {
+				fail(fmt.Errorf("upload %s: %w", key, err))
+				return
+			}
+			u := job{key: key, id: up.ID, body: body, size: size, ps: up.PartSize}
+			uploads = append(uploads, u)
+			for p := 0; int64(p)*up.PartSize < size; p++ {
+				u.part = p
+				send(u)
+			}
+		}
+	}, func(j job) {
+		var err error
+		if j.id == "" {
+			_, err = sink.Put(ctx, j.key, io.NewSectionReader(j.body, 0, j.size), j.size)
+		} else {
+			off := int64(j.part) * j.ps
+			ln := min(j.ps, j.size-off)
+			_, err = sink.UploadPart(ctx, j.key, j.id, j.part, io.NewSectionReader(j.body, off, ln), ln)
+		}
 		if err != nil {
-			fail(err)
-			break
+			fail(fmt.Errorf("upload %s: %w", j.key, err))
 		}
-		if size <= l.MaxSinglePut {
-			jobs <- job{key: key, body: body, size: size}
-			continue
-		}
-		up, err := sink.CreateMultipart(ctx, key, size, max(8<<20, l.MinPartSize))
-		if err != nil {
-			fail(fmt.Errorf("upload %s: %w", key, err))
-			break
-		}
-		u := job{key: key, id: up.ID, body: body, size: size, ps: up.PartSize}
-		uploads = append(uploads, u)
-		for p := 0; int64(p)*up.PartSize < size; p++ {
-			u.part = p
-			jobs <- u
-		}
-	}
-	close(jobs)
-	wg.Wait()
+	})
 	if err := errors.Join(first, ctx.Err()); err != nil {
 		return err
 	}

@@ -1,4 +1,6 @@
-package main
+// Package units parses and prints the sizes and durations that Ferry's
+// commands and tools take and show, the same way everywhere.
+package units
 
 import (
 	"fmt"
@@ -7,9 +9,9 @@ import (
 	"time"
 )
 
-// parseSize reads "8MiB", "10M", "512k", "1G" or a plain byte count.
+// ParseSize reads "8MiB", "10M", "512k", "1G" or a plain byte count.
 // Suffixes are binary (K = KiB); "B" and "iB" are optional.
-func parseSize(s string) (int64, error) {
+func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(strings.ToUpper(s))
 	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
 	mult := int64(1)
@@ -35,8 +37,8 @@ func parseSize(s string) (int64, error) {
 	return int64(v * float64(mult)), nil
 }
 
-// humanBytes renders n bytes with a binary unit.
-func humanBytes(n int64) string {
+// Bytes renders n bytes with a binary unit ("16.0 KiB", "512 B").
+func Bytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
@@ -49,8 +51,9 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// humanDuration rounds d for display.
-func humanDuration(d time.Duration) string {
+// Duration rounds d for display: to the millisecond below a second, to a
+// tenth of a second below a minute, else to the second.
+func Duration(d time.Duration) string {
 	switch {
 	case d < time.Second:
 		return d.Round(time.Millisecond).String()
