@@ -14,10 +14,14 @@ build:
 	$(GO) build -o bin/ferry ./cmd/ferry
 	$(GO) build -o bin/us3emu ./test/us3emu/cmd/us3emu
 
+# MINIO_VERSION pins the MinIO server the tests build (go install of a fixed
+# module version; an unpinned @latest re-resolves and rebuilds).
+MINIO_VERSION ?= v0.0.0-20260212201848-7aac2a2c5b7c
+
 # tools installs what the tests need when it is missing: a MinIO server
 # (built with go install) and fuse3 (fusermount3, for non-root mounts).
 tools:
-	@command -v minio >/dev/null || { echo "installing minio (go install)"; $(GO) install github.com/minio/minio@latest; }
+	@command -v minio >/dev/null || { echo "installing minio $(MINIO_VERSION) (go install)"; $(GO) install github.com/minio/minio@$(MINIO_VERSION); }
 	@if ! command -v fusermount3 >/dev/null; then \
 	  echo "installing fuse3"; (apt-get update -qq && apt-get install -y -qq fuse3 >/dev/null) || echo "warning: could not install fuse3"; fi
 	@# Debian's default mode, which lets the non-root mount test use fusermount3.

@@ -22,6 +22,13 @@ var (
 	ErrNotDir = errors.New("not a directory")
 	// ErrIsDir reports that a file operation was applied to a directory.
 	ErrIsDir = errors.New("is a directory")
+	// ErrChanged reports that a source object is no longer the version it
+	// was walked or opened as: a read pinned to that version was refused
+	// (S3 PreconditionFailed, another ETag), or a local file's size, mtime,
+	// ctime or inode moved while it was read. Bytes read before and after
+	// such a change must never be stored as one object: the engine discards
+	// the copy and starts the object again from its current version.
+	ErrChanged = errors.New("source changed during copy")
 )
 
 // Entry describes one file or directory of a Tree.
@@ -117,6 +124,20 @@ type Hasher interface {
 // copy costs no extra request; reads fail if the object changed since.
 type EntryOpener interface {
 	OpenEntry(ctx context.Context, e Entry) (File, error)
+}
+
+// VersionChecker is an optional extra of a File whose store does not pin
+// reads to one version by itself (a local file, which anybody may rewrite in
+// place while it is copied). CheckVersion returns nil only when the file is
+// provably still the version it was opened as (for a local file: the same
+// size, mtime, ctime and inode, both through the open descriptor and at its
+// path), and an error wrapping ErrChanged otherwise. The engine calls it
+// after the last byte of a copy was read and before the copy is made
+// visible, so every byte stored belongs to the one version the file had
+// for the whole copy. Files whose every read is pinned by the store (an
+// If-Match GET) need not implement it.
+type VersionChecker interface {
+	CheckVersion(ctx context.Context) error
 }
 
 // Local is an optional extra of a Tree whose files are local (a directory,
