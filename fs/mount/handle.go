@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"syscall"
+	"time"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -34,12 +35,16 @@ const seqTolerance = 4 << 20
 // is reached it fetches less ahead, and reads it has no chunk for go
 // straight to the file.
 type handle struct {
-	f       fs.File
-	cancel  context.CancelFunc // ends the context the file was opened with
+	f fs.File
+	// life is the context the file was opened with: it lives until
+	// Release or unmount, which cancel, and bounds background fetches.
+	life    context.Context
+	cancel  context.CancelFunc
 	path    string
 	size    int64 // size at open: read-ahead never goes past it
 	ra      readAhead
 	seqOnly bool // the tree needs in-order reads: pass through, one at a time
+	retry   retrier
 	log     *slog.Logger
 
 	mu       sync.Mutex
@@ -63,12 +68,15 @@ var (
 	_ gofs.FileReleaser = (*handle)(nil)
 )
 
-func newHandle(f fs.File, cancel context.CancelFunc, path string, size int64, ra readAhead, seqOnly bool, log *slog.Logger) *handle {
+// newHandle serves reads of f, opened with life (ended by cancel), whose
+// size at open is size.
+func newHandle(life context.Context, f fs.File, cancel context.CancelFunc, path string, size int64,
+	ra readAhead, seqOnly bool, retry retrier, log *slog.Logger) *handle {
 	if seqOnly {
 		ra = readAhead{}
 	}
-	return &handle{f: f, cancel: cancel, path: path, size: size, ra: ra, seqOnly: seqOnly, log: log,
-		window: ra.initial, reached: -1}
+	return &handle{f: f, life: life, cancel: cancel, path: path, size: size, ra: ra, seqOnly: seqOnly,
+		retry: retry, log: log, window: ra.initial, reached: -1}
 }
 
 // Read serves one kernel read request.
@@ -80,9 +88,10 @@ func (h *handle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadRes
 	return res, 0
 }
 
-// Release stops read-ahead, waits for background fetches and closes the
-// file. Buffers still being written to the kernel return to the budget
-// when go-fuse is done with them.
+// Release stops read-ahead, ends the file's context (so that fetches
+// waiting to be retried stop), waits for background fetches and closes
+// the file. Buffers still being written to the kernel return to the
+// budget when go-fuse is done with them.
 func (h *handle) Release(ctx context.Context) syscall.Errno {
 	h.mu.Lock()
 	h.released = true
@@ -91,9 +100,9 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	}
 	h.chunks = nil
 	h.mu.Unlock()
+	h.cancel()
 	h.wg.Wait()
 	err := h.f.Close()
-	h.cancel()
 	h.bufMu.Lock()
 	h.closed = true
 	for _, b := range h.free {
@@ -107,16 +116,19 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	return 0
 }
 
-// readResult answers [off, off+len(dest)); a short reply means end of
-// file. dest is used only when the read goes straight to the file.
+// readResult answers [off, off+len(dest)) whole, or fails: a short reply
+// means end of file, never a failure part-way. Transient errors are
+// retried until the retry timeout after the request arrived. dest is used
+// only when the read goes straight to the file.
 func (h *handle) readResult(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, error) {
+	deadline := h.retry.deadline()
 	if h.seqOnly {
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		return h.direct(dest, off)
+		return h.direct(ctx, deadline, dest, off)
 	}
 	if h.ra.initial == 0 || off >= h.size {
-		return h.direct(dest, off)
+		return h.direct(ctx, deadline, dest, off)
 	}
 	end := min(off+int64(len(dest)), h.size)
 	h.mu.Lock()
@@ -138,15 +150,17 @@ func (h *handle) readResult(ctx context.Context, dest []byte, off int64) (fuse.R
 	cover := h.covering(off, end)
 	h.mu.Unlock()
 	if cover == nil {
-		return h.direct(dest, off)
+		return h.direct(ctx, deadline, dest, off)
 	}
-	return h.serve(ctx, cover, dest, off, end)
+	return h.serve(ctx, deadline, cover, dest, off, end)
 }
 
 // serve answers [off, end) from cover, waiting for fetches still in
-// flight. It owns one reference to each chunk of cover, which the reply
-// takes over. If a chunk failed the whole read goes straight to the file.
-func (h *handle) serve(ctx context.Context, cover []*chunk, dest []byte, off, end int64) (fuse.ReadResult, error) {
+// flight (each is retried no longer than deadline, since it was queued
+// before this read arrived). It owns one reference to each chunk of cover,
+// which the reply takes over. If a chunk failed the whole read goes
+// straight to the file, retried until deadline.
+func (h *handle) serve(ctx context.Context, deadline time.Time, cover []*chunk, dest []byte, off, end int64) (fuse.ReadResult, error) {
 	r := &chunkResult{h: h, chunks: cover}
 	for _, c := range cover {
 		select {
@@ -158,7 +172,7 @@ func (h *handle) serve(ctx context.Context, cover []*chunk, dest []byte, off, en
 		if c.err != nil {
 			r.Done()
 			h.log.Debug("mount: read-ahead failed, reading directly", "path", h.path, "err", c.err)
-			return h.direct(dest, off)
+			return h.direct(ctx, deadline, dest, off)
 		}
 	}
 	at := off
@@ -181,20 +195,36 @@ func (h *handle) serve(ctx context.Context, cover []*chunk, dest []byte, off, en
 	return r, nil
 }
 
-// direct reads into dest straight from the file.
-func (h *handle) direct(dest []byte, off int64) (fuse.ReadResult, error) {
-	n, err := readAt(h.f, dest, off)
+// direct reads into dest straight from the file, retried until deadline.
+func (h *handle) direct(ctx context.Context, deadline time.Time, dest []byte, off int64) (fuse.ReadResult, error) {
+	n, err := h.readFull(ctx, deadline, dest, off)
 	if err != nil {
 		return nil, err
 	}
 	return fuse.ReadResultData(dest[:n]), nil
 }
 
-// readAt reads into dest at off, treating end of file as a short read.
-func readAt(f fs.File, dest []byte, off int64) (int, error) {
-	n, err := f.ReadAt(dest, off)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return n, fmt.Errorf("read at %d: %w", off, err)
-	}
-	return n, nil
+// readFull fills p from the file at off, or up to the end of the file,
+// retrying transient errors until deadline; a retry asks only for the
+// bytes still missing. It returns fewer than len(p) bytes only when the
+// file ends, never after a failure part-way. A file that ends before the
+// size it was opened with changed since (fs.ErrChanged): that fails at
+// once. Past that size (a local file that grew) the file's own end counts.
+func (h *handle) readFull(ctx context.Context, deadline time.Time, p []byte, off int64) (int, error) {
+	n := 0
+	err := h.retry.do(ctx, deadline, "read", h.path, func() error {
+		m, err := h.f.ReadAt(p[n:], off+int64(n))
+		n += m
+		at := off + int64(n)
+		switch {
+		case n == len(p):
+			return nil
+		case err != nil && !errors.Is(err, io.EOF):
+			return fmt.Errorf("read at %d: %w", at, err)
+		case at < h.size:
+			return fmt.Errorf("read at %d: file ends before its size %d: %w", at, h.size, fs.ErrChanged)
+		}
+		return nil // end of file
+	})
+	return n, err
 }

@@ -67,8 +67,8 @@ func TestHandle_Read(t *testing.T) {
 	data := randomBytes(bigSize, 3)
 	for _, window := range []int64{0, 1 << 20, DefaultReadAhead, 40 << 20} {
 		g := &gaugeFile{r: bytes.NewReader(data)}
-		_, cancel := context.WithCancel(context.Background())
-		h := newHandle(g, cancel, "f", int64(len(data)), testReadAhead(window, nil), false, slog.New(slog.DiscardHandler))
+		life, cancel := context.WithCancel(context.Background())
+		h := newHandle(life, g, cancel, "f", int64(len(data)), testReadAhead(window, nil), false, retrier{}, slog.New(slog.DiscardHandler))
 		var got bytes.Buffer
 		buf := make([]byte, 128<<10)
 		for off := int64(0); ; {
@@ -111,7 +111,7 @@ func TestHandle_Read(t *testing.T) {
 func TestHandle_ReleaseWithQueuedChunks(t *testing.T) {
 	data := randomBytes(bigSize, 4)
 	g := &gaugeFile{r: bytes.NewReader(data)}
-	h := newHandle(g, func() {}, "f", int64(len(data)), testReadAhead(40<<20, nil), false, slog.New(slog.DiscardHandler))
+	h := newHandle(context.Background(), g, func() {}, "f", int64(len(data)), testReadAhead(40<<20, nil), false, retrier{}, slog.New(slog.DiscardHandler))
 	buf := make([]byte, 4096)
 	for _, off := range []int64{0, 4096} { // two contiguous reads queue the whole window
 		if _, err := h.read(context.Background(), buf, off); err != nil {

@@ -42,14 +42,19 @@ type dirCache struct {
 }
 
 // get returns a listing of dir no older than ttl, listing it again with
-// tree.ReadDir when needed. A failed listing is not cached.
+// tree.ReadDir when needed (from the start again after a transient error,
+// until the mount's retry timeout). A failed listing is not cached.
 func (c *dirCache) get(ctx context.Context, m *mountFS, dir string) (*listing, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cur != nil && time.Since(c.cur.at) < m.opts.listTTL() {
 		return c.cur, nil
 	}
-	l, err := c.list(ctx, m, dir)
+	var l *listing
+	err := m.retry.do(ctx, m.retry.deadline(), "list", dir, func() (err error) {
+		l, err = c.list(ctx, m, dir)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}

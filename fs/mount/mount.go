@@ -87,6 +87,7 @@ func mountTree(ctx context.Context, tree fs.Tree, mountpoint string, o Options, 
 		uid: uint32(os.Getuid()), gid: uint32(os.Getgid()), ctx: mctx, kernelRO: kernelRO}
 	m.seqOnly, _ = tree.(fs.SequentialOnly)
 	m.ra = newReadAhead(o)
+	m.retry = newRetrier(tree, o.RetryTimeout, o.Logger)
 	if m.ra.initial > 0 {
 		m.ra.budget = newBudget(o.ReadAheadMemory)
 	}

@@ -20,6 +20,7 @@ type mountFS struct {
 	seqOnly  fs.SequentialOnly // nil unless the tree has the extra
 	opts     Options
 	ra       readAhead // read-ahead shape and budget shared by open files
+	retry    retrier   // retries the tree's transient errors
 	log      *slog.Logger
 	inos     *inoTable
 	uid, gid uint32
@@ -195,11 +196,15 @@ func (d *dirNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno
 }
 
 // Getattr answers from the file's entry while it is younger than the
-// attribute TTL, and asks the tree (Stat) otherwise.
+// attribute TTL, and asks the tree (Stat, retried) otherwise.
 func (n *fileNode) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	e, at := n.getEntry()
 	if time.Since(at) >= n.m.opts.AttrTTL {
-		fresh, err := n.m.tree.Stat(ctx, n.path)
+		var fresh fs.Entry
+		err := n.m.retry.do(ctx, n.m.retry.deadline(), "stat", n.path, func() (err error) {
+			fresh, err = n.m.tree.Stat(ctx, n.path)
+			return err
+		})
 		if err != nil {
 			return toErrno(n.m.log, "stat", n.path, err)
 		}

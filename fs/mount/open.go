@@ -7,6 +7,8 @@ import (
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+
+	"github.com/ferry-project/ferry/fs"
 )
 
 // Open opens the file for reading; any write access (O_WRONLY, O_RDWR,
@@ -18,10 +20,14 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	}
 	// The file's reads outlive this request, so it gets a context of its
 	// own (ended on Release or unmount); an interrupted OPEN still cancels
-	// it while tree.Open runs.
+	// it while tree.Open runs or waits to be retried.
 	fctx, cancel := context.WithCancel(n.m.ctx)
 	stop := context.AfterFunc(ctx, cancel)
-	f, err := n.m.tree.Open(fctx, n.path)
+	var f fs.File
+	err := n.m.retry.do(fctx, n.m.retry.deadline(), "open", n.path, func() (err error) {
+		f, err = n.m.tree.Open(fctx, n.path)
+		return err
+	})
 	if !stop() && err == nil {
 		f.Close()
 		err = fmt.Errorf("open file: %w", context.Canceled)
@@ -39,5 +45,5 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uin
 	n.openVersion = e.Version
 	n.mu.Unlock()
 	seqOnly := n.m.seqOnly != nil && n.m.seqOnly.SequentialOnly(n.path)
-	return newHandle(f, cancel, n.path, e.Size, n.m.ra, seqOnly, n.m.log), fuseFlags, 0
+	return newHandle(fctx, f, cancel, n.path, e.Size, n.m.ra, seqOnly, n.m.retry, n.m.log), fuseFlags, 0
 }

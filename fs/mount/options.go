@@ -34,6 +34,9 @@ const (
 	// minListTTL is the shortest time a directory listing is reused, so a
 	// READDIRPLUS of a large directory (one LOOKUP per entry) lists it once.
 	minListTTL = time.Second
+	// DefaultRetryTimeout is how long a request that fails transiently is
+	// retried when Options.RetryTimeout is zero.
+	DefaultRetryTimeout = time.Minute
 )
 
 // Options tune a mount. Start from DefaultOptions.
@@ -61,24 +64,37 @@ type Options struct {
 	// never less than one file's bound. A file that finds the budget spent
 	// reads ahead less, or passes reads straight to the Tree.
 	ReadAheadMemory int64
+	// RetryTimeout is how long a request to the tree (a listing, a stat,
+	// an open, a read or a read-ahead fetch) that fails with a transient
+	// error (a store unreachable, restarting, answering 5xx, a connection
+	// cut mid-body) is retried, with exponential backoff capped at 2s,
+	// before the request answers EIO. Zero means DefaultRetryTimeout (60s);
+	// a negative value disables retries. Only trees that classify their
+	// errors (an IsPermanent method, as the S3 and US3 stores have) are
+	// retried; errors that cannot heal (absent, permission, an object that
+	// changed, fs.ErrChanged) fail at once, and an interrupted request
+	// stops retrying at once.
+	RetryTimeout time.Duration
 	// Logger receives warnings (skipped names, I/O errors); nil discards.
 	Logger *slog.Logger
 	// Debug logs every FUSE request at debug level.
 	Debug bool
 }
 
-// DefaultOptions returns 1s entry and attribute caching and a read-ahead
-// window of 8 MiB growing to 64 MiB.
+// DefaultOptions returns 1s entry and attribute caching, a read-ahead
+// window of 8 MiB growing to 64 MiB, and retries for up to 60s.
 func DefaultOptions() Options {
-	return Options{EntryTTL: DefaultEntryTTL, AttrTTL: DefaultAttrTTL, ReadAhead: DefaultReadAhead}
+	return Options{EntryTTL: DefaultEntryTTL, AttrTTL: DefaultAttrTTL, ReadAhead: DefaultReadAhead,
+		RetryTimeout: DefaultRetryTimeout}
 }
 
-// normalized returns o with defaults applied: zero TTLs become the
-// defaults, negative TTLs zero, zero read-ahead bounds their defaults, a
-// nil Logger a discarding one.
+// normalized returns o with defaults applied: zero TTLs and retry timeout
+// become the defaults, negative ones zero, zero read-ahead bounds their
+// defaults, a nil Logger a discarding one.
 func (o Options) normalized() Options {
 	o.EntryTTL = ttl(o.EntryTTL, DefaultEntryTTL)
 	o.AttrTTL = ttl(o.AttrTTL, DefaultAttrTTL)
+	o.RetryTimeout = ttl(o.RetryTimeout, DefaultRetryTimeout)
 	if o.ReadAhead <= 0 {
 		o.ReadAhead, o.MaxReadAhead, o.ReadAheadMemory = 0, 0, 0
 	} else {
@@ -97,6 +113,7 @@ func (o Options) normalized() Options {
 	return o
 }
 
+// ttl maps a duration option: zero is def, negative is zero (off).
 func ttl(d, def time.Duration) time.Duration {
 	switch {
 	case d == 0:

@@ -2,7 +2,6 @@ package mount
 
 import (
 	"errors"
-	"io"
 )
 
 // errDropped fails a queued chunk that was dropped before it was fetched.
@@ -25,7 +24,8 @@ func (h *handle) prefetch(off int64) {
 	}
 	keep := h.chunks[:0]
 	for _, c := range h.chunks {
-		if c.end() > off-keepBehind && c.off < off+h.window+seqTolerance {
+		// A failed fetch is dropped, so that its range is fetched again.
+		if !c.failed() && c.end() > off-keepBehind && c.off < off+h.window+seqTolerance {
 			keep = append(keep, c)
 		} else {
 			h.drop(c)
@@ -67,7 +67,7 @@ func (h *handle) prefetch(off int64) {
 		if !ok {
 			break
 		}
-		c := &chunk{off: at, size: n, buf: buf, res: res, done: make(chan struct{})}
+		c := &chunk{off: at, size: n, buf: buf, res: res, done: make(chan struct{}), deadline: h.retry.deadline()}
 		c.refs.Store(1) // the list's
 		h.chunks = append(h.chunks, nil)
 		copy(h.chunks[i+1:], h.chunks[i:])
@@ -106,7 +106,8 @@ func (h *handle) launch() {
 	}
 }
 
-// fetch reads one chunk, then starts the next queued one.
+// fetch reads one chunk, whole (retried until the chunk's deadline), then
+// starts the next queued one.
 func (h *handle) fetch(c *chunk) {
 	defer h.wg.Done()
 	var n int
@@ -115,10 +116,7 @@ func (h *handle) fetch(c *chunk) {
 		c.buf, err = newBuffer(c.res)
 	}
 	if err == nil {
-		n, err = h.f.ReadAt(c.buf[:c.size], c.off)
-		if errors.Is(err, io.EOF) {
-			err = nil
-		}
+		n, err = h.readFull(h.life, c.deadline, c.buf[:c.size], c.off)
 	}
 	c.n, c.err = n, err
 	close(c.done)

@@ -3,6 +3,7 @@ package mount
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fuse"
 )
@@ -89,26 +90,39 @@ func (b *budget) inUse() int64 {
 }
 
 // chunk is one background fetch of [off, off+size) into buf, a buffer of
-// res bytes (at least size) reserved from the budget. started is guarded
-// by handle.mu; buf is set when the chunk is queued (a reused buffer) or
-// started (a new one); n and err are read only after done is closed.
+// res bytes (at least size) reserved from the budget, retried until
+// deadline (set when it is queued). started is guarded by handle.mu; buf
+// is set when the chunk is queued (a reused buffer) or started (a new
+// one); n and err are read only after done is closed. A fetch fills buf
+// whole (n == size) or fails.
 //
 // refs counts who still needs buf: the handle's chunk list, the fetch
 // while it runs, and every READ reply that points into buf until go-fuse
 // has written it to the kernel. The last one hands buf back to the handle.
 type chunk struct {
-	off     int64
-	size    int64
-	res     int64
-	started bool
-	buf     []byte
-	n       int
-	err     error
-	done    chan struct{}
-	refs    atomic.Int32
+	off      int64
+	size     int64
+	res      int64
+	deadline time.Time
+	started  bool
+	buf      []byte
+	n        int
+	err      error
+	done     chan struct{}
+	refs     atomic.Int32
 }
 
 func (c *chunk) end() int64 { return c.off + c.size }
+
+// failed reports whether the fetch has ended with an error.
+func (c *chunk) failed() bool {
+	select {
+	case <-c.done:
+		return c.err != nil
+	default:
+		return false
+	}
+}
 
 // chunkResult answers a READ straight from read-ahead buffers: go-fuse
 // sends Slices to the kernel with one writev(2), without copying them, and

@@ -67,7 +67,7 @@ func TestHandle_WindowGrows(t *testing.T) {
 	data := randomBytes(40<<20, 5)
 	f := &sizeFile{r: bytes.NewReader(data)}
 	ra := testReadAhead(1<<20, nil) // window 1 MiB, growing to 8 MiB
-	h := newHandle(f, func() {}, "f", int64(len(data)), ra, false, slog.New(slog.DiscardHandler))
+	h := newHandle(context.Background(), f, func() {}, "f", int64(len(data)), ra, false, retrier{}, slog.New(slog.DiscardHandler))
 	defer h.Release(context.Background())
 
 	readSeq(t, h, data, 0, 20<<20)
@@ -101,7 +101,7 @@ func TestHandle_MemoryBounds(t *testing.T) {
 	ra.budget = b
 	var hs []*handle
 	for range 3 {
-		hs = append(hs, newHandle(&gaugeFile{r: bytes.NewReader(data)}, func() {}, "f", int64(len(data)), ra, false, slog.New(slog.DiscardHandler)))
+		hs = append(hs, newHandle(context.Background(), &gaugeFile{r: bytes.NewReader(data)}, func() {}, "f", int64(len(data)), ra, false, retrier{}, slog.New(slog.DiscardHandler)))
 	}
 	// Three readers in step: together they would want more than the budget.
 	var peak int64
@@ -198,7 +198,7 @@ func TestOptions_ReadAhead(t *testing.T) {
 func TestHandle_SmallFileBuffers(t *testing.T) {
 	data := randomBytes(300<<10+5, 8)
 	b := newBudget(DefaultReadAheadMemory)
-	h := newHandle(&sizeFile{r: bytes.NewReader(data)}, func() {}, "f", int64(len(data)), testReadAhead(DefaultReadAhead, b), false, slog.New(slog.DiscardHandler))
+	h := newHandle(context.Background(), &sizeFile{r: bytes.NewReader(data)}, func() {}, "f", int64(len(data)), testReadAhead(DefaultReadAhead, b), false, retrier{}, slog.New(slog.DiscardHandler))
 	readSeq(t, h, data, 0, int64(len(data)))
 	if used := b.inUse(); used == 0 || used > int64(len(data)) {
 		t.Errorf("%d bytes of read-ahead buffers for a %d-byte file, want some but no more than the file", used, len(data))
