@@ -35,6 +35,8 @@ func mountCommand(open func(ctx context.Context, uri string) (fs.Tree, error)) *
 				Usage: "first read-ahead window of a sequential reader; grows to --max-read-ahead while reading in order (0 disables)"},
 			&cli.StringFlag{Name: "max-read-ahead", Value: "64MiB", Usage: "widest read-ahead window of one open file"},
 			&cli.StringFlag{Name: "read-ahead-memory", Value: "512MiB", Usage: "read-ahead buffers of the whole mount at most"},
+			&cli.DurationFlag{Name: "retry-timeout", Value: mount.DefaultRetryTimeout,
+				Usage: "how long a listing or read that fails transiently (store unreachable, restarting, 5xx) is retried, with backoff, before it answers EIO (0: no retries)"},
 			&cli.BoolFlag{Name: "debug", Usage: "log every FUSE request"},
 		},
 		Action: func(c *cli.Context) error {
@@ -49,6 +51,10 @@ func mountCommand(open func(ctx context.Context, uri string) (fs.Tree, error)) *
 				}
 				sizes[i] = v
 			}
+			retry := c.Duration("retry-timeout")
+			if retry < 0 {
+				return usageErr("mount: --retry-timeout %s: must be 0 (no retries) or more", retry)
+			}
 			ra := sizes[0]
 			stderr := c.App.ErrWriter
 			if stderr == nil {
@@ -58,8 +64,9 @@ func mountCommand(open func(ctx context.Context, uri string) (fs.Tree, error)) *
 				EntryTTL:  cliTTL(c.Duration("entry-ttl")),
 				AttrTTL:   cliTTL(c.Duration("attr-ttl")),
 				ReadAhead: ra, MaxReadAhead: sizes[1], ReadAheadMemory: sizes[2],
-				Logger: mountLogger(stderr, c.Bool("debug")),
-				Debug:  c.Bool("debug"),
+				RetryTimeout: cliTTL(retry),
+				Logger:       mountLogger(stderr, c.Bool("debug")),
+				Debug:        c.Bool("debug"),
 			}
 			return runMount(c.Context, open, c.Args().Get(0), c.Args().Get(1), o, stderr)
 		},
@@ -99,7 +106,8 @@ func runMount(ctx context.Context, open func(context.Context, string) (fs.Tree, 
 }
 
 // cliTTL maps a flag value to mount.Options: on the command line 0 means
-// "no caching", which Options spells as a negative duration.
+// "no caching" (or "no retries"), which Options spells as a negative
+// duration.
 func cliTTL(d time.Duration) time.Duration {
 	if d <= 0 {
 		return -1
