@@ -107,18 +107,19 @@ func lastAnswer(resp *http.Response, err error, tries int) (*http.Response, erro
 	return nil, fmt.Errorf("%w (after %d attempts)", err, tries)
 }
 
-// do sends one request (with retries); rng is a Range header value or "".
-func (t *Tree) do(ctx context.Context, method, rawURL, rng string) (*http.Response, error) {
+// do sends one request (with retries) with the headers in h (Range,
+// conditions; nil for none).
+func (t *Tree) do(ctx context.Context, method, rawURL string, h http.Header) (*http.Response, error) {
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, rawURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("build request for %s: %w", redact(rawURL), err)
 	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
 	// The bytes as stored: net/http would otherwise ask plain GETs for gzip
 	// and inflate them, changing both the bytes and the length.
 	req.Header.Set("Accept-Encoding", "identity")
-	if rng != "" {
-		req.Header.Set("Range", rng)
-	}
 	resp, err := t.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, redact(rawURL), err)

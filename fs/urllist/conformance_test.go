@@ -58,14 +58,20 @@ func (s subTree) Open(ctx context.Context, p string) (fs.File, error) {
 	return s.t.Open(ctx, s.full(p))
 }
 
+func (s subTree) OpenEntry(ctx context.Context, e fs.Entry) (fs.File, error) {
+	e.Path = s.full(e.Path)
+	return s.t.(fs.EntryOpener).OpenEntry(ctx, e)
+}
+
 // fixtureOrigin serves fstest.Fixture() and returns a plain list of it.
-func fixtureOrigin(t *testing.T, mode int) (*origin, fstest.Files, string) {
+func fixtureOrigin(t *testing.T, mode int, vers versioning) (*origin, fstest.Files, string) {
 	files := fstest.Fixture()
 	served := map[string][]byte{}
 	for k, v := range files {
 		served["/"+k] = v
 	}
 	o := newOrigin(t, mode, served)
+	o.setVersioning(vers)
 	lines := []string{"# the fstest fixture"}
 	for k := range files {
 		lines = append(lines, o.url("/"+k))
@@ -77,9 +83,16 @@ func TestTree_Conformance(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		mode int
-	}{{"ranges", modeRanges}, {"ignores-range", modeIgnore}, {"no-head", modeNoHead}} {
+		vers versioning
+	}{
+		{"ranges", modeRanges, versioning{}},
+		{"ranges-etag", modeRanges, versioning{etag: true}},
+		{"ignores-range", modeIgnore, versioning{}},
+		{"no-head", modeNoHead, versioning{}},
+		{"no-validator", modeRanges, versioning{noLastMod: true}},
+	} {
 		t.Run(c.name, func(t *testing.T) {
-			o, files, list := fixtureOrigin(t, c.mode)
+			o, files, list := fixtureOrigin(t, c.mode, c.vers)
 			tree := openTree(t, list, testOptions(t))
 			fstest.Run(t, files, subTree{t: tree, prefix: o.host()})
 

@@ -38,13 +38,20 @@ var errClosed = errors.New("file closed")
 // the new offset, a backward jump reopens from 0. A body that breaks mid-way
 // is resumed, up to RetryMax times. A server that sends more or fewer bytes
 // than the listed size gives an error.
+//
+// Every response must come from the version pinned at open (see pin): a
+// read that meets another version fails with an error wrapping
+// fs.ErrChanged, never with bytes of both, and the URL is probed again so
+// that Stat, Walk and later opens describe its current version.
 type file struct {
-	t     *Tree
-	path  string
-	url   string
-	size  int64
-	ctx   context.Context // lives until Close: ReadAt has no context of its own
-	close context.CancelFunc
+	t       *Tree
+	path    string
+	url     string
+	size    int64
+	pin     *pin
+	changed atomic.Bool     // the URL was probed again after a change
+	ctx     context.Context // lives until Close: ReadAt has no context of its own
+	close   context.CancelFunc
 
 	seq    atomic.Bool // the server ignores Range
 	mu     sync.Mutex  // guards idle and closed
@@ -57,7 +64,7 @@ type file struct {
 
 func (t *Tree) newFile(r row) *file {
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &file{t: t, path: r.path, url: r.url, size: r.size, ctx: ctx, close: cancel}
+	f := &file{t: t, path: r.path, url: r.url, size: r.size, pin: newPin(r), ctx: ctx, close: cancel}
 	f.seq.Store(r.ranges == rangesNo)
 	return f
 }
@@ -97,6 +104,9 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 				return done, fmt.Errorf("read %s at %d: %w", f.path, off+int64(done), werr)
 			}
 		default:
+			if errors.Is(err, fs.ErrChanged) && f.changed.CompareAndSwap(false, true) {
+				f.t.reprobe(f.ctx, f.path, f.url)
+			}
 			return done, fmt.Errorf("read %s at %d: %w", f.path, off+int64(done), err)
 		}
 	}

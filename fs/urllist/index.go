@@ -30,6 +30,8 @@ CREATE TABLE entries (
 	md5     TEXT NOT NULL DEFAULT '', -- listed MD5, lowercase hex
 	mtime   INTEGER NOT NULL DEFAULT 0, -- Last-Modified, Unix seconds (0 unknown)
 	version TEXT NOT NULL DEFAULT '',
+	etag    TEXT NOT NULL DEFAULT '', -- ETag the probe saw ("" none)
+	probed  INTEGER NOT NULL DEFAULT 0, -- 1 when size, etag and mtime are the server's (a probe)
 	ranges  INTEGER NOT NULL DEFAULT 0, -- rangesUnknown, rangesYes or rangesNo
 	err     TEXT NOT NULL DEFAULT '', -- why the URL could not be sized ("" ok)
 	errkind INTEGER NOT NULL DEFAULT 0 -- kindNotExist, kindPermission or kindOther
@@ -107,19 +109,21 @@ type row struct {
 	md5     string
 	mtime   time.Time
 	version string
+	etag    string // the probe's ETag, "" none
+	probed  bool   // size, etag and mtime come from the server, not the list
 	ranges  int
 	err     string
 	errkind int
 }
 
-const rowCols = `path, dir, key, url, line, COALESCE(size, -1), md5, mtime, version, ranges, err, errkind`
+const rowCols = `path, dir, key, url, line, COALESCE(size, -1), md5, mtime, version, etag, probed, ranges, err, errkind`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRow(s scanner) (row, error) {
 	var r row
 	var mtime int64
-	err := s.Scan(&r.path, &r.dir, &r.key, &r.url, &r.line, &r.size, &r.md5, &mtime, &r.version, &r.ranges, &r.err, &r.errkind)
+	err := s.Scan(&r.path, &r.dir, &r.key, &r.url, &r.line, &r.size, &r.md5, &mtime, &r.version, &r.etag, &r.probed, &r.ranges, &r.err, &r.errkind)
 	if mtime != 0 {
 		r.mtime = time.Unix(mtime, 0).UTC()
 	}
@@ -198,6 +202,7 @@ type sized struct {
 	size    int64
 	mtime   time.Time
 	version string
+	etag    string
 	ranges  int
 	err     string
 	errkind int
@@ -210,7 +215,7 @@ func (ix *index) setSized(ctx context.Context, batch []sized) error {
 		return fmt.Errorf("begin index update: %w", err)
 	}
 	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `UPDATE entries SET size = ?, mtime = ?, version = ?, ranges = ?, err = ?, errkind = ? WHERE path = ?`)
+	st, err := tx.PrepareContext(ctx, `UPDATE entries SET size = ?, mtime = ?, version = ?, etag = ?, probed = 1, ranges = ?, err = ?, errkind = ? WHERE path = ?`)
 	if err != nil {
 		return fmt.Errorf("prepare index update: %w", err)
 	}
@@ -220,7 +225,7 @@ func (ix *index) setSized(ctx context.Context, batch []sized) error {
 		if !s.mtime.IsZero() {
 			mt = s.mtime.Unix()
 		}
-		if _, err := st.ExecContext(ctx, s.size, mt, s.version, s.ranges, s.err, s.errkind, s.path); err != nil {
+		if _, err := st.ExecContext(ctx, s.size, mt, s.version, s.etag, s.ranges, s.err, s.errkind, s.path); err != nil {
 			return fmt.Errorf("update index: %w", err)
 		}
 	}

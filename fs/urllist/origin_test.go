@@ -29,6 +29,16 @@ const (
 // originTime is the Last-Modified every origin file has.
 var originTime = time.Date(2024, 3, 4, 5, 6, 7, 0, time.UTC)
 
+// versioning is how an origin names the versions of its files (replace
+// makes a new one) and how it treats conditional requests. The zero value
+// sends Last-Modified and honours If-Match, If-Range and the rest.
+type versioning struct {
+	etag        bool // send a strong ETag per version besides Last-Modified
+	noLastMod   bool // send no Last-Modified
+	ignoreIf    bool // ignore every If-* header
+	ifRangeOnly bool // honour If-Range only: a change gives 200 and the new version
+}
+
 // origin is a real HTTP server on 127.0.0.1 serving files by decoded URL
 // path. Paths under /reset/ reset the connection; /flaky/ paths answer 503
 // to their first two requests; /cut/ paths break the body of their first
@@ -37,14 +47,23 @@ type origin struct {
 	*httptest.Server
 	mode int
 
-	mu     sync.Mutex
-	files  map[string][]byte
-	counts map[string]int // "METHOD /path" → requests
+	mu      sync.Mutex
+	files   map[string][]byte
+	counts  map[string]int // "METHOD /path" → requests
+	vers    versioning
+	gen     map[string]int // version of a path (0 the first)
+	pending map[string]replacement
+}
+
+// replacement is a new version of a file, served from GET number after+1.
+type replacement struct {
+	after int
+	data  []byte
 }
 
 func newOrigin(t *testing.T, mode int, files map[string][]byte) *origin {
 	t.Helper()
-	o := &origin{mode: mode, files: files, counts: map[string]int{}}
+	o := &origin{mode: mode, files: files, counts: map[string]int{}, gen: map[string]int{}, pending: map[string]replacement{}}
 	o.Server = httptest.NewServer(http.HandlerFunc(o.serve))
 	t.Cleanup(o.Close)
 	return o
@@ -62,7 +81,8 @@ func (o *origin) url(p string) string {
 	return o.URL + "/" + strings.Join(segs, "/")
 }
 
-// count returns how many requests method sent to path ("" = any path).
+// count returns how many requests method sent to path ("" = any path);
+// method "COND" counts requests with If-Match or If-Unmodified-Since.
 func (o *origin) count(method, path string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -88,12 +108,55 @@ func (o *origin) setFile(p string, data []byte) {
 	o.files[p] = data
 }
 
+// setVersioning sets how the origin names versions; call it before the
+// tree is opened.
+func (o *origin) setVersioning(v versioning) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.vers = v
+}
+
+// replace serves data as a new version of p from the GET after the next
+// after GETs of p on: after 0 replaces it at once.
+func (o *origin) replace(p string, after int, data []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.pending[p] = replacement{after: o.counts["GET "+p] + after, data: data}
+}
+
+// validate sets the headers that name version gen and strips from r the
+// conditions the origin ignores; it returns the Last-Modified time (zero
+// when none is sent).
+func (v versioning) validate(w http.ResponseWriter, r *http.Request, gen int) time.Time {
+	if v.etag {
+		w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, gen))
+	}
+	for _, h := range []string{"If-Match", "If-None-Match", "If-Unmodified-Since", "If-Modified-Since", "If-Range"} {
+		if v.ignoreIf || (v.ifRangeOnly && h != "If-Range") {
+			r.Header.Del(h)
+		}
+	}
+	if v.noLastMod {
+		return time.Time{}
+	}
+	return originTime.Add(time.Duration(gen) * time.Second)
+}
+
 func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 	o.mu.Lock()
 	o.counts[r.Method+" "+r.URL.Path]++
+	if r.Header.Get("If-Match") != "" || r.Header.Get("If-Unmodified-Since") != "" {
+		o.counts["COND "+r.URL.Path]++
+	}
 	n := o.counts[r.Method+" "+r.URL.Path]
 	gets := o.counts["GET "+r.URL.Path]
+	if rp, ok := o.pending[r.URL.Path]; ok && r.Method == http.MethodGet && gets > rp.after {
+		o.files[r.URL.Path] = rp.data
+		o.gen[r.URL.Path]++
+		delete(o.pending, r.URL.Path)
+	}
 	data, ok := o.files[r.URL.Path]
+	modtime := o.vers.validate(w, r, o.gen[r.URL.Path])
 	o.mu.Unlock()
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/reset/"):
@@ -120,9 +183,11 @@ func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		fallthrough
 	case modeRanges:
-		http.ServeContent(w, r, "", originTime, bytes.NewReader(data))
+		http.ServeContent(w, r, "", modtime, bytes.NewReader(data))
 	case modeIgnore, modeChunked:
-		w.Header().Set("Last-Modified", originTime.Format(http.TimeFormat))
+		if !modtime.IsZero() {
+			w.Header().Set("Last-Modified", modtime.Format(http.TimeFormat))
+		}
 		if o.mode == modeIgnore {
 			w.Header().Set("Content-Length", fmt.Sprint(len(data)))
 		}

@@ -113,7 +113,7 @@ func (t *Tree) probe(ctx context.Context, r row) sized {
 	if err != nil {
 		return sized{path: r.path, version: versionUnreachable, err: err.Error(), errkind: errKind(err)}
 	}
-	s := sized{path: r.path, size: info.size, mtime: info.mtime, ranges: info.ranges, version: info.etag}
+	s := sized{path: r.path, size: info.size, mtime: info.mtime, ranges: info.ranges, version: info.etag, etag: info.etag}
 	switch {
 	case s.version != "":
 	case !s.mtime.IsZero():
@@ -124,10 +124,21 @@ func (t *Tree) probe(ctx context.Context, r row) sized {
 	return s
 }
 
+// reprobe sizes path's URL again once a read found that it changed, so
+// that Stat, Walk and the next Open describe its current version.
+func (t *Tree) reprobe(ctx context.Context, path, rawURL string) {
+	s := t.probe(ctx, row{path: path, url: rawURL})
+	if err := t.ix.setSized(ctx, []sized{s}); err != nil {
+		t.log.Warn("urllist: cannot record the new version of a changed URL", "path", path, "error", err)
+		return
+	}
+	t.log.Info("urllist: URL changed while read", "path", path, "version", s.version, "size", s.size)
+}
+
 // head sends HEAD; retry reports that the answer says nothing and a GET
 // should be tried instead.
 func (t *Tree) head(ctx context.Context, rawURL string) (info urlInfo, retry bool, err error) {
-	resp, err := t.do(ctx, http.MethodHead, rawURL, "")
+	resp, err := t.do(ctx, http.MethodHead, rawURL, nil)
 	if err != nil {
 		return urlInfo{}, false, err
 	}
@@ -152,7 +163,7 @@ func (t *Tree) head(ctx context.Context, rawURL string) (info urlInfo, retry boo
 // empty file) gives the size in Content-Range; a 200 means the server
 // ignores ranges and its Content-Length is the size.
 func (t *Tree) firstByte(ctx context.Context, rawURL string) (urlInfo, error) {
-	resp, err := t.do(ctx, http.MethodGet, rawURL, "bytes=0-0")
+	resp, err := t.do(ctx, http.MethodGet, rawURL, http.Header{"Range": {"bytes=0-0"}})
 	if err != nil {
 		return urlInfo{}, err
 	}

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/ferry-project/ferry/fs"
 )
 
 // errSwitched tells ReadAt that a ranged GET found a server that ignores
@@ -31,18 +33,30 @@ type stream struct {
 	timer  *time.Timer // cancels the request when armed and no byte comes
 }
 
-// get sends a GET (rng: a Range header value or "") whose response lives
-// until the stream is closed or the file is.
+// get sends a GET (rng: a Range header value or "") conditional on the
+// pinned version, whose response lives until the stream is closed or the
+// file is. A 412 (the URL is no longer that version) is an error wrapping
+// fs.ErrChanged.
 func (f *file) get(rng string) (*stream, *http.Response, error) {
+	h := http.Header{}
+	if rng != "" {
+		h.Set("Range", rng)
+	}
+	f.pin.condition(h, rng != "")
 	ctx, cancel := context.WithCancel(f.ctx)
-	resp, err := f.t.do(ctx, http.MethodGet, f.url, rng)
+	resp, err := f.t.do(ctx, http.MethodGet, f.url, h)
 	if err != nil {
 		cancel()
 		return nil, nil, err
 	}
 	timer := time.AfterFunc(time.Hour, cancel)
 	timer.Stop()
-	return &stream{body: resp.Body, ctx: ctx, cancel: cancel, timer: timer}, resp, nil
+	s := &stream{body: resp.Body, ctx: ctx, cancel: cancel, timer: timer}
+	if resp.StatusCode == http.StatusPreconditionFailed {
+		s.close()
+		return nil, nil, fmt.Errorf("GET %s: server answered %s to a request pinned to the version opened: %w", redact(f.url), resp.Status, fs.ErrChanged)
+	}
+	return s, resp, nil
 }
 
 // openRange asks for at least n bytes (window bytes when more) at off.
@@ -55,10 +69,11 @@ func (f *file) openRange(off int64, n int) (*stream, error) {
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
 		first, l, total, err := parseContentRange(resp.Header.Get("Content-Range"))
+		if err == nil {
+			err = f.check(resp, total)
+		}
 		switch {
 		case err != nil:
-		case total >= 0 && total != f.size:
-			err = fmt.Errorf("GET %s: server reports %d bytes, listed size is %d: %w", redact(f.url), total, f.size, ErrSizeMismatch)
 		case first != off || l > last || (resp.ContentLength >= 0 && resp.ContentLength != l-first+1):
 			err = fmt.Errorf("GET %s: asked for bytes %d-%d, server answered %q (%d bytes)", redact(f.url), off, last, resp.Header.Get("Content-Range"), resp.ContentLength)
 		}
@@ -69,7 +84,10 @@ func (f *file) openRange(off int64, n int) (*stream, error) {
 		s.pos, s.end, s.exact = off, l+1, resp.ContentLength >= 0
 		return s, nil
 	case http.StatusOK:
-		if err := f.checkLength(resp); err != nil {
+		// The whole body: the URL changed (an origin honouring If-Range
+		// sends the new version whole), which check tells, or the server
+		// ignores Range.
+		if err := f.check(resp, resp.ContentLength); err != nil {
 			s.close()
 			return nil, err
 		}
@@ -78,6 +96,11 @@ func (f *file) openRange(off int64, n int) (*stream, error) {
 		return nil, errSwitched
 	case http.StatusRequestedRangeNotSatisfiable:
 		s.close()
+		if _, _, total, err := parseContentRange(resp.Header.Get("Content-Range")); err == nil && total >= 0 {
+			if err := f.check(resp, total); err != nil {
+				return nil, err
+			}
+		}
 		return nil, fmt.Errorf("GET %s: server has fewer bytes than the listed size %d (416 for bytes %d-%d): %w", redact(f.url), f.size, off, last, ErrSizeMismatch)
 	default:
 		s.close()
@@ -95,7 +118,7 @@ func (f *file) openFull() (*stream, error) {
 		s.close()
 		return nil, statusError(http.MethodGet, f.url, resp)
 	}
-	if err := f.checkLength(resp); err != nil {
+	if err := f.check(resp, resp.ContentLength); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -103,10 +126,11 @@ func (f *file) openFull() (*stream, error) {
 	return s, nil
 }
 
-// checkLength compares a 200's Content-Length (when given) with the size.
-func (f *file) checkLength(resp *http.Response) error {
-	if resp.ContentLength >= 0 && resp.ContentLength != f.size {
-		return fmt.Errorf("GET %s: server sends %d bytes, listed size is %d: %w", redact(f.url), resp.ContentLength, f.size, ErrSizeMismatch)
+// check compares a response's version and total size (-1 unknown) with
+// the pinned ones (see pin.check).
+func (f *file) check(resp *http.Response, total int64) error {
+	if err := f.pin.check(resp.Header, total, f.size); err != nil {
+		return fmt.Errorf("GET %s: %w", redact(f.url), err)
 	}
 	return nil
 }

@@ -30,6 +30,16 @@
 // so the engine marks that one object failed. ModTime is the server's
 // Last-Modified, or the list file's modification time when unknown.
 //
+// Reads are pinned to one version of each URL: the ETag (else the
+// Last-Modified) its HEAD gave, or its first response when the list gave
+// the size. Every GET carries it (If-Match or If-Unmodified-Since, and
+// If-Range when ranged) and every answer is checked against it, so a URL
+// replaced while it is copied gives an error wrapping fs.ErrChanged, never
+// bytes of two versions; the URL is then probed again, Stat and Walk
+// describe its new version and OpenEntry refuses the old entry. A server
+// that names no version (neither ETag nor Last-Modified) is held to its
+// size only: see pin for what that leaves unchecked.
+//
 // Memory stays bounded whatever the list's length: Open streams the list
 // once into a SQLite index in a temporary directory (Options.TempDir), and
 // Walk and ReadDir read that index page by page. Tree.Close removes it.
@@ -96,6 +106,7 @@ var (
 	_ fs.Tree           = (*Tree)(nil)
 	_ fs.Hasher         = (*Tree)(nil)
 	_ fs.SequentialOnly = (*Tree)(nil)
+	_ fs.EntryOpener    = (*Tree)(nil)
 )
 
 // Open reads the list at listPath, sizes the URLs it gives no size for and

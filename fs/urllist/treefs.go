@@ -114,21 +114,48 @@ func (t *Tree) Walk(ctx context.Context, rg fs.Range, fn func(fs.Entry) error) e
 	}
 }
 
-// Open opens the URL at path for ranged reads. For a URL listed as
-// unreachable it returns the reason found while sizing it, wrapping
-// fs.ErrNotExist, fs.ErrPermission or ErrUnreachable.
+// Open opens the URL at path for ranged reads, pinned to the version the
+// tree describes (see file). For a URL listed as unreachable it returns the
+// reason found while sizing it, wrapping fs.ErrNotExist, fs.ErrPermission
+// or ErrUnreachable.
 func (t *Tree) Open(ctx context.Context, path string) (fs.File, error) {
-	r, err := t.lookup(ctx, "open", path)
+	r, err := t.openRow(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	if r.dir {
-		return nil, fmt.Errorf("open %s: %w", path, fs.ErrIsDir)
+	return t.newFile(r), nil
+}
+
+// OpenEntry opens the file Walk, ReadDir or Stat described as e, pinned to
+// that version: when a read has since found the URL changed (the tree then
+// describes its new version), it returns an error wrapping fs.ErrChanged,
+// and Stat gives the current entry. An e without Version is checked by
+// size alone.
+func (t *Tree) OpenEntry(ctx context.Context, e fs.Entry) (fs.File, error) {
+	r, err := t.openRow(ctx, e.Path)
+	if err != nil {
+		return nil, err
 	}
-	if r.err != "" {
-		return nil, fmt.Errorf("open %s: unreachable when listed: %w", path, &listedError{msg: r.err, kind: r.errkind})
+	if now := t.entry(r); now.Size != e.Size || (e.Version != "" && now.Version != e.Version) {
+		return nil, fmt.Errorf("open %s: now version %s of %d bytes, walked as %s of %d bytes: %w",
+			e.Path, now.Version, now.Size, e.Version, e.Size, fs.ErrChanged)
 	}
 	return t.newFile(r), nil
+}
+
+// openRow returns the row of a file that can be opened.
+func (t *Tree) openRow(ctx context.Context, path string) (row, error) {
+	r, err := t.lookup(ctx, "open", path)
+	if err != nil {
+		return row{}, err
+	}
+	if r.dir {
+		return row{}, fmt.Errorf("open %s: %w", path, fs.ErrIsDir)
+	}
+	if r.err != "" {
+		return row{}, fmt.Errorf("open %s: unreachable when listed: %w", path, &listedError{msg: r.err, kind: r.errkind})
+	}
+	return r, nil
 }
 
 // Checksum returns ("md5", hex) for a URL whose TSV line gave an MD5, and
