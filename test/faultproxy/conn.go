@@ -16,15 +16,19 @@ const drainFor = 2 * time.Second
 // conn is one proxied connection: the accepted client side, the dialled
 // target side, and the plan it was given.
 type conn struct {
-	p      *Proxy
-	plan   Plan
-	client *net.TCPConn
-	stop   chan struct{} // closed when the connection ends (wakes stalls)
+	p       *Proxy
+	planner *planner
+	client  *net.TCPConn
+	stop    chan struct{} // closed when the connection ends (wakes stalls)
 
 	mu      sync.Mutex
 	server  *net.TCPConn // nil until dialled
 	ended   bool
 	cutting bool
+	plan    Plan     // of the current exchange
+	armed   bool     // the plan's fault has yet to fire
+	sent    [3]int64 // bytes forwarded in each Direction since the exchange began
+	spoke   bool     // the target sent since the client last did
 }
 
 // run dials the target and forwards both directions until both end.
@@ -118,31 +122,24 @@ func (c *conn) pipe(dir Direction, dst, src *net.TCPConn) {
 // forward copies until src ends, an error, or a fault ends forwarding. It
 // returns true when src reached EOF and dst was half-closed.
 func (c *conn) forward(dir Direction, dst, src *net.TCPConn) bool {
-	armed := c.plan.Kind != None && c.plan.Dir == dir
-	var sent int64
 	buf := make([]byte, 32<<10)
 	for {
 		n, rerr := src.Read(buf)
-		chunk := buf[:n]
-		for len(chunk) > 0 {
-			k := len(chunk)
-			if armed && sent+int64(k) >= c.plan.After {
-				k = int(c.plan.After - sent)
-			}
+		if n > 0 {
+			c.begin(dir)
+		}
+		for chunk := buf[:n]; len(chunk) > 0; {
+			k, fire := c.allow(dir, len(chunk))
 			if k > 0 {
 				if _, err := dst.Write(chunk[:k]); err != nil {
 					c.failed()
 					return false
 				}
 				c.p.c.forwarded(dir, k)
-				sent += int64(k)
 				chunk = chunk[k:]
 			}
-			if armed && sent >= c.plan.After {
-				armed = false
-				if !c.fire() {
-					return false
-				}
+			if fire && !c.fire() {
+				return false
 			}
 		}
 		if errors.Is(rerr, io.EOF) {
@@ -156,10 +153,53 @@ func (c *conn) forward(dir Direction, dst, src *net.TCPConn) bool {
 	}
 }
 
+// begin notes that bytes arrived in dir. Client bytes after target bytes
+// begin a new exchange, which draws a new plan when Options.PerExchange is
+// set.
+func (c *conn) begin(dir Direction) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if dir == Down {
+		c.spoke = true
+		return
+	}
+	if !c.spoke {
+		return
+	}
+	c.spoke = false
+	c.p.c.exchanges.Add(1)
+	if c.p.opts.PerExchange {
+		c.setPlan(c.planner.draw(c.p.Rates(), c.p.opts.Direction, c.p.opts.MaxBytes))
+	}
+}
+
+// setPlan makes p the current plan, counting bytes from now.
+func (c *conn) setPlan(p Plan) {
+	c.plan, c.armed, c.sent = p, p.Kind != None, [3]int64{}
+}
+
+// allow returns how many of n bytes in dir may be forwarded now (all of
+// them, or those up to the plan's trigger) and whether the plan's fault
+// fires once they are; it counts them as sent.
+func (c *conn) allow(dir Direction, n int) (int, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, fire := int64(n), false
+	if c.armed && c.plan.Dir == dir && c.sent[dir]+k >= c.plan.After {
+		k, fire = c.plan.After-c.sent[dir], true
+		c.armed = false
+	}
+	c.sent[dir] += k
+	return int(k), fire
+}
+
 // fire applies the plan's fault and reports whether forwarding goes on.
 func (c *conn) fire() bool {
-	c.p.c.fired(c.plan.Kind)
-	switch c.plan.Kind {
+	c.mu.Lock()
+	kind := c.plan.Kind
+	c.mu.Unlock()
+	c.p.c.fired(kind)
+	switch kind {
 	case Reset:
 		c.end(true)
 		return false

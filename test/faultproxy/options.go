@@ -26,6 +26,12 @@ type Options struct {
 	// StallClose closes both sides cleanly at the end of a stall instead of
 	// resuming.
 	StallClose bool
+	// PerExchange draws a new plan for every exchange on a connection, not
+	// only at accept. An exchange begins when the client sends after the
+	// target has sent (a new request on a kept-alive HTTP connection), and
+	// its plan counts bytes from there. Keep-alive clients open few
+	// connections; with PerExchange the rates apply per request instead.
+	PerExchange bool
 	// DialTimeout bounds the connection to Target; default 5s.
 	DialTimeout time.Duration
 }

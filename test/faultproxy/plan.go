@@ -81,27 +81,39 @@ func (r Rates) validate() error {
 	return nil
 }
 
-// Plan is the fault chosen for one connection at accept.
+// Plan is the fault chosen for one connection at accept (and, with
+// Options.PerExchange, for each later exchange on it).
 type Plan struct {
-	// Conn is the connection's index in accept order, from 0.
-	Conn uint64
-	Kind Kind
+	// Conn is the connection's index in accept order, from 0; Exchange the
+	// exchange's index on it, from 0.
+	Conn, Exchange uint64
+	Kind           Kind
 	// Dir is the direction the fault watches (Up or Down; meaningless for
 	// None).
 	Dir Direction
-	// After is the number of bytes forwarded in Dir before the fault
-	// fires, in [0, Options.MaxBytes]. A connection that carries fewer
-	// bytes in Dir never sees its fault.
+	// After is the number of bytes forwarded in Dir (since the exchange
+	// began) before the fault fires, in [0, Options.MaxBytes]. A connection
+	// or exchange that carries fewer bytes in Dir never sees its fault.
 	After int64
 }
 
-// planFor draws connection i's plan. It depends only on seed, i, rates,
-// dir and maxBytes, and makes the same draws whatever it chooses, so a
-// seed replays the same sequence of plans.
-func planFor(seed, i uint64, r Rates, dir Direction, maxBytes int64) Plan {
-	rng := rand.New(rand.NewPCG(seed, i))
-	u, coin, after := rng.Float64(), rng.IntN(2), rng.Int64N(maxBytes+1)
-	p := Plan{Conn: i, Dir: dir, After: after}
+// planner draws the plans of one connection from its own stream of the
+// seed: the same seed, connection index and rates give the same plans.
+type planner struct {
+	rng        *rand.Rand
+	conn, next uint64
+}
+
+func newPlanner(seed, conn uint64) *planner {
+	return &planner{rng: rand.New(rand.NewPCG(seed, conn)), conn: conn}
+}
+
+// draw returns the next plan. It makes the same draws whatever it
+// chooses, so that the sequence depends on nothing else.
+func (pl *planner) draw(r Rates, dir Direction, maxBytes int64) Plan {
+	u, coin, after := pl.rng.Float64(), pl.rng.IntN(2), pl.rng.Int64N(maxBytes+1)
+	p := Plan{Conn: pl.conn, Exchange: pl.next, Dir: dir, After: after}
+	pl.next++
 	if p.Dir == Either {
 		p.Dir = Up + Direction(coin)
 	}
@@ -116,4 +128,9 @@ func planFor(seed, i uint64, r Rates, dir Direction, maxBytes int64) Plan {
 		p.Kind = None
 	}
 	return p
+}
+
+// planFor is connection i's first plan.
+func planFor(seed, i uint64, r Rates, dir Direction, maxBytes int64) Plan {
+	return newPlanner(seed, i).draw(r, dir, maxBytes)
 }

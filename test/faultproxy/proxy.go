@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,8 +26,9 @@ type Proxy struct {
 	c    counters
 	wg   sync.WaitGroup // the accept loop and every connection
 
+	rates atomic.Pointer[Rates]
+
 	mu     sync.Mutex
-	rates  Rates
 	down   bool
 	closed bool
 	next   uint64 // index of the next accepted connection
@@ -45,7 +47,8 @@ func New(opts Options) (*Proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start fault proxy: %w", err)
 	}
-	p := &Proxy{opts: o, ln: ln, rates: o.Rates, conns: map[*conn]struct{}{}}
+	p := &Proxy{opts: o, ln: ln, conns: map[*conn]struct{}{}}
+	p.rates.Store(&o.Rates)
 	p.wg.Add(1)
 	go p.acceptLoop()
 	return p, nil
@@ -57,24 +60,19 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 // Target is the address connections are forwarded to.
 func (p *Proxy) Target() string { return p.opts.Target }
 
-// SetRates changes the fault probabilities of connections accepted from
-// now on; open connections keep their plans.
+// SetRates changes the fault probabilities of connections accepted (and,
+// with Options.PerExchange, exchanges begun) from now on; plans already
+// drawn are kept.
 func (p *Proxy) SetRates(r Rates) error {
 	if err := r.validate(); err != nil {
 		return fmt.Errorf("set rates: %w", err)
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.rates = r
+	p.rates.Store(&r)
 	return nil
 }
 
 // Rates returns the fault probabilities in force.
-func (p *Proxy) Rates() Rates {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.rates
-}
+func (p *Proxy) Rates() Rates { return *p.rates.Load() }
 
 // Down starts an outage: every open connection is reset at once, and
 // connections accepted until Up are reset as soon as they are accepted.
@@ -143,7 +141,8 @@ func (p *Proxy) admit(client *net.TCPConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.c.conns.Add(1)
-	plan := planFor(p.opts.Seed, p.next, p.rates, p.opts.Direction, p.opts.MaxBytes)
+	pl := newPlanner(p.opts.Seed, p.next)
+	plan := pl.draw(p.Rates(), p.opts.Direction, p.opts.MaxBytes)
 	p.next++
 	if p.down || p.closed {
 		if !p.closed {
@@ -152,7 +151,8 @@ func (p *Proxy) admit(client *net.TCPConn) {
 		abort(client)
 		return
 	}
-	c := &conn{p: p, plan: plan, client: client, stop: make(chan struct{})}
+	c := &conn{p: p, planner: pl, client: client, stop: make(chan struct{})}
+	c.setPlan(plan)
 	p.conns[c] = struct{}{}
 	p.c.active.Add(1)
 	p.wg.Add(1)

@@ -16,6 +16,9 @@ type Stats struct {
 	// DialErrors is connections reset because the target could not be
 	// reached (not an injected fault: the target was down).
 	DialErrors int64
+	// Exchanges counts exchanges after a connection's first: the client
+	// sending again after the target sent (see Options.PerExchange).
+	Exchanges int64
 	// BytesUp and BytesDown are bytes forwarded client → target and
 	// target → client.
 	BytesUp, BytesDown int64
@@ -31,6 +34,7 @@ func (s Stats) Faults() int64 {
 type counters struct {
 	conns, active, resets, stalls, cuts atomic.Int64
 	dropped, refused, dialErrors        atomic.Int64
+	exchanges                           atomic.Int64
 	bytesUp, bytesDown                  atomic.Int64
 }
 
@@ -39,7 +43,8 @@ func (c *counters) snapshot() Stats {
 		Conns: c.conns.Load(), Active: c.active.Load(),
 		Resets: c.resets.Load(), Stalls: c.stalls.Load(), Cuts: c.cuts.Load(),
 		Dropped: c.dropped.Load(), Refused: c.refused.Load(), DialErrors: c.dialErrors.Load(),
-		BytesUp: c.bytesUp.Load(), BytesDown: c.bytesDown.Load(),
+		Exchanges: c.exchanges.Load(),
+		BytesUp:   c.bytesUp.Load(), BytesDown: c.bytesDown.Load(),
 	}
 }
 
