@@ -42,18 +42,23 @@ func SignRequest(r *http.Request, publicKey, privateKey string) {
 }
 
 // ParseAuthorization splits "UCloud <PublicKey>:<Signature>" (the last
-// colon separates the two). It returns ErrBadAuthorization when either part
-// is empty or the scheme differs.
+// colon separates the two; spaces around either part are dropped). It
+// returns ErrBadAuthorization when either part is empty or the scheme
+// differs.
 func ParseAuthorization(h string) (publicKey, signature string, err error) {
 	rest, ok := strings.CutPrefix(h, authScheme)
 	if !ok {
 		return "", "", ErrBadAuthorization
 	}
 	i := strings.LastIndexByte(rest, ':')
-	if i <= 0 || i == len(rest)-1 {
+	if i < 0 {
 		return "", "", ErrBadAuthorization
 	}
-	return strings.TrimSpace(rest[:i]), strings.TrimSpace(rest[i+1:]), nil
+	publicKey, signature = strings.TrimSpace(rest[:i]), strings.TrimSpace(rest[i+1:])
+	if publicKey == "" || signature == "" {
+		return "", "", ErrBadAuthorization
+	}
+	return publicKey, signature, nil
 }
 
 // Verify reports whether signature is r's signature under privateKey,
