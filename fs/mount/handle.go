@@ -197,7 +197,7 @@ func (h *handle) serve(ctx context.Context, deadline time.Time, cover []*chunk, 
 
 // direct reads into dest straight from the file, retried until deadline.
 func (h *handle) direct(ctx context.Context, deadline time.Time, dest []byte, off int64) (fuse.ReadResult, error) {
-	n, err := h.readFull(ctx, deadline, dest, off)
+	n, err := h.readFull(ctx, deadline, "read", dest, off)
 	if err != nil {
 		return nil, err
 	}
@@ -205,14 +205,14 @@ func (h *handle) direct(ctx context.Context, deadline time.Time, dest []byte, of
 }
 
 // readFull fills p from the file at off, or up to the end of the file,
-// retrying transient errors until deadline; a retry asks only for the
-// bytes still missing. It returns fewer than len(p) bytes only when the
+// retrying transient errors until deadline (logged as op); a retry asks
+// only for the bytes still missing. It returns fewer than len(p) bytes only when the
 // file ends, never after a failure part-way. A file that ends before the
 // size it was opened with changed since (fs.ErrChanged): that fails at
 // once. Past that size (a local file that grew) the file's own end counts.
-func (h *handle) readFull(ctx context.Context, deadline time.Time, p []byte, off int64) (int, error) {
+func (h *handle) readFull(ctx context.Context, deadline time.Time, op string, p []byte, off int64) (int, error) {
 	n := 0
-	err := h.retry.do(ctx, deadline, "read", h.path, func() error {
+	err := h.retry.do(ctx, deadline, op, h.path, func() error {
 		m, err := h.f.ReadAt(p[n:], off+int64(n))
 		n += m
 		at := off + int64(n)

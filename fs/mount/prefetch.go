@@ -116,7 +116,7 @@ func (h *handle) fetch(c *chunk) {
 		c.buf, err = newBuffer(c.res)
 	}
 	if err == nil {
-		n, err = h.readFull(h.life, c.deadline, c.buf[:c.size], c.off)
+		n, err = h.readFull(h.life, c.deadline, "read-ahead", c.buf[:c.size], c.off)
 	}
 	c.n, c.err = n, err
 	close(c.done)

@@ -1,6 +1,8 @@
 // Package miniotest runs a real MinIO server for tests: one process per
 // Start, on a free loopback port, with its own data directory and its own
-// random root credentials, stopped when the test ends.
+// random root credentials, stopped when the test ends. A test of outages
+// can Kill it (SIGKILL) and Restart it on the same address with the same
+// data and credentials.
 package miniotest
 
 import (
@@ -9,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -22,6 +25,12 @@ type Server struct {
 	Region string
 	// Dir is the server's data directory.
 	Dir string
+
+	bin, root string // the binary and the directory of data, certs and HOME
+	console   string // the console's address, kept across restarts
+
+	mu   sync.Mutex
+	proc *process // the running server; nil after Kill or stop
 }
 
 // startAttempts bounds retries when the free port found was taken before
@@ -56,16 +65,35 @@ func Launch(root string) (*Server, func(), error) {
 		SecretKey: randHex(20),
 		Region:    "us-east-1",
 		Dir:       filepath.Join(root, "data"),
+		bin:       bin,
+		root:      root,
 	}
 	var lastErr error
 	for attempt := 0; attempt < startAttempts; attempt++ {
-		p, err := s.launch(bin, root)
-		if err == nil {
-			return s, p.stop, nil
+		addr, console, err := freeAddrs()
+		if err != nil {
+			return nil, nil, fmt.Errorf("start minio: %w", err)
 		}
-		lastErr = err
+		s.Endpoint, s.console = "http://"+addr, console
+		if lastErr = s.launch(); lastErr == nil {
+			return s, s.stop, nil
+		}
 	}
 	return nil, nil, fmt.Errorf("start minio: %w", lastErr)
+}
+
+// freeAddrs returns two free loopback addresses: the API's and the
+// console's.
+func freeAddrs() (addr, console string, err error) {
+	port, err := freePort()
+	if err != nil {
+		return "", "", err
+	}
+	cport, err := freePort()
+	if err != nil {
+		return "", "", err
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", cport), nil
 }
 
 // findBinary returns the MinIO binary to run, or "" when there is none.
@@ -91,21 +119,13 @@ func findBinary() string {
 	return ""
 }
 
-// launch starts one MinIO process and waits until it is live.
-func (s *Server) launch(bin, root string) (*process, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	console, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	s.Endpoint = "http://" + addr
-	cmd := exec.Command(bin, "server", "--quiet",
-		"--address", addr,
-		"--console-address", fmt.Sprintf("127.0.0.1:%d", console),
+// launch starts one MinIO process at s.Endpoint, waits until it is live
+// and records it as the running one.
+func (s *Server) launch() error {
+	root := s.root
+	cmd := exec.Command(s.bin, "server", "--quiet",
+		"--address", strings.TrimPrefix(s.Endpoint, "http://"),
+		"--console-address", s.console,
 		"--certs-dir", filepath.Join(root, "certs"),
 		s.Dir)
 	cmd.Env = append(os.Environ(),
@@ -119,5 +139,12 @@ func (s *Server) launch(bin, root string) (*process, error) {
 	)
 	// live: the process serves HTTP; cluster: the object layer is up (until
 	// then requests fail with 503 XMinioServerNotInitialized).
-	return startProcess(cmd, s.Endpoint+"/minio/health/live", s.Endpoint+"/minio/health/cluster")
+	p, err := startProcess(cmd, s.Endpoint+"/minio/health/live", s.Endpoint+"/minio/health/cluster")
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+	return nil
 }

@@ -60,3 +60,40 @@ func TestStart_DistinctServers(t *testing.T) {
 		t.Fatal("bucket created on server a is visible on server b")
 	}
 }
+
+func TestServer_Restart(t *testing.T) {
+	ctx := context.Background()
+	s := Start(t)
+	s.CreateBucket(t, "bkt")
+	data := []byte("kept across a crash")
+	if _, err := s.Client().PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String("bkt"), Key: aws.String("k"), Body: bytes.NewReader(data),
+	}); err != nil {
+		t.Fatalf("put: %v", err)
+	}
+	if err := s.Restart(); err == nil {
+		t.Fatal("Restart of a running server succeeded")
+	}
+	endpoint := s.Endpoint
+	s.Kill()
+	if resp, err := http.Get(endpoint + "/minio/health/live"); err == nil {
+		resp.Body.Close()
+		t.Fatal("killed server still answers")
+	}
+	s.Kill() // a no-op now
+	if err := s.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Endpoint != endpoint {
+		t.Fatalf("restarted at %s, want %s", s.Endpoint, endpoint)
+	}
+	out, err := s.Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("bkt"), Key: aws.String("k")})
+	if err != nil {
+		t.Fatalf("get after restart: %v", err)
+	}
+	got, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("get after restart = %q, %v; want %q", got, err, data)
+	}
+}

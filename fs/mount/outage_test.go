@@ -1,0 +1,279 @@
+package mount
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	s3fs "github.com/ferry-project/ferry/fs/s3"
+	"github.com/ferry-project/ferry/test/miniotest"
+)
+
+// minioMount puts files into a bucket of a fresh MinIO server and mounts
+// the bucket through the S3 driver with o.
+func minioMount(t *testing.T, files map[string][]byte, o Options) (*miniotest.Server, string) {
+	t.Helper()
+	ctx := context.Background()
+	srv := miniotest.Start(t)
+	srv.CreateBucket(t, "mnt")
+	c := srv.Client()
+	for k, v := range files {
+		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("mnt"), Key: aws.String(k),
+			Body: bytes.NewReader(v), ContentLength: aws.Int64(int64(len(v)))}); err != nil {
+			t.Fatalf("put %s: %v", k, err)
+		}
+	}
+	st, err := s3fs.New(ctx, s3fs.Config{Provider: "minio", Endpoint: srv.Endpoint, Region: srv.Region,
+		AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Bucket: "mnt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mp := mountT(t, st, o)
+	return srv, mp
+}
+
+// dropCache evicts f's pages from the kernel's page cache, so that the next
+// read of them is a request to the mount.
+func dropCache(f *os.File) error {
+	const fadvDontNeed = 4 // POSIX_FADV_DONTNEED
+	if _, _, e := syscall.Syscall6(syscall.SYS_FADVISE64, f.Fd(), 0, 0, fadvDontNeed, 0, 0); e != 0 {
+		return fmt.Errorf("fadvise %s: %w", f.Name(), e)
+	}
+	return nil
+}
+
+// span is when something began and ended: a read, or an outage (from a
+// Kill until the Restart began).
+type span struct{ start, end time.Time }
+
+// preadStats counts what random preads saw.
+type preadStats struct {
+	reads, errs, short, wrong atomic.Int64
+	eintr                     atomic.Int64 // reads interrupted (and made again)
+	mu                        sync.Mutex
+	spans                     []span   // of every read
+	first                     []string // the first few failures, for the report
+}
+
+// across counts the reads in flight when a restart began: reads that
+// waited through (the end of) the outage.
+func (s *preadStats) across(outages []span) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.spans {
+		for _, o := range outages {
+			if r.start.Before(o.end) && r.end.After(o.end) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (s *preadStats) fail(format string, a ...any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.first) < 5 {
+		s.first = append(s.first, fmt.Sprintf(format, a...))
+	}
+}
+
+// randomPreads reads random ranges of random sizes (up to 3 MiB) of the
+// files with pread(2), until stop is closed, each read after evicting the
+// file's cached pages, and checks every byte and length.
+func randomPreads(t *testing.T, seed uint64, mp string, files map[string][]byte, stop <-chan struct{}, st *preadStats) {
+	r := rand.New(rand.NewPCG(seed, 7))
+	names := make([]string, 0, len(files))
+	open := make(map[string]*os.File)
+	for name := range files {
+		f, err := os.Open(filepath.Join(mp, name))
+		if err != nil {
+			t.Errorf("open %s: %v", name, err)
+			return
+		}
+		defer f.Close()
+		names = append(names, name)
+		open[name] = f
+	}
+	buf := make([]byte, 3<<20)
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		name := names[r.IntN(len(names))]
+		data, f := files[name], open[name]
+		off := r.Int64N(int64(len(data)))
+		n := 1 + r.IntN(len(buf))
+		want := data[off:min(off+int64(n), int64(len(data)))]
+		if err := dropCache(f); err != nil {
+			t.Error(err)
+			return
+		}
+		start := time.Now()
+		got, err := syscall.Pread(int(f.Fd()), buf[:n], off)
+		for errors.Is(err, syscall.EINTR) {
+			// A signal (the Go runtime's) reached the reader while the
+			// mount waited for the server: the mount honoured the
+			// interrupt; the read is made again, as os.File does.
+			st.eintr.Add(1)
+			got, err = syscall.Pread(int(f.Fd()), buf[:n], off)
+		}
+		st.mu.Lock()
+		st.spans = append(st.spans, span{start, time.Now()})
+		st.mu.Unlock()
+		st.reads.Add(1)
+		switch {
+		case err != nil:
+			st.errs.Add(1)
+			st.fail("pread %s at %d (%d bytes): %v", name, off, n, err)
+		case got < len(want):
+			st.short.Add(1)
+			st.fail("pread %s at %d: %d bytes of %d", name, off, got, len(want))
+		case got > len(want) || !bytes.Equal(buf[:got], want):
+			st.wrong.Add(1)
+			st.fail("pread %s at %d: %d bytes differ from the object's", name, off, got)
+		}
+	}
+}
+
+func TestHandle_ReadThroughRestart(t *testing.T) {
+	files := map[string][]byte{
+		"a.bin":     randomBytes(3<<20+12345, 11),
+		"b.bin":     randomBytes(4<<20, 12),
+		"dir/c.bin": randomBytes(5<<20-777, 13),
+	}
+	o := DefaultOptions()
+	o.RetryTimeout = 30 * time.Second // well past a restart: nothing may fail
+	var logs logBuffer
+	o.Logger = logs.logger()
+	srv, mp := minioMount(t, files, o)
+
+	var st preadStats
+	var outages []span
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			randomPreads(t, uint64(i), mp, files, stop, &st)
+		}()
+	}
+	time.Sleep(time.Second)
+	for range 2 {
+		down := time.Now()
+		srv.Kill()
+		time.Sleep(time.Second)
+		outages = append(outages, span{down, time.Now()})
+		if err := srv.Restart(); err != nil {
+			close(stop)
+			wg.Wait()
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second)
+	}
+	close(stop)
+	wg.Wait()
+
+	across := st.across(outages)
+	retried := func(op string) int { return strings.Count(logs.String(), `msg="mount: retrying" op=`+op+" ") }
+	t.Logf("the mount retried %d reads, %d read-ahead fetches, %d stats, %d opens",
+		retried("read"), retried("read-ahead"), retried("stat"), retried("open"))
+	t.Logf("%d preads, %d across a restart (%d interrupted and made again); %d errors, %d short, %d wrong",
+		st.reads.Load(), across, st.eintr.Load(), st.errs.Load(), st.short.Load(), st.wrong.Load())
+	if st.errs.Load()+st.short.Load()+st.wrong.Load() != 0 {
+		t.Errorf("reads failed across MinIO restarts: %q", st.first)
+	}
+	if across == 0 {
+		t.Error("no read was in flight across a restart: the outage was not exercised")
+	}
+}
+
+func TestDirNode_LookupThroughRestart(t *testing.T) {
+	files := map[string][]byte{"top.txt": []byte("top\n"), "later/x.txt": []byte("x\n"), "later/y.txt": []byte("y\n")}
+	o := DefaultOptions()
+	o.RetryTimeout = 30 * time.Second
+	srv, mp := minioMount(t, files, o)
+	if _, err := os.ReadDir(mp); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Kill()
+	type result struct {
+		names []string
+		err   error
+		at    time.Time
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		var ents []os.DirEntry
+		ents, r.err = os.ReadDir(filepath.Join(mp, "later")) // never listed yet
+		for _, e := range ents {
+			r.names = append(r.names, e.Name())
+		}
+		r.at = time.Now()
+		done <- r
+	}()
+	time.Sleep(500 * time.Millisecond)
+	restart := time.Now()
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	t.Logf("restart took %s, listing returned %s after it began", time.Since(restart), r.at.Sub(restart))
+	if r.err != nil || fmt.Sprint(r.names) != "[x.txt y.txt]" {
+		t.Fatalf("ls later during the outage = %v, %v; want [x.txt y.txt]", r.names, r.err)
+	}
+	if r.at.Before(restart) {
+		t.Errorf("the listing returned while the server was down: it was not listed during the outage")
+	}
+}
+
+func TestHandle_ReadGivesUpAfterRetryTimeout(t *testing.T) {
+	files := map[string][]byte{"a.bin": randomBytes(2<<20, 21), "later/b.txt": []byte("b\n")}
+	o := DefaultOptions()
+	o.RetryTimeout = 1500 * time.Millisecond
+	srv, mp := minioMount(t, files, o)
+	f, err := os.Open(filepath.Join(mp, "a.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := dropCache(f); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Kill() // and it stays down
+	start := time.Now()
+	_, err = syscall.Pread(int(f.Fd()), make([]byte, 1<<20), 1<<20)
+	took := time.Since(start)
+	if !errors.Is(err, syscall.EIO) {
+		t.Fatalf("pread from a server that stays down = %v, want EIO", err)
+	}
+	if took < o.RetryTimeout*9/10 {
+		t.Errorf("pread failed after %s, before the retry timeout %s: it was not retried", took, o.RetryTimeout)
+	}
+	t.Logf("pread gave EIO after %s (retry timeout %s)", took, o.RetryTimeout)
+
+	_, err = os.ReadDir(filepath.Join(mp, "later"))
+	if !errors.Is(err, syscall.EIO) {
+		t.Fatalf("ls of an unlisted directory of a server that stays down = %v, want EIO", err)
+	}
+}
