@@ -141,7 +141,7 @@ func retryf(err error, format string, a ...any) error {
 // retryable failure.
 func (x *Executor) Execute(ctx context.Context, t Task, sink transfer.Sink) Result {
 	start := time.Now()
-	j := &job{x: x, t: t, sink: sink, c: x.client(t.AllowPrivateURLs), conc: t.Concurrency}
+	j := &job{x: x, t: t, sink: sink, c: x.client(t.AllowPrivateURLs), conc: t.Concurrency, pin: &pin{}}
 	if j.conc <= 0 {
 		j.conc = x.opts.Concurrency
 	}
@@ -171,6 +171,7 @@ type job struct {
 	sink transfer.Sink
 	c    *retryablehttp.Client
 	conc int
+	pin  *pin // the version of the object this call stores
 }
 
 // run probes the origin and picks the parallel or the streamed path.
@@ -193,12 +194,13 @@ func (j *job) run(ctx context.Context) (Result, error) {
 	return j.stream(ctx, ps)
 }
 
-// probe asks HEAD for the size and range support. A HEAD the origin does
-// not support (or that fails in a way a GET might not) gives size -1.
+// probe asks HEAD for the size and range support, and pins the version
+// it describes. A HEAD the origin does not support (or that fails in a way
+// a GET might not) gives size -1, and the first GET pins the version.
 func (j *job) probe(ctx context.Context) (size int64, ranged bool, err error) {
-	resp, err := get(ctx, j.c, http.MethodHead, j.t.URL, "")
+	resp, err := j.request(ctx, http.MethodHead, "")
 	if err != nil {
-		return 0, false, originError(err)
+		return 0, false, err
 	}
 	resp.Body.Close()
 	switch {
@@ -207,6 +209,9 @@ func (j *job) probe(ctx context.Context) (size int64, ranged bool, err error) {
 		return 0, false, statusFailure(resp)
 	case resp.StatusCode/100 != 2:
 		return -1, false, nil
+	}
+	if err := j.pin.check(resp.Header, resp.ContentLength); err != nil {
+		return 0, false, changed(err)
 	}
 	return resp.ContentLength, resp.ContentLength >= 0 && strings.Contains(strings.ToLower(resp.Header.Get("Accept-Ranges")), "bytes"), nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -39,11 +40,38 @@ type origin struct {
 	gets, ranged, heads        atomic.Int64
 	inflight, maxIn            atomic.Int64
 	flakyDone, flakyRangedDone atomic.Bool
+
+	// Per path: how versions are named, the version served (0 the first),
+	// the next version and when it comes, GETs so far, and a cut (the
+	// body of the next GET breaks after that many bytes).
+	vers    map[string]versioning
+	gen     map[string]int
+	pending map[string]replacement
+	getsOf  map[string]int
+	cuts    map[string]int
+}
+
+// versioning is how the origin names the versions of a path (replace
+// makes a new one) and treats conditional requests. The zero value names
+// none; ServeContent honours the conditions (If-Match, If-Range, …).
+type versioning struct {
+	etag        bool // send a strong ETag per version
+	lastMod     bool // send Last-Modified per version
+	ignoreIf    bool // ignore every If-* header
+	ifRangeOnly bool // honour If-Range only: a change gives 200 and the new version
+	churn       bool // every GET serves a new version (same bytes)
+}
+
+// replacement is a new version of a path, served from GET number after+1.
+type replacement struct {
+	after int
+	data  []byte
 }
 
 func startOrigin(t testing.TB) *origin {
 	t.Helper()
-	o := &origin{blobs: map[string][]byte{}, mode: map[string]string{}}
+	o := &origin{blobs: map[string][]byte{}, mode: map[string]string{}, vers: map[string]versioning{},
+		gen: map[string]int{}, pending: map[string]replacement{}, getsOf: map[string]int{}, cuts: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(o.serve))
 	t.Cleanup(srv.Close)
 	o.URL = srv.URL
@@ -56,6 +84,65 @@ func (o *origin) add(path string, data []byte, mode string) string {
 	defer o.mu.Unlock()
 	o.blobs[path], o.mode[path] = data, mode
 	return o.URL + path
+}
+
+// setVersioning sets how path names its versions.
+func (o *origin) setVersioning(path string, v versioning) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.vers[path] = v
+}
+
+// replace serves data as a new version of path from the GET after the
+// next after GETs of path on: after 0 replaces it at once.
+func (o *origin) replace(path string, after int, data []byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.pending[path] = replacement{after: o.getsOf[path] + after, data: data}
+}
+
+// cut breaks the body of the next GET of path after n bytes.
+func (o *origin) cut(path string, n int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.cuts[path] = n
+}
+
+// version applies what is due for a request of path (a replacement, a new
+// version, a cut) and returns the data to serve, the writer to serve it
+// with and its Last-Modified (zero: none).
+func (o *origin) version(w http.ResponseWriter, r *http.Request) ([]byte, http.ResponseWriter, time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	p, v := r.URL.Path, o.vers[r.URL.Path]
+	if r.Method == http.MethodGet {
+		o.getsOf[p]++
+		if rp, ok := o.pending[p]; ok && o.getsOf[p] > rp.after {
+			o.blobs[p] = rp.data
+			o.gen[p]++
+			delete(o.pending, p)
+		} else if v.churn {
+			o.gen[p]++
+		}
+		if n, ok := o.cuts[p]; ok {
+			delete(o.cuts, p)
+			w = &cutWriter{ResponseWriter: w, left: n}
+		}
+	}
+	if v.etag {
+		w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, o.gen[p]))
+	}
+	for _, h := range []string{"If-Match", "If-None-Match", "If-Unmodified-Since", "If-Modified-Since", "If-Range"} {
+		if v.ignoreIf || (v.ifRangeOnly && h != "If-Range") {
+			r.Header.Del(h)
+		}
+	}
+	var modtime time.Time
+	if v.lastMod {
+		modtime = time.Date(2024, 3, 4, 5, 6, 7, 0, time.UTC).Add(time.Duration(o.gen[p]) * time.Second)
+		w.Header().Set("Last-Modified", modtime.Format(http.TimeFormat))
+	}
+	return o.blobs[p], w, modtime
 }
 
 func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
@@ -76,9 +163,10 @@ func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	o.mu.Lock()
-	data, ok := o.blobs[r.URL.Path]
+	_, ok := o.blobs[r.URL.Path]
 	mode := o.mode[r.URL.Path]
 	o.mu.Unlock()
+	data, w, modtime := o.version(w, r)
 	switch {
 	case !ok || mode == "404":
 		http.NotFound(w, r)
@@ -114,9 +202,9 @@ func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 			w.Write(data)
 		}
 	case mode == "flakyranged" && r.Header.Get("Range") != "" && o.flakyRangedDone.CompareAndSwap(false, true):
-		http.ServeContent(&cutWriter{ResponseWriter: w, left: 1000}, r, "", time.Time{}, bytes.NewReader(data))
+		http.ServeContent(&cutWriter{ResponseWriter: w, left: 1000}, r, "", modtime, bytes.NewReader(data))
 	default:
-		http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
+		http.ServeContent(w, r, "", modtime, bytes.NewReader(data))
 	}
 }
 
@@ -192,13 +280,20 @@ func us3ETag(b []byte) string {
 // startEmuSink starts the US3 emulator and returns a Store on its bucket.
 func startEmuSink(t testing.TB) *us3.Store {
 	t.Helper()
-	_, endpoint := us3emu.StartForTest(t, us3emu.Options{})
+	_, s := startEmu(t)
+	return s
+}
+
+// startEmu starts the US3 emulator and returns it with a Store on its bucket.
+func startEmu(t testing.TB) (*us3emu.Server, *us3.Store) {
+	t.Helper()
+	emu, endpoint := us3emu.StartForTest(t, us3emu.Options{})
 	s, err := us3.New(context.Background(), us3.Config{PublicKey: us3emu.TestPublicKey, PrivateKey: us3emu.TestPrivateKey,
 		Bucket: us3emu.TestBucket, Endpoint: endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return emu, s
 }
 
 // readStored reads key back from a US3 store through its Tree side.

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/ferry-project/ferry/fs"
 )
 
 // errIgnoresRange: a ranged GET got the whole object (200): the executor
@@ -41,7 +43,7 @@ func (j *job) parallel(ctx context.Context, size, ps int64) (Result, error) {
 				}
 				off := int64(n) * up.partSize
 				b := buf[:min(up.partSize, size-off)]
-				if err := j.readRange(gctx, off, size, b); err != nil {
+				if err := j.readRange(gctx, off, b); err != nil {
 					return err
 				}
 				sum := partSum(j.sink, b)
@@ -68,13 +70,13 @@ func (j *job) parallel(ctx context.Context, size, ps int64) (Result, error) {
 	return Result{OK: true, ETag: info.ETag, SHA1: seq.sum(), Size: size}, nil
 }
 
-// readRange fills b with the bytes at off of an object of total bytes,
-// retrying a broken body up to RetryMax times.
-func (j *job) readRange(ctx context.Context, off, total int64, b []byte) error {
+// readRange fills b with the bytes at off of the pinned version, retrying
+// a broken body up to RetryMax times.
+func (j *job) readRange(ctx context.Context, off int64, b []byte) error {
 	rng := fmt.Sprintf("bytes=%d-%d", off, off+int64(len(b))-1)
 	wait := j.x.opts.RetryWaitMin
 	for attempt := 0; ; attempt++ {
-		err := j.readRangeOnce(ctx, rng, off, total, b)
+		err := j.readRangeOnce(ctx, rng, off, b)
 		var be *bodyError
 		if !errors.As(err, &be) || attempt >= j.x.opts.RetryMax || ctx.Err() != nil {
 			return err
@@ -96,17 +98,24 @@ type bodyError struct{ err error }
 func (e *bodyError) Error() string { return "download failed: read body: " + e.err.Error() }
 func (e *bodyError) Unwrap() error { return e.err }
 
-// readRangeOnce sends one ranged GET and reads its body into b.
-func (j *job) readRangeOnce(ctx context.Context, rng string, off, total int64, b []byte) error {
-	resp, err := get(ctx, j.c, http.MethodGet, j.t.URL, rng)
+// readRangeOnce sends one ranged GET, pinned, and reads its body into b.
+func (j *job) readRangeOnce(ctx context.Context, rng string, off int64, b []byte) error {
+	resp, err := j.request(ctx, http.MethodGet, rng)
 	if err != nil {
-		return originError(err)
+		return err
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
 	case http.StatusOK:
+		// The whole object: a new version (an origin honouring If-Range),
+		// which the pin tells, or an origin that ignores Range.
+		if err := j.pin.check(resp.Header, resp.ContentLength); err != nil {
+			return changed(err)
+		}
 		return errIgnoresRange
+	case http.StatusRequestedRangeNotSatisfiable:
+		return changed(fmt.Errorf("origin answered %s to %s, within the size it first reported: %w", resp.Status, rng, fs.ErrChanged))
 	default:
 		return statusFailure(resp)
 	}
@@ -114,9 +123,8 @@ func (j *job) readRangeOnce(ctx context.Context, rng string, off, total int64, b
 	if err != nil {
 		return fail(err, "download failed: %v", err)
 	}
-	if size >= 0 && size != total {
-		err := fmt.Errorf("source changed size during the download (%d, then %d bytes)", total, size)
-		return retryf(err, "%v", err)
+	if err := j.pin.check(resp.Header, size); err != nil {
+		return changed(err)
 	}
 	if first != off {
 		err := fmt.Errorf("source answered %s with %q", rng, resp.Header.Get("Content-Range"))

@@ -15,8 +15,11 @@ import (
 
 // stream fetches the object with one plain GET, retrying from the start up
 // to RetryMax times when the body breaks (without Range support nothing
-// can resume).
+// can resume); a retry that finds another version fails (see pin). The
+// first GET sets the pin: nothing the HEAD said is stored, and some
+// origins answer HEAD with another length than GET.
 func (j *job) stream(ctx context.Context, ps int64) (Result, error) {
+	j.pin = &pin{}
 	wait := j.x.opts.RetryWaitMin
 	for attempt := 0; ; attempt++ {
 		res, err := j.streamOnce(ctx, ps)
@@ -38,9 +41,9 @@ func (j *job) stream(ctx context.Context, ps int64) (Result, error) {
 // streamOnce is one GET: a small object is stored with one Put; a larger
 // one is cut into parts uploaded while the next ones are read.
 func (j *job) streamOnce(ctx context.Context, ps int64) (Result, error) {
-	resp, err := get(ctx, j.c, http.MethodGet, j.t.URL, "")
+	resp, err := j.request(ctx, http.MethodGet, "")
 	if err != nil {
-		return Result{}, originError(err)
+		return Result{}, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -49,6 +52,9 @@ func (j *job) streamOnce(ctx context.Context, ps int64) (Result, error) {
 			err.(*failure).retry = true
 		}
 		return Result{}, err
+	}
+	if err := j.pin.check(resp.Header, resp.ContentLength); err != nil {
+		return Result{}, changed(err)
 	}
 	declared := resp.ContentLength
 	limit := j.singleLimit(ps)
