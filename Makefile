@@ -6,7 +6,7 @@ export PATH := $(GOBIN):$(PATH)
 export GOFLAGS := -buildvcs=false
 
 
-.PHONY: all build test unit e2e bench demo lint tools clean
+.PHONY: all build test unit e2e bench chaos demo lint tools clean
 
 all: build
 
@@ -39,6 +39,12 @@ bench: tools build
 	$(GO) run ./test/bench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
 	$(GO) run ./agent/fetch/fetchbench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./agent/ ./catalog/
+
+# chaos drives bin/ferry through faults (a fault proxy in front of MinIO,
+# kill -9 of ferry, of the servers, of the master and agents, sources
+# rewritten mid-copy), checks every object byte for byte and prints a table.
+chaos: tools build
+	$(GO) run ./test/chaos -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
 
 demo: build
 	@bash test/demo.sh

@@ -56,20 +56,20 @@ func masterScenario() scenario {
 }
 
 // killCluster kills -9 the master or an agent, chosen at random, every
-// 1–2.5 s, and restarts it after 0.2–0.8 s, c.kills times or until the
+// 0.4–1.2 s, and restarts it after 0.2–0.6 s, c.kills times or until the
 // job has ended. It returns the names killed, in order.
 func killCluster(ctx context.Context, l *lab, c *cluster, id string) ([]string, error) {
 	rng := l.rng(4)
 	victims := []string{"master", "a1", "a2"}
 	var kills []string
-	for len(kills) < l.c.kills && sleep(ctx, between(rng, time.Second, 2500*time.Millisecond)) {
+	for len(kills) < l.c.kills && sleep(ctx, between(rng, 400*time.Millisecond, 1200*time.Millisecond)) {
 		if j, err := c.show(ctx, id); err == nil && j.finished() {
 			break
 		}
 		v := victims[rng.IntN(len(victims))]
 		c.kill(v)
 		kills = append(kills, v)
-		sleep(ctx, between(rng, 200*time.Millisecond, 800*time.Millisecond))
+		sleep(ctx, between(rng, 200*time.Millisecond, 600*time.Millisecond))
 		if err := c.start(ctx, v); err != nil {
 			return kills, fmt.Errorf("restart %s: %w", v, err)
 		}

@@ -73,7 +73,7 @@ func restarts(ctx context.Context, l *lab, r *result, srv restartable, what stri
 	}()
 	rng := l.rng(3)
 	n := 0
-	for n < l.c.restarts && p.running() && sleep(ctx, between(rng, time.Second, 3*time.Second)) && p.running() {
+	for n < l.c.restarts && p.running() && sleep(ctx, between(rng, 500*time.Millisecond, 2*time.Second)) && p.running() {
 		srv.kill()
 		n++
 		sleep(ctx, between(rng, 300*time.Millisecond, 1500*time.Millisecond))
