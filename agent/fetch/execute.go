@@ -38,8 +38,9 @@ type Result struct {
 	// Message says why the task failed ("source returned 404 Not Found").
 	Message string
 	// Retry marks a failure worth another attempt later (the destination
-	// was unavailable, the bytes did not verify); origin failures that
-	// survived the executor's own retries are final.
+	// was unavailable, the bytes did not verify, the source changed during
+	// the download); other origin failures that survived the executor's
+	// own retries are final.
 	Retry bool
 }
 
@@ -70,6 +71,13 @@ type ExecutorOptions struct {
 // so a slow part holds back at most Concurrency-1 later ones and never more
 // memory. Any other origin is read as one stream, part by part, hashing as
 // it reads; parts upload while the next ones are read.
+//
+// One version: every request of a download is pinned to the version of
+// its first response (see pin). When the object changes meanwhile, the
+// upload is aborted and Execute fails, retryably, with a message
+// containing "source changed during copy" (fs.ErrChanged): the task is
+// tried again from the start, so what is stored, and the SHA-1 reported,
+// is always one whole version.
 type Executor struct {
 	opts    ExecutorOptions
 	mu      sync.Mutex
