@@ -25,8 +25,10 @@ import (
 // An origin that gives neither ETag nor Last-Modified cannot name its
 // versions: then only the size is pinned (Content-Range total and
 // Content-Length must stay the file's size), so a change that keeps the
-// size between two ranged requests goes unnoticed. A listed MD5 (TSV)
-// still catches it after the copy.
+// size between two requests (two ranged GETs, or a broken body and its
+// resumption) goes unnoticed. A listed MD5 (TSV) still catches it after
+// the copy. Neither can a change within one response be seen: an origin
+// that rewrites a file in place while sending it sends a mix itself.
 type pin struct {
 	mu       sync.Mutex
 	etag     string    // ETag as sent, "" none
