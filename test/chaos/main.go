@@ -38,6 +38,7 @@ type config struct {
 	partSize        string
 	workers         int
 	bwlimit         string // of the runs that are killed
+	restartBwlimit  string // of the runs whose server is restarted
 
 	proxyMaxBytes int64 // a proxy fault fires within this many bytes
 	stallFor      time.Duration
@@ -89,6 +90,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.partSize, "part-size", "5MiB", "ferry --part-size")
 	fs.IntVar(&c.workers, "workers", 8, "ferry --workers")
 	fs.StringVar(&c.bwlimit, "bwlimit", "8MiB", "ferry --bwlimit of the runs that are killed (so that they last)")
+	fs.StringVar(&c.restartBwlimit, "restart-bwlimit", "4MiB", "ferry --bwlimit of the runs whose destination server is restarted (so that they outlast the restarts)")
 	maxBytes := fs.String("proxy-max-bytes", "2KiB", "a proxy fault fires after a random number of bytes (of its exchange) up to this: small, so that faults fire within small requests and responses too")
 	fs.DurationVar(&c.stallFor, "stall-for", time.Second, "length of a proxy stall")
 	fs.IntVar(&c.kills, "kills", 10, "kill -9 of ferry (scenario 2) and of the master and agents (scenario 4)")

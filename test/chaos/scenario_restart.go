@@ -25,7 +25,7 @@ func minioRestartScenario() scenario {
 			r.problem("%v", err)
 			return r
 		}
-		args := l.migrateArgs(l.tree.dir, "s3://restarts/", filepath.Join(l.work, "restarts-minio.db"), "--bwlimit", l.c.bwlimit)
+		args := l.migrateArgs(l.tree.dir, "s3://restarts/", filepath.Join(l.work, "restarts-minio.db"), "--bwlimit", l.c.restartBwlimit)
 		restarts(ctx, l, r, l.minio, "MinIO", l.minioEnv(l.minio.Endpoint), args)
 		l.finish(context.WithoutCancel(ctx), r, d, "", l.tree)
 		return r
@@ -49,7 +49,7 @@ func emuRestartScenario() scenario {
 			return r
 		}
 		defer e.stop()
-		args := l.migrateArgs(l.tree.dir, "us3://restarts/", filepath.Join(l.work, "restarts-us3.db"), "--bwlimit", l.c.bwlimit)
+		args := l.migrateArgs(l.tree.dir, "us3://restarts/", filepath.Join(l.work, "restarts-us3.db"), "--bwlimit", l.c.restartBwlimit)
 		restarts(ctx, l, r, e, "us3emu", e.env(e.endpoint()), args)
 		l.finish(context.WithoutCancel(ctx), r, &us3Dest{e: e, bucket: "restarts"}, "", l.tree)
 		return r
