@@ -23,8 +23,8 @@ import (
 )
 
 // minioMount puts files into a bucket of a fresh MinIO server and mounts
-// the bucket through the S3 driver with o.
-func minioMount(t *testing.T, files map[string][]byte, o Options) (*miniotest.Server, string) {
+// the bucket through the S3 driver with o, until the test ends.
+func minioMount(t *testing.T, files map[string][]byte, o Options) (*miniotest.Server, *Server, string) {
 	t.Helper()
 	ctx := context.Background()
 	srv := miniotest.Start(t)
@@ -41,8 +41,8 @@ func minioMount(t *testing.T, files map[string][]byte, o Options) (*miniotest.Se
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, mp := mountT(t, st, o)
-	return srv, mp
+	ms, mp := mountT(t, st, o)
+	return srv, ms, mp
 }
 
 // dropCache evicts f's pages from the kernel's page cache, so that the next
@@ -162,7 +162,7 @@ func TestHandle_ReadThroughRestart(t *testing.T) {
 	o.RetryTimeout = 30 * time.Second // well past a restart: nothing may fail
 	var logs logBuffer
 	o.Logger = logs.logger()
-	srv, mp := minioMount(t, files, o)
+	srv, _, mp := minioMount(t, files, o)
 
 	var st preadStats
 	var outages []span
@@ -209,7 +209,7 @@ func TestDirNode_LookupThroughRestart(t *testing.T) {
 	files := map[string][]byte{"top.txt": []byte("top\n"), "later/x.txt": []byte("x\n"), "later/y.txt": []byte("y\n")}
 	o := DefaultOptions()
 	o.RetryTimeout = 30 * time.Second
-	srv, mp := minioMount(t, files, o)
+	srv, _, mp := minioMount(t, files, o)
 	if _, err := os.ReadDir(mp); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestHandle_ReadGivesUpAfterRetryTimeout(t *testing.T) {
 	files := map[string][]byte{"a.bin": randomBytes(2<<20, 21), "later/b.txt": []byte("b\n")}
 	o := DefaultOptions()
 	o.RetryTimeout = 1500 * time.Millisecond
-	srv, mp := minioMount(t, files, o)
+	srv, _, mp := minioMount(t, files, o)
 	f, err := os.Open(filepath.Join(mp, "a.bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -275,5 +275,39 @@ func TestHandle_ReadGivesUpAfterRetryTimeout(t *testing.T) {
 	_, err = os.ReadDir(filepath.Join(mp, "later"))
 	if !errors.Is(err, syscall.EIO) {
 		t.Fatalf("ls of an unlisted directory of a server that stays down = %v, want EIO", err)
+	}
+}
+
+func TestHandle_ReadOfReplacedObjectFailsAtOnce(t *testing.T) {
+	old := randomBytes(2<<20, 31)
+	o := DefaultOptions()
+	o.RetryTimeout = 30 * time.Second
+	srv, _, mp := minioMount(t, map[string][]byte{"a.bin": old}, o)
+	f, err := os.Open(filepath.Join(mp, "a.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	if n, err := syscall.Pread(int(f.Fd()), buf[:4096], 0); err != nil || !bytes.Equal(buf[:n], old[:4096]) {
+		t.Fatalf("first read = %d, %v", n, err)
+	}
+	if _, err := srv.Client().PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String("mnt"),
+		Key: aws.String("a.bin"), Body: bytes.NewReader(randomBytes(len(old), 32))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := dropCache(f); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	n, err := syscall.Pread(int(f.Fd()), buf, 1<<20)
+	if err == nil && !bytes.Equal(buf[:n], old[1<<20:1<<20+n]) {
+		t.Fatal("a read of an open file returned bytes of the object that replaced it")
+	}
+	if !errors.Is(err, syscall.EIO) {
+		t.Fatalf("read of an object replaced since open = %d, %v; want EIO", n, err)
+	}
+	if took := time.Since(start); took > o.RetryTimeout/3 {
+		t.Errorf("EIO after %s: a replaced object was retried", took)
 	}
 }
