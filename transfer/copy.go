@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"time"
 
 	"github.com/ferry-project/ferry/fs"
 )
@@ -28,6 +29,7 @@ type unit struct {
 }
 
 type partResult struct {
+	n    int // the part's number, also when it failed
 	part Part
 	sum  []byte
 	err  error
@@ -41,7 +43,7 @@ func (e *Engine) worker(ctx context.Context) {
 	for u := range e.units {
 		if ctx.Err() != nil {
 			if u.result != nil {
-				u.result <- partResult{err: ctx.Err()}
+				u.result <- partResult{n: u.part, err: ctx.Err()}
 			}
 			continue
 		}
@@ -49,38 +51,98 @@ func (e *Engine) worker(ctx context.Context) {
 			e.copySmall(ctx, u.t, &buf)
 			continue
 		}
-		u.result <- e.uploadPart(ctx, u, &buf)
+		r := e.uploadPart(ctx, u, &buf)
+		r.n = u.part
+		u.result <- r
 	}
 }
 
-// copySmall copies an object with one Put and verifies it.
+// copySmall copies an object with one Put and verifies it, trying again as
+// next decides.
 func (e *Engine) copySmall(ctx context.Context, t task, buf *[]byte) {
-	t.obj.Attempts++
-	if t.staleUpload != "" {
-		_ = e.dst.AbortMultipart(ctx, t.entry.ObjectKey(), t.staleUpload)
+	e.begin(&t)
+	for {
+		info, sum, err := e.putOnce(ctx, &t, buf)
+		if err == nil {
+			e.bytesDone.Add(t.entry.Size)
+			e.succeed(t, info, e.checksum(info, sum))
+			return
+		}
+		d := e.next(ctx, &t, err)
+		switch {
+		case d.stop:
+			e.inflight.Done()
+			return
+		case d.final != nil:
+			e.fail(t, d.final)
+			return
+		case d.wait > 0 || !e.singlePut(t.entry.Size):
+			e.later(ctx, t, d.wait) // frees this worker meanwhile
+			return
+		}
 	}
-	d, err := e.load(ctx, t.entry, nil, 0, t.entry.Size, buf)
+}
+
+// begin starts the clock of an object's retries (Options.ObjectRetryTime).
+func (e *Engine) begin(t *task) {
+	if t.deadline.IsZero() {
+		t.deadline = time.Now().Add(e.opts.ObjectRetryTime)
+	}
+}
+
+// putOnce is one attempt at a single-Put copy. The source must be the
+// same version from the first byte read to the last: checked after the
+// bytes were read and hashed (before anything is stored) and, when the
+// body is streamed from the file again, after the Put.
+func (e *Engine) putOnce(ctx context.Context, t *task, buf *[]byte) (ObjectInfo, []byte, error) {
+	t.obj.Attempts++
+	key := t.entry.ObjectKey()
+	if t.staleUpload != "" {
+		_ = e.dst.AbortMultipart(ctx, key, t.staleUpload)
+		t.staleUpload = ""
+	}
+	f, err := e.openRetry(ctx, t.entry)
 	if err != nil {
-		e.failOrStop(ctx, t, err)
-		return
+		return ObjectInfo{}, nil, err
+	}
+	defer f.Close()
+	d, err := e.load(ctx, t.entry, f, 0, t.entry.Size, buf)
+	if err != nil {
+		return ObjectInfo{}, nil, err
 	}
 	defer d.close()
-	key := t.entry.ObjectKey()
+	if err := checkVersion(ctx, f); err != nil {
+		return ObjectInfo{}, nil, err
+	}
 	var info ObjectInfo
 	err = e.retry(ctx, e.dst.IsPermanent, func() error {
 		var err error
 		info, err = e.dst.Put(ctx, key, d.reader(), d.size)
 		if err != nil {
-			return fmt.Errorf("put %s: %w", key, err)
+			return blame(ctx, d.file, fmt.Errorf("put %s: %w", key, err))
 		}
-		return e.verify(ctx, key, info, [][]byte{d.sum}, d.size, 0, false)
+		return blame(ctx, d.file, e.verify(ctx, key, info, [][]byte{d.sum}, d.size, 0, false))
 	})
 	if err != nil {
-		e.failOrStop(ctx, t, err)
-		return
+		return info, nil, settled(err)
 	}
-	e.bytesDone.Add(d.size)
-	e.succeed(t, info, e.checksum(info, d.sum))
+	if d.file != nil {
+		if err := checkVersion(ctx, f); err != nil {
+			return info, nil, err
+		}
+	}
+	return info, d.sum, nil
+}
+
+// openRetry opens the walked entry, retrying transient errors.
+func (e *Engine) openRetry(ctx context.Context, ent fs.Entry) (fs.File, error) {
+	var f fs.File
+	err := e.retry(ctx, nil, func() error {
+		var err error
+		f, err = e.open(ctx, ent)
+		return err
+	})
+	return f, err
 }
 
 // partData is one part (or a whole small object) ready to upload, with the
@@ -233,7 +295,7 @@ func (e *Engine) readAt(ctx context.Context, f io.ReaderAt, off int64, buf []byt
 	got, err := f.ReadAt(buf, off)
 	if got < len(buf) {
 		if err == nil || errors.Is(err, io.EOF) {
-			return permanent(fmt.Errorf("source is shorter than its listed size (changed while copying?)"))
+			return fmt.Errorf("source is shorter than its listed size: %w", fs.ErrChanged)
 		}
 		return err
 	}
@@ -249,7 +311,7 @@ func (e *Engine) verify(ctx context.Context, key string, info ObjectInfo, sums [
 	if e.cs != nil {
 		if want := e.cs.ObjectETag(sums, size, partSize, multipart); want != "" {
 			if !sameETag(want, info.ETag) {
-				return fmt.Errorf("verify %s: destination ETag %q, expected %q", key, info.ETag, want)
+				return fmt.Errorf("verify %s: destination ETag %q, expected %q: %w", key, info.ETag, want, errMismatch)
 			}
 			return nil
 		}
@@ -259,7 +321,7 @@ func (e *Engine) verify(ctx context.Context, key string, info ObjectInfo, sums [
 		return fmt.Errorf("verify %s: %w", key, err)
 	}
 	if head.Size != size {
-		return fmt.Errorf("verify %s: destination holds %d bytes, sent %d", key, head.Size, size)
+		return fmt.Errorf("verify %s: destination holds %d bytes, sent %d: %w", key, head.Size, size, errMismatch)
 	}
 	return nil
 }
@@ -275,13 +337,16 @@ func (e *Engine) checksum(info ObjectInfo, sum []byte) string {
 	return ""
 }
 
-// failOrStop records a failure unless the run itself is stopping, in which
-// case the object stays unfinished (and the cursor before it) for the next run.
-func (e *Engine) failOrStop(ctx context.Context, t task, err error) {
-	if ctx.Err() != nil {
-		return
+// errMismatch marks a destination that does not hold what was sent.
+var errMismatch = errors.New("checksum mismatch")
+
+// settled turns a mismatch that outlived the quick retries into a
+// permanent error: the object fails rather than being retried for minutes.
+func settled(err error) error {
+	if errors.Is(err, errMismatch) {
+		return permanent(err)
 	}
-	e.fail(t, err)
+	return err
 }
 
 func sameETag(a, b string) bool {

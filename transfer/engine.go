@@ -26,9 +26,10 @@ type Engine struct {
 	limiter *rate.Limiter
 	start   atomic.Int64 // unix nanoseconds when Run began; 0 before
 
-	rec   *recorder
-	cur   cursor
-	units chan unit
+	rec      *recorder
+	cur      cursor
+	units    chan unit
+	inflight sync.WaitGroup // objects handed out and not yet finished or left
 
 	seen, planned, unchanged, present, copied, failed atomic.Int64
 	bytes, bytesDone, retries                         atomic.Int64
@@ -92,6 +93,11 @@ type task struct {
 	// staleUpload is an upload begun for an older version of the object;
 	// it is aborted before the new copy starts.
 	staleUpload string
+	// deadline ends the object's retries (Options.ObjectRetryTime from its
+	// first attempt); round counts its later attempts, changes the
+	// attempts lost to a source that changed.
+	deadline       time.Time
+	round, changes int
 }
 
 // Run copies every selected object of r that is not already copied. It
@@ -123,39 +129,41 @@ func (e *Engine) Run(ctx context.Context, r fs.Range) (Result, error) {
 		walkErr <- e.walk(ctx, r, tasks)
 	}()
 
-	var large sync.WaitGroup
 	largeSlots := make(chan struct{}, e.opts.Workers)
 	for t := range tasks {
+		e.inflight.Add(1)
 		if e.singlePut(t.entry.Size) {
-			select {
-			case e.units <- unit{t: t, part: -1, size: t.entry.Size}:
-			case <-ctx.Done():
-			}
+			e.dispatch(ctx, t)
 			continue
 		}
 		select {
 		case largeSlots <- struct{}{}:
 		case <-ctx.Done():
+			e.inflight.Done()
 			continue
 		}
-		large.Add(1)
 		go func(t task) {
-			defer func() { <-largeSlots; large.Done() }()
+			defer func() { <-largeSlots }()
 			e.copyMultipart(ctx, t)
 		}(t)
 	}
-	large.Wait()
+	// Objects waiting to be tried again are still in flight: the workers
+	// stay until the last one is finished or left for the next run.
+	e.inflight.Wait()
 	close(e.units)
 	workers.Wait()
 	e.rec.close()
 	e.walkDone.Store(true)
 
 	res := e.Progress()
-	if err := <-walkErr; err != nil {
-		return res, err
+	werr := <-walkErr
+	// The first cause wins: a catalog that could not be written cancels
+	// the run, and the walk then reports only that it was canceled.
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return res, cause
 	}
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return res, err
+	if werr != nil {
+		return res, werr
 	}
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("run: %w", context.Cause(ctx))
@@ -188,27 +196,30 @@ func (e *Engine) partSize(size int64) int64 {
 	return ps
 }
 
-// fail records a permanent failure of t.
+// fail records a permanent failure of t; it is counted, and the cursor
+// moves past it, once the catalog holds it.
 func (e *Engine) fail(t task, err error) {
 	e.opts.Logger.Warn("object failed", "path", t.entry.Path, "err", err)
-	e.failed.Add(1)
 	o := t.obj
 	o.State = catalog.StateFailed
 	o.LastError = err.Error()
-	e.rec.add(func(w *catalog.Writer) error { return w.PutObject(o) })
-	e.cur.finish(t.seq)
+	e.rec.addThen(func(w *catalog.Writer) error { return w.PutObject(o) }, func() {
+		e.failed.Add(1)
+		e.cur.finish(t.seq)
+	})
+	e.inflight.Done()
 }
 
-// succeed records a verified copy of t.
+// succeed records a verified copy of t; it is counted, and the cursor
+// moves past it, once the catalog holds it.
 func (e *Engine) succeed(t task, info ObjectInfo, checksum string) {
-	e.copied.Add(1)
 	o := t.obj
 	o.State = catalog.StateDone
 	o.LastError = ""
 	o.DstETag = info.ETag
 	o.Checksum = checksum
 	o.UploadID = ""
-	e.rec.add(func(w *catalog.Writer) error {
+	e.rec.addThen(func(w *catalog.Writer) error {
 		if err := w.PutObject(o); err != nil {
 			return err
 		}
@@ -216,6 +227,9 @@ func (e *Engine) succeed(t task, info ObjectInfo, checksum string) {
 			return w.DeleteParts(o.Path)
 		}
 		return nil
+	}, func() {
+		e.copied.Add(1)
+		e.cur.finish(t.seq)
 	})
-	e.cur.finish(t.seq)
+	e.inflight.Done()
 }

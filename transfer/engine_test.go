@@ -28,6 +28,7 @@ type countingSink struct {
 	failEvery                       int64 // every Nth UploadPart/Put fails transiently (0: never)
 	calls                           atomic.Int64
 	onPart                          func(n int64) // called after each successful part
+	onPut                           func()        // called before each Put reaches the sink
 }
 
 var errInjected = errors.New("injected transient failure")
@@ -44,6 +45,9 @@ func (s *countingSink) Put(ctx context.Context, key string, r io.ReadSeeker, siz
 		return transfer.ObjectInfo{}, err
 	}
 	s.puts.Add(1)
+	if s.onPut != nil {
+		s.onPut()
+	}
 	return s.Sink.Put(ctx, key, r, size)
 }
 
@@ -437,6 +441,14 @@ type readCountingTree struct {
 
 func (t *readCountingTree) Open(ctx context.Context, p string) (fs.File, error) {
 	f, err := t.Tree.Open(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return countingFile{f, &t.read}, nil
+}
+
+func (t *readCountingTree) OpenEntry(ctx context.Context, e fs.Entry) (fs.File, error) {
+	f, err := t.Tree.OpenEntry(ctx, e)
 	if err != nil {
 		return nil, err
 	}

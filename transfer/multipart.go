@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
@@ -15,28 +16,82 @@ import (
 // the catalog recorded when the object is unchanged (uploading only the
 // parts the destination lacks), or starts a new one whose ID is durable in
 // the catalog before the first part moves. Parts run on the shared workers.
+// Failed attempts are tried again as next decides; a source that changed
+// aborts the upload and starts a new one from its current version.
 func (e *Engine) copyMultipart(ctx context.Context, t task) {
+	e.begin(&t)
+	var have map[int]donePart // parts of t's current upload, kept across attempts
+	for {
+		info, err := e.multipartOnce(ctx, &t, &have)
+		if err == nil {
+			e.succeed(t, info, e.checksum(info, nil))
+			return
+		}
+		if errors.Is(err, fs.ErrChanged) && ctx.Err() == nil {
+			e.discard(ctx, &t, have)
+			have = nil
+		}
+		d := e.next(ctx, &t, err)
+		switch {
+		case d.stop:
+			e.inflight.Done() // the upload stays recorded for the next run
+			return
+		case d.final != nil:
+			e.finishMultipartError(ctx, t, d.final)
+			return
+		case e.singlePut(t.entry.Size):
+			e.discard(ctx, &t, have)
+			e.later(ctx, t, d.wait)
+			return
+		}
+		if !sleep(ctx, d.wait) {
+			e.inflight.Done()
+			return
+		}
+	}
+}
+
+// discard aborts the upload of t (whose parts were of a version that no
+// longer is) and uncounts the bytes its parts had added to the progress.
+func (e *Engine) discard(ctx context.Context, t *task, have map[int]donePart) {
+	for _, p := range have {
+		e.bytesDone.Add(-p.part.Size)
+	}
+	if t.obj.UploadID != "" {
+		t.staleUpload, t.obj.UploadID, t.obj.PartSize = t.obj.UploadID, "", 0
+	}
+}
+
+// multipartOnce is one attempt at a multipart copy of t. *have holds the
+// parts already in its upload (nil before the upload is looked at); the
+// source is checked to be the version it was opened as after the last part
+// and before the upload is completed, so a completed object is always of
+// one version.
+func (e *Engine) multipartOnce(ctx context.Context, t *task, have *map[int]donePart) (ObjectInfo, error) {
 	t.obj.Attempts++
 	key := t.entry.ObjectKey()
 	if t.staleUpload != "" {
-		_ = e.dst.AbortMultipart(ctx, key, t.staleUpload)
+		_ = e.dst.AbortMultipart(context.WithoutCancel(ctx), key, t.staleUpload)
+		t.staleUpload = ""
 	}
-	var f fs.File
-	err := e.retry(ctx, nil, func() error {
-		var err error
-		f, err = e.open(ctx, t.entry)
-		return err
-	})
+	f, err := e.openRetry(ctx, t.entry)
 	if err != nil {
-		e.failOrStop(ctx, t, err)
-		return
+		return ObjectInfo{}, err
 	}
 	defer f.Close()
 
-	have, err := e.resume(ctx, &t, f)
-	if err != nil {
-		e.failOrStop(ctx, t, err)
-		return
+	if *have == nil {
+		h, err := e.resume(ctx, t, f)
+		if err != nil {
+			return ObjectInfo{}, err
+		}
+		*have = h
+		if t.obj.UploadID != "" {
+			e.markCopying(t)
+		}
+		for _, p := range h {
+			e.bytesDone.Add(p.part.Size)
+		}
 	}
 	if t.obj.UploadID == "" {
 		var up Upload
@@ -46,87 +101,144 @@ func (e *Engine) copyMultipart(ctx context.Context, t task) {
 			return err
 		})
 		if err != nil {
-			e.failOrStop(ctx, t, fmt.Errorf("start multipart upload of %s: %w", key, err))
-			return
+			return ObjectInfo{}, fmt.Errorf("start multipart upload of %s: %w", key, err)
 		}
 		t.obj.UploadID, t.obj.PartSize, t.obj.State = up.ID, up.PartSize, catalog.StateCopying
 		o := t.obj
 		if err := e.rec.addSync(ctx, func(w *catalog.Writer) error { return w.PutObject(o) }); err != nil {
-			return // the run is stopping; the upload stays recorded or unstarted
+			return ObjectInfo{}, err // the run is stopping; the upload stays recorded or unstarted
 		}
+		*have = map[int]donePart{}
 	}
 
 	size, ps := t.entry.Size, t.obj.PartSize
 	n := int((size + ps - 1) / ps)
-	sums := make([][]byte, n)
+	var todo []int
+	for i := 0; i < n; i++ {
+		if h, ok := (*have)[i]; !ok || h.part.Size != min(ps, size-int64(i)*ps) {
+			delete(*have, i)
+			todo = append(todo, i)
+		}
+	}
+	// Parts that outlive their quick retries go round again, later, while
+	// the object's retry time lasts; their upload and the other parts stay.
+	for round := 0; len(todo) > 0; round++ {
+		failed, err := e.sendParts(ctx, *t, f, todo, *have)
+		if err != nil {
+			return ObjectInfo{}, err
+		}
+		if len(failed) == 0 {
+			break
+		}
+		wait := e.backoff(round)
+		if time.Now().Add(wait).After(t.deadline) {
+			return ObjectInfo{}, fmt.Errorf("%w (still failing after %s of retries)", failed[0].err, e.opts.ObjectRetryTime)
+		}
+		e.retries.Add(int64(len(failed)))
+		e.opts.Logger.Info("parts retried later", "path", t.entry.Path, "parts", len(failed), "err", failed[0].err, "in", wait.Round(time.Millisecond))
+		if !sleep(ctx, wait) {
+			return ObjectInfo{}, ctx.Err()
+		}
+		todo = todo[:0]
+		for _, r := range failed {
+			todo = append(todo, r.n)
+		}
+	}
+	if err := checkVersion(ctx, f); err != nil {
+		return ObjectInfo{}, err
+	}
 	parts := make([]Part, n)
-	results := make(chan partResult, n)
+	sums := make([][]byte, n)
+	for i, p := range *have {
+		parts[i], sums[i] = p.part, p.sum
+	}
+	return e.complete(ctx, key, *t, parts, sums)
+}
+
+// failedPart is a part whose upload outlived its quick retries.
+type failedPart struct {
+	n   int
+	err error
+}
+
+// sendParts uploads the parts todo of t's upload on the workers, adding
+// each finished one to have. It returns the parts that failed with a
+// transient error, or the first other error (a permanent one, a changed
+// source, a stopping run) once every part sent has come back.
+func (e *Engine) sendParts(ctx context.Context, t task, f fs.File, todo []int, have map[int]donePart) ([]failedPart, error) {
+	size, ps := t.entry.Size, t.obj.PartSize
 	sequential := false
 	if so, ok := e.src.(fs.SequentialOnly); ok {
 		sequential = so.SequentialOnly(t.entry.Path)
 	}
-	pending := 0
-	for i := 0; i < n; i++ {
-		off := int64(i) * ps
-		psize := min(ps, size-off)
-		if h, ok := have[i]; ok && h.part.Size == psize {
-			parts[i], sums[i] = h.part, h.sum
-			e.bytesDone.Add(psize)
-			continue
-		}
-		u := unit{t: t, part: i, off: off, size: psize, file: f, upload: t.obj.UploadID, result: results}
-		select {
-		case e.units <- u:
-		case <-ctx.Done():
-			i = n
-			continue
-		}
-		pending++
-		if sequential {
-			// The source reads in order only: one part at a time.
-			r := <-results
-			pending--
-			if r.err != nil {
-				e.finishMultipartError(ctx, t, r.err)
-				return
-			}
-			parts[r.part.Number], sums[r.part.Number] = r.part, r.sum
+	results := make(chan partResult, len(todo))
+	var failed []failedPart
+	var firstErr error
+	take := func(r partResult) {
+		switch {
+		case r.err == nil:
+			have[r.part.Number] = donePart{part: r.part, sum: r.sum}
+		case firstErr == nil && (ctx.Err() != nil || isPermanent(r.err)):
+			firstErr = r.err
+		case firstErr == nil:
+			failed = append(failed, failedPart{n: r.n, err: r.err})
 		}
 	}
-	var firstErr error
-	for ; pending > 0; pending-- {
-		r := <-results
-		if r.err != nil {
-			if firstErr == nil {
-				firstErr = r.err
-			}
-			continue
+	pending := 0
+	for _, i := range todo {
+		if firstErr != nil || ctx.Err() != nil {
+			break
 		}
-		parts[r.part.Number], sums[r.part.Number] = r.part, r.sum
+		off := int64(i) * ps
+		u := unit{t: t, part: i, off: off, size: min(ps, size-off), file: f, upload: t.obj.UploadID, result: results}
+		select {
+		case e.units <- u:
+			pending++
+		case <-ctx.Done():
+		}
+		if sequential && pending > 0 {
+			// The source reads in order only: one part at a time.
+			take(<-results)
+			pending--
+			if len(failed) > 0 {
+				break
+			}
+		}
+	}
+	for ; pending > 0; pending-- {
+		take(<-results)
 	}
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = ctx.Err()
 	}
 	if firstErr != nil {
-		e.finishMultipartError(ctx, t, firstErr)
-		return
+		return nil, firstErr
 	}
-	info, err := e.complete(ctx, key, t, parts, sums)
-	if err != nil {
-		e.finishMultipartError(ctx, t, err)
-		return
+	if sequential && len(failed) > 0 {
+		// Later parts were not sent: they go round with the failed one.
+		seen := map[int]bool{}
+		for _, fp := range failed {
+			seen[fp.n] = true
+		}
+		for _, i := range todo {
+			if _, ok := have[i]; !ok && !seen[i] {
+				failed = append(failed, failedPart{n: i, err: failed[0].err})
+			}
+		}
 	}
-	e.succeed(t, info, e.checksum(info, nil))
+	return failed, nil
 }
 
-// finishMultipartError ends a failed multipart copy: a stopping run keeps the
-// upload to resume; a permanent failure aborts it so nothing is orphaned.
+// finishMultipartError ends a failed multipart copy: the upload is aborted
+// so nothing is orphaned, and the object is recorded as failed.
 func (e *Engine) finishMultipartError(ctx context.Context, t task, err error) {
-	if ctx.Err() != nil {
-		return
+	if t.obj.UploadID != "" {
+		_ = e.dst.AbortMultipart(context.WithoutCancel(ctx), t.entry.ObjectKey(), t.obj.UploadID)
 	}
-	_ = e.dst.AbortMultipart(context.WithoutCancel(ctx), t.entry.ObjectKey(), t.obj.UploadID)
-	t.obj.UploadID = ""
+	if t.staleUpload != "" {
+		_ = e.dst.AbortMultipart(context.WithoutCancel(ctx), t.entry.ObjectKey(), t.staleUpload)
+	}
+	t.obj.UploadID, t.obj.PartSize = "", 0
 	e.fail(t, err)
 }
 
@@ -207,17 +319,17 @@ func (e *Engine) uploadPart(ctx context.Context, u unit, buf *[]byte) partResult
 		var err error
 		part, err = e.dst.UploadPart(ctx, key, u.upload, u.part, d.reader(), u.size)
 		if err != nil {
-			return fmt.Errorf("upload part %d of %s: %w", u.part, key, err)
+			return blame(ctx, d.file, fmt.Errorf("upload part %d of %s: %w", u.part, key, err))
 		}
 		if e.cs != nil {
 			if want := e.cs.PartETag(sum, u.size); want != "" && !sameETag(want, part.ETag) {
-				return fmt.Errorf("verify part %d of %s: ETag %q, expected %q", u.part, key, part.ETag, want)
+				return blame(ctx, d.file, fmt.Errorf("verify part %d of %s: ETag %q, expected %q: %w", u.part, key, part.ETag, want, errMismatch))
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return partResult{err: err}
+		return partResult{err: settled(err)}
 	}
 	part.Number, part.Size = u.part, u.size
 	e.bytesDone.Add(u.size)

@@ -49,7 +49,14 @@ type Options struct {
 	// capped at 15s, full jitter).
 	Attempts  int
 	RetryBase time.Duration
-	Logger    *slog.Logger
+	// ObjectRetryTime bounds how long, from its first attempt, an object
+	// whose requests keep failing transiently is tried again (default 10m):
+	// a part that outlives its quick retries goes round again later, its
+	// upload kept, with a backoff growing to a minute; only then does the
+	// object fail. A source that changes during the copy is instead copied
+	// again at once, up to Attempts times.
+	ObjectRetryTime time.Duration
+	Logger          *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
@@ -64,6 +71,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RetryBase <= 0 {
 		o.RetryBase = 250 * time.Millisecond
+	}
+	if o.ObjectRetryTime <= 0 {
+		o.ObjectRetryTime = 10 * time.Minute
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/transfer"
@@ -82,7 +83,7 @@ func testEngineRunClosesPartHashes(t *testing.T, remote bool) {
 	f.tree = flakyReadTree{f.tree, "bad"}
 	cs := &closingChecksummer{Checksummer: f.sink.Sink.(transfer.Checksummer)}
 	sink := closingSink{f.sink, cs}
-	e, err := transfer.New(f.tree, sink, f.cat, transfer.Options{Workers: 4, PartSize: 1 << 20, Attempts: 2})
+	e, err := transfer.New(f.tree, sink, f.cat, transfer.Options{Workers: 4, PartSize: 1 << 20, Attempts: 2, ObjectRetryTime: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,8 +20,9 @@ type recorder struct {
 }
 
 type recOp struct {
-	fn   func(w *catalog.Writer) error
-	sync chan error // closed after the batch holding fn commits; nil = async
+	fn    func(w *catalog.Writer) error
+	after func()     // called once the batch holding fn has committed; may be nil
+	sync  chan error // receives the batch's outcome; nil = async
 }
 
 const (
@@ -37,10 +38,20 @@ func newRecorder(db *catalog.DB, fatal func(error)) *recorder {
 
 // add queues fn; it returns at once.
 func (r *recorder) add(fn func(w *catalog.Writer) error) {
+	r.addThen(fn, nil)
+}
+
+// addThen queues fn and calls after once the batch holding fn has
+// committed (never when it failed): what is counted is what was recorded.
+// With no catalog (a dry run) after is called at once.
+func (r *recorder) addThen(fn func(w *catalog.Writer) error, after func()) {
 	if r.db == nil {
+		if after != nil {
+			after()
+		}
 		return
 	}
-	r.ops <- recOp{fn: fn}
+	r.ops <- recOp{fn: fn, after: after}
 }
 
 // addSync queues fn and waits until it is committed.
@@ -92,6 +103,9 @@ func (r *recorder) loop() {
 			r.fatal(err)
 		}
 		for _, op := range batch {
+			if err == nil && op.after != nil {
+				op.after()
+			}
 			if op.sync != nil {
 				op.sync <- err
 			}

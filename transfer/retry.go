@@ -26,7 +26,7 @@ func permanent(err error) error {
 func isPermanent(err error) bool {
 	var p permanentError
 	return errors.As(err, &p) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) ||
-		errors.Is(err, fs.ErrIsDir) || errors.Is(err, fs.ErrNotDir)
+		errors.Is(err, fs.ErrIsDir) || errors.Is(err, fs.ErrNotDir) || errors.Is(err, fs.ErrChanged)
 }
 
 // RetryPolicy says how often and how patiently Retry tries.
@@ -44,7 +44,9 @@ type RetryPolicy struct {
 // ends, or attempts run out, and returns fn's last error (wrapped as
 // permanent when it was). It sleeps with exponential backoff and full
 // jitter between tries; classify tells which errors are permanent, besides
-// fs.ErrNotExist, fs.ErrPermission, fs.ErrIsDir and fs.ErrNotDir.
+// fs.ErrNotExist, fs.ErrPermission, fs.ErrIsDir, fs.ErrNotDir and
+// fs.ErrChanged (a changed source is copied again from the start, never
+// re-read piecemeal).
 func Retry(ctx context.Context, p RetryPolicy, classify func(error) bool, fn func() error) error {
 	var err error
 	for i := 0; i < max(p.Attempts, 1); i++ {

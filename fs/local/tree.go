@@ -40,6 +40,7 @@ type Tree struct {
 
 var _ fs.Tree = (*Tree)(nil)
 var _ fs.Local = (*Tree)(nil)
+var _ fs.EntryOpener = (*Tree)(nil)
 
 // New returns a Tree rooted at root, which must exist and be a directory
 // (a symbolic link to one is fine).
@@ -104,9 +105,21 @@ func (t *Tree) Stat(ctx context.Context, p string) (fs.Entry, error) {
 	return entry(p, fi), nil
 }
 
-// Open opens the regular file at p. The File is an *os.File: ReadAt uses
-// pread and is safe for concurrent use.
+// Open opens the regular file at p for preads (safe for concurrent use).
+// The File is an fs.VersionChecker: it proves after a copy that nobody
+// wrote, truncated or replaced the file while it was read.
 func (t *Tree) Open(ctx context.Context, p string) (fs.File, error) {
+	return t.open(ctx, p, "")
+}
+
+// OpenEntry opens the file Walk or ReadDir described as e; a file that is
+// no longer e's version (another size or mtime) gives an error wrapping
+// fs.ErrChanged, so a copy never starts from bytes it did not walk.
+func (t *Tree) OpenEntry(ctx context.Context, e fs.Entry) (fs.File, error) {
+	return t.open(ctx, e.Path, e.Version)
+}
+
+func (t *Tree) open(ctx context.Context, p, version string) (fs.File, error) {
 	e, err := t.Stat(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
@@ -115,13 +128,7 @@ func (t *Tree) Open(ctx context.Context, p string) (fs.File, error) {
 		return nil, fmt.Errorf("open %q: %w", p, fs.ErrIsDir)
 	}
 	abs, _ := t.abs(p)
-	// O_NONBLOCK: should a FIFO replace the file after Stat, opening it
-	// must not hang.
-	f, err := os.OpenFile(abs, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open %q: %w", p, mapErr(err))
-	}
-	return f, nil
+	return openFile(ctx, abs, p, version)
 }
 
 // ReadDir calls fn for each child of dir in byte order of name. Children
@@ -200,8 +207,13 @@ func entry(p string, fi iofs.FileInfo) fs.Entry {
 		Size:    fi.Size(),
 		ModTime: fi.ModTime(),
 		Mode:    mode,
-		Version: strconv.FormatInt(fi.ModTime().UnixNano(), 10) + "-" + strconv.FormatInt(fi.Size(), 10),
+		Version: versionOf(fi.ModTime().UnixNano(), fi.Size()),
 	}
+}
+
+// versionOf renders a file's Version: "<mtime in Unix nanoseconds>-<size>".
+func versionOf(mtimeNanos, size int64) string {
+	return strconv.FormatInt(mtimeNanos, 10) + "-" + strconv.FormatInt(size, 10)
 }
 
 // join joins a tree directory path and a name.

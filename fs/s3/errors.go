@@ -31,10 +31,13 @@ func apiCode(err error) string {
 
 // wrap annotates err with the operation and the bucket key (never
 // credentials: SDK errors carry status, code, message and request ID only).
-// A 404 also wraps fs.ErrNotExist, a 403 fs.ErrPermission, keeping the SDK
-// error in the chain for IsPermanent.
+// A 404 also wraps fs.ErrNotExist, a 403 fs.ErrPermission, a 412 (a read
+// pinned with If-Match to a version that was replaced) fs.ErrChanged,
+// keeping the SDK error in the chain for IsPermanent.
 func (s *Store) wrap(op, fullKey string, err error) error {
 	switch status := httpStatus(err); {
+	case status == 412 || apiCode(err) == "PreconditionFailed":
+		return fmt.Errorf("%s %s/%s: %w: %w", op, s.bucket, fullKey, fs.ErrChanged, err)
 	case status == 404:
 		return fmt.Errorf("%s %s/%s: %w: %w", op, s.bucket, fullKey, fs.ErrNotExist, err)
 	case status == 403:

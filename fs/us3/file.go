@@ -82,7 +82,7 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	}
 	defer resp.Body.Close()
 	if et := etagOf(resp.Header); f.etag != "" && et != "" && et != f.etag {
-		return 0, &Error{Op: op, Key: f.key, Err: fmt.Errorf("object changed since open (ETag %s, was %s)", et, f.etag)}
+		return 0, &Error{Op: op, Key: f.key, Err: fmt.Errorf("object changed since open (ETag %s, was %s): %w", et, f.etag, fs.ErrChanged)}
 	}
 	body := io.Reader(resp.Body)
 	if resp.StatusCode == http.StatusOK && off > 0 {
