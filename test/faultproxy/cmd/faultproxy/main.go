@@ -77,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (faultproxy.Options, error) {
 	maxBytes := fs.String("max-bytes", "256KiB", "a fault fires after a random number of bytes up to this")
 	fs.DurationVar(&o.StallFor, "stall-for", 0, "how long a stall lasts (default 2s)")
 	fs.BoolVar(&o.StallClose, "stall-close", false, "close the connection at the end of a stall instead of resuming")
+	fs.BoolVar(&o.PerExchange, "per-exchange", false, "draw a fault for every exchange (a new request on a kept-alive connection), not only per connection")
 	fs.DurationVar(&o.DialTimeout, "dial-timeout", 0, "limit of the connection to the target (default 5s)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

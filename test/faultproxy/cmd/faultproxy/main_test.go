@@ -16,13 +16,13 @@ import (
 // TestParseFlags: every option reaches the proxy's options; bad values are
 // refused.
 func TestParseFlags(t *testing.T) {
-	o, err := parseFlags(strings.Fields("--target 127.0.0.1:9 --seed 7 --reset 0.1 --stall 0.2 --cut 0.3 --direction up --max-bytes 1MiB --stall-for 3s --stall-close"), io.Discard)
+	o, err := parseFlags(strings.Fields("--target 127.0.0.1:9 --seed 7 --reset 0.1 --stall 0.2 --cut 0.3 --direction up --max-bytes 1MiB --stall-for 3s --stall-close --per-exchange"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := faultproxy.Options{Target: "127.0.0.1:9", Listen: "127.0.0.1:0", Seed: 7,
 		Rates: faultproxy.Rates{Reset: 0.1, Stall: 0.2, Cut: 0.3}, Direction: faultproxy.Up,
-		MaxBytes: 1 << 20, StallFor: 3 * time.Second, StallClose: true}
+		MaxBytes: 1 << 20, StallFor: 3 * time.Second, StallClose: true, PerExchange: true}
 	if o != want {
 		t.Fatalf("options %+v, want %+v", o, want)
 	}
