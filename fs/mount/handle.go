@@ -206,10 +206,11 @@ func (h *handle) direct(ctx context.Context, deadline time.Time, dest []byte, of
 
 // readFull fills p from the file at off, or up to the end of the file,
 // retrying transient errors until deadline (logged as op); a retry asks
-// only for the bytes still missing. It returns fewer than len(p) bytes only when the
-// file ends, never after a failure part-way. A file that ends before the
-// size it was opened with changed since (fs.ErrChanged): that fails at
-// once. Past that size (a local file that grew) the file's own end counts.
+// only for the bytes still missing. It returns fewer than len(p) bytes
+// only when the file ends, never after a failure part-way. A file that
+// ends before the size it was opened with has changed since
+// (fs.ErrChanged), which fails at once; past that size (a local file that
+// grew) the file's own end counts.
 func (h *handle) readFull(ctx context.Context, deadline time.Time, op string, p []byte, off int64) (int, error) {
 	n := 0
 	err := h.retry.do(ctx, deadline, op, h.path, func() error {

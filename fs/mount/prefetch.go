@@ -1,8 +1,6 @@
 package mount
 
-import (
-	"errors"
-)
+import "errors"
 
 // errDropped fails a queued chunk that was dropped before it was fetched.
 var errDropped = errors.New("read-ahead chunk dropped")
