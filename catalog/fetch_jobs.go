@@ -28,7 +28,13 @@ type FetchJob struct {
 	Concurrency      int  // parallel parts per task (0: the agent's default)
 	AllowPrivateURLs bool // fetch loopback, link-local and private addresses
 	MaxQueue         int  // unfinished tasks of the job (0: no limit)
-	CreatedAt        time.Time
+	// AllowPrivateCallbacks lets callbacks go to loopback, link-local and
+	// private addresses.
+	AllowPrivateCallbacks bool
+	// RejectReplays makes requests carry a fresh Date and refuses a
+	// signature seen twice.
+	RejectReplays bool
+	CreatedAt     time.Time
 }
 
 // schemaFetchV4 adds the fetch jobs table (keys and creds as JSON).
@@ -44,6 +50,12 @@ CREATE TABLE fetch_jobs (
 	max_queue       INTEGER NOT NULL DEFAULT 0,
 	created_at      INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+`
+
+// schemaFetchV7 adds the jobs' callback policy and replay options.
+const schemaFetchV7 = `
+ALTER TABLE fetch_jobs ADD COLUMN allow_private_callbacks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fetch_jobs ADD COLUMN reject_replays INTEGER NOT NULL DEFAULT 0;
 `
 
 // CreateFetchJob stores j. An ID already taken (by a fetch job) gives an
@@ -66,8 +78,10 @@ func (db *DB) CreateFetchJob(ctx context.Context, j FetchJob, now time.Time) err
 	keys, _ := json.Marshal(j.Keys)
 	return db.fetchTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO fetch_jobs (id, dest, creds, allowed_buckets, keys, concurrency,
-			allow_private, max_queue, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.ID, j.Dest, string(creds), string(buckets), string(keys), j.Concurrency, j.AllowPrivateURLs, j.MaxQueue, nanos(now))
+			allow_private, max_queue, allow_private_callbacks, reject_replays, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			j.ID, j.Dest, string(creds), string(buckets), string(keys), j.Concurrency, j.AllowPrivateURLs, j.MaxQueue,
+			j.AllowPrivateCallbacks, j.RejectReplays, nanos(now))
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
 				return fmt.Errorf("create fetch job %s: %w", j.ID, ErrJobExists)
@@ -92,14 +106,16 @@ func nonNilSlice(s []string) []string {
 	return s
 }
 
-const fetchJobCols = `id, dest, creds, allowed_buckets, keys, concurrency, allow_private, max_queue, created_at`
+const fetchJobCols = `id, dest, creds, allowed_buckets, keys, concurrency, allow_private, max_queue,
+	allow_private_callbacks, reject_replays, created_at`
 
 // scanFetchJob reads one row selected with fetchJobCols.
 func scanFetchJob(sc scanner) (FetchJob, error) {
 	var j FetchJob
 	var creds, buckets, keys string
 	var created int64
-	if err := sc.Scan(&j.ID, &j.Dest, &creds, &buckets, &keys, &j.Concurrency, &j.AllowPrivateURLs, &j.MaxQueue, &created); err != nil {
+	if err := sc.Scan(&j.ID, &j.Dest, &creds, &buckets, &keys, &j.Concurrency, &j.AllowPrivateURLs, &j.MaxQueue,
+		&j.AllowPrivateCallbacks, &j.RejectReplays, &created); err != nil {
 		return FetchJob{}, err
 	}
 	if err := errors.Join(json.Unmarshal([]byte(creds), &j.Creds), json.Unmarshal([]byte(buckets), &j.AllowedBuckets),

@@ -9,6 +9,7 @@ func fetchMigrations() []migration {
 		{3, "fetch tasks", schemaFetchV3},
 		{4, "fetch jobs", schemaFetchV4},
 		{5, "fetch queue counts", schemaFetchV5},
+		{7, "fetch job callback policy and replay options", schemaFetchV7},
 	}
 }
 

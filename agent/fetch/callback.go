@@ -29,8 +29,13 @@ var _ CallbackStore = (*catalog.DB)(nil)
 
 // DispatcherOptions tune a Dispatcher; zero values take the defaults.
 type DispatcherOptions struct {
-	// Client sends callbacks (default: 10s timeout, keep-alive pool).
-	Client *http.Client
+	// Jobs finds a task's job, whose AllowPrivateCallbacks decides the
+	// policy its callback is sent under. With no Jobs, or for a job that
+	// is gone, callbacks to private and special-purpose addresses are
+	// refused.
+	Jobs JobLookup
+	// Timeout bounds one delivery, redirects included (default 10s).
+	Timeout time.Duration
 	// Concurrency is how many callbacks are delivered at once (default 8).
 	Concurrency int
 	// MaxAttempts is how many deliveries are tried before giving up
@@ -51,21 +56,22 @@ type DispatcherOptions struct {
 
 // Dispatcher delivers the callbacks of finished fetch tasks. The schedule
 // (state, attempts, next attempt) lives in the catalog, so pending
-// callbacks survive a master restart. Callback URLs are the application's
-// own endpoints and are not subject to the URL policy (they may well be on
-// a private network); only http and https were accepted.
+// callbacks survive a master restart. Callbacks go through the URL Policy
+// of their job (AllowPrivate = the job's AllowPrivateCallbacks): the URL
+// is checked before sending, the address when dialed (no proxy is used)
+// and every redirect target; a refused callback fails at once, without
+// retries.
 type Dispatcher struct {
-	store CallbackStore
-	opts  DispatcherOptions
-	wake  chan struct{}
+	store   CallbackStore
+	opts    DispatcherOptions
+	wake    chan struct{}
+	clients map[bool]*http.Client // by Policy.AllowPrivate
 }
 
 // NewDispatcher returns a Dispatcher over store.
 func NewDispatcher(store CallbackStore, opts DispatcherOptions) *Dispatcher {
-	if opts.Client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 16
-		opts.Client = &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
 	}
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 8
@@ -91,7 +97,26 @@ func NewDispatcher(store CallbackStore, opts DispatcherOptions) *Dispatcher {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Dispatcher{store: store, opts: opts, wake: make(chan struct{}, 1)}
+	clients := map[bool]*http.Client{}
+	for _, private := range []bool{false, true} {
+		clients[private] = callbackClient(Policy{AllowPrivate: private}, opts.Timeout)
+	}
+	return &Dispatcher{store: store, opts: opts, wake: make(chan struct{}, 1), clients: clients}
+}
+
+// callbackClient is the HTTP client of callbacks under p: no proxy (the
+// dialed address must be the receiver's), p's dialer and redirect check.
+func callbackClient(p Policy, timeout time.Duration) *http.Client {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         p.dialer().DialContext,
+		MaxIdleConns:        64,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 10 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}
+	return &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: p.CheckRedirect}
 }
 
 // Notify tells the dispatcher a callback may be due now (a task finished).
@@ -155,15 +180,11 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (int, error) {
 	return tried, ctx.Err()
 }
 
-// deliver POSTs one task's callback and records the attempt.
+// deliver POSTs one task's callback under its job's policy and records
+// the attempt.
 func (d *Dispatcher) deliver(ctx context.Context, t catalog.FetchTask) error {
 	target := t.CallbackURL()
-	var err error
-	if target == "" {
-		err = errors.New("no callback URL for the task's state")
-	} else {
-		err = d.post(ctx, target, Payload(t))
-	}
+	err := d.send(ctx, t, target)
 	if ctx.Err() != nil {
 		return nil // claimed: retried once the hold passes
 	}
@@ -171,7 +192,7 @@ func (d *Dispatcher) deliver(ctx context.Context, t catalog.FetchTask) error {
 	a := catalog.CallbackAttempt{Delivered: err == nil}
 	if err != nil {
 		a.Error = err.Error()
-		if n := t.CallbackAttempts + 1; n < d.opts.MaxAttempts && target != "" {
+		if n := t.CallbackAttempts + 1; n < d.opts.MaxAttempts && target != "" && !errors.Is(err, ErrRefused) {
 			a.Next = now.Add(d.backoff(n))
 		}
 		d.opts.Logger.Info("fetch callback failed", "task", t.ID, "attempt", t.CallbackAttempts+1,
@@ -181,6 +202,39 @@ func (d *Dispatcher) deliver(ctx context.Context, t catalog.FetchTask) error {
 		return fmt.Errorf("record callback of %s: %w", t.ID, err)
 	}
 	return nil
+}
+
+// send delivers t's callback to target under the policy of t's job.
+// Errors wrapping ErrRefused are final.
+func (d *Dispatcher) send(ctx context.Context, t catalog.FetchTask, target string) error {
+	if target == "" {
+		return errors.New("no callback URL for the task's state")
+	}
+	p, err := d.policy(ctx, t.JobID)
+	if err != nil {
+		return err
+	}
+	if _, err := p.CheckURL(target); err != nil {
+		return fmt.Errorf("callback to %s: %w", redact(target), err)
+	}
+	return d.post(ctx, d.clients[p.AllowPrivate], target, Payload(t))
+}
+
+// policy is the callback policy of the job jobID: private targets only
+// when the job allows them; a job that is gone (or no Jobs) allows none.
+// Other lookup errors are returned, and the delivery retried.
+func (d *Dispatcher) policy(ctx context.Context, jobID string) (Policy, error) {
+	if d.opts.Jobs == nil {
+		return Policy{}, nil
+	}
+	job, err := d.opts.Jobs.FetchJob(ctx, jobID)
+	switch {
+	case errors.Is(err, ErrUnknownJob):
+		return Policy{}, nil
+	case err != nil:
+		return Policy{}, fmt.Errorf("look up job of callback: %w", err)
+	}
+	return Policy{AllowPrivate: job.AllowPrivateCallbacks}, nil
 }
 
 // backoff is the wait after the n-th failed delivery.
@@ -202,8 +256,8 @@ func Payload(t catalog.FetchTask) any {
 	return FailureCallback{Code: 1, TaskID: t.ID, Message: t.LastError, Resource: t.URL}
 }
 
-// post sends body as JSON to target; any 2xx answer is a delivery.
-func (d *Dispatcher) post(ctx context.Context, target string, body any) error {
+// post sends body as JSON to target with c; any 2xx answer is a delivery.
+func (d *Dispatcher) post(ctx context.Context, c *http.Client, target string, body any) error {
 	b, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("encode callback: %w", err)
@@ -214,7 +268,7 @@ func (d *Dispatcher) post(ctx context.Context, target string, body any) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ferry-fetch")
-	resp, err := d.opts.Client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {

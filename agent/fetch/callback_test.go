@@ -3,10 +3,12 @@ package fetch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -103,9 +105,16 @@ func finished(t testing.TB, db *catalog.DB, cbBase string) {
 	}
 }
 
-func fastDispatch() DispatcherOptions {
+// fastDispatch retries quickly; jobs decide the callback policy.
+func fastDispatch(jobs JobLookup) DispatcherOptions {
 	return DispatcherOptions{BackoffMin: 10 * time.Millisecond, BackoffMax: 40 * time.Millisecond, Poll: 10 * time.Millisecond,
-		Hold: 5 * time.Second}
+		Hold: 5 * time.Second, Jobs: jobs}
+}
+
+// callbackJob is the job "j" of the tasks finished stores; private says
+// whether it allows private callbacks (the receivers are on loopback).
+func callbackJob(private bool) StaticJobs {
+	return StaticJobs{"j": {ID: "j", AllowPrivateURLs: true, AllowPrivateCallbacks: private}}
 }
 
 // The receiver is down for a while, then up; the dispatcher is restarted
@@ -121,7 +130,7 @@ func TestDispatcher_Run_receiverDownThenUp(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- NewDispatcher(db, fastDispatch()).Run(ctx) }()
+	go func() { done <- NewDispatcher(db, fastDispatch(callbackJob(true))).Run(ctx) }()
 	eventually(t, "three failed deliveries", func() bool {
 		task, err := db.FetchTask(context.Background(), "ok")
 		return err == nil && task.CallbackAttempts >= 3
@@ -144,7 +153,7 @@ func TestDispatcher_Run_receiverDownThenUp(t *testing.T) {
 	serveAt(t, addr, rc)
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	d := NewDispatcher(db, fastDispatch())
+	d := NewDispatcher(db, fastDispatch(callbackJob(true)))
 	go d.Run(ctx)
 	eventually(t, "both callbacks delivered", func() bool {
 		a, _ := db.FetchTask(context.Background(), "ok")
@@ -176,7 +185,7 @@ func TestDispatcher_DeliverDue_givesUp(t *testing.T) {
 	addr := freeAddr(t)
 	serveAt(t, addr, rc)
 	finished(t, db, "http://"+addr)
-	opts := fastDispatch()
+	opts := fastDispatch(callbackJob(true))
 	opts.MaxAttempts = 3
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -213,5 +222,67 @@ func TestDispatcher_backoff(t *testing.T) {
 	// The default 20 attempts span roughly an hour.
 	if total < 40*time.Minute || total > 90*time.Minute {
 		t.Fatalf("20 attempts span %v", total)
+	}
+}
+
+// A job that does not allow private callbacks (even one that allows
+// private URLs), a job that is gone, and a dispatcher that cannot look
+// jobs up never have a callback delivered to a loopback receiver: the
+// receiver hears nothing and the callback fails at once, refused by the
+// policy.
+func TestDispatcher_DeliverDue_refusesPrivate(t *testing.T) {
+	for name, jobs := range map[string]JobLookup{"strict job": callbackJob(false), "no job": StaticJobs{}, "no lookup": nil} {
+		t.Run(name, func(t *testing.T) { testRefusesPrivate(t, jobs) })
+	}
+}
+
+func testRefusesPrivate(t *testing.T, jobs JobLookup) {
+	db := openDB(t)
+	rc := &receiver{}
+	addr := freeAddr(t)
+	serveAt(t, addr, rc)
+	finished(t, db, "http://"+addr)
+	if _, err := NewDispatcher(db, fastDispatch(jobs)).DeliverDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if ok, fail := rc.got("/ok"), rc.got("/fail"); len(ok)+len(fail) != 0 {
+		t.Fatalf("the loopback receiver got %d success and %d failure callbacks", len(ok), len(fail))
+	}
+	for _, id := range []string{"ok", "bad"} {
+		task, err := db.FetchTask(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if task.CallbackState != catalog.CallbackFailed || task.CallbackAttempts != 1 || !strings.Contains(task.CallbackError, "refused") {
+			t.Fatalf("callback of %s: state %s, error %q; want failed, refused by policy", id, task.CallbackState, task.CallbackError)
+		}
+	}
+}
+
+// The callback clients enforce the policy past the URL check too: a
+// redirect to a private address is refused, and so is a name that resolves
+// to one, when dialed (the loopback receiver hears nothing).
+func TestDispatcher_callbackClient(t *testing.T) {
+	rc := &receiver{}
+	addr := freeAddr(t)
+	serveAt(t, addr, rc)
+	d := NewDispatcher(nil, fastDispatch(nil))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/redirected", nil)
+	if err := d.clients[false].CheckRedirect(req, []*http.Request{{}}); !errors.Is(err, ErrRefused) {
+		t.Fatalf("strict CheckRedirect to %s = %v, want ErrRefused", addr, err)
+	}
+	if err := d.clients[true].CheckRedirect(req, []*http.Request{{}}); err != nil {
+		t.Fatalf("private CheckRedirect to %s = %v", addr, err)
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	err := d.post(context.Background(), d.clients[false], "http://localhost:"+port+"/named", Payload(catalog.FetchTask{}))
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("strict POST to localhost = %v, want a loopback refusal at dial time", err)
+	}
+	if got := rc.got("/named"); len(got) != 0 {
+		t.Fatalf("the receiver got %d callbacks", len(got))
+	}
+	if err := d.post(context.Background(), d.clients[true], "http://localhost:"+port+"/named", Payload(catalog.FetchTask{})); err != nil {
+		t.Fatalf("private POST to localhost = %v", err)
 	}
 }

@@ -6,13 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -53,6 +51,10 @@ type HandlerOptions struct {
 	Now      func() time.Time
 	// NewID makes task IDs (default: random UUIDs).
 	NewID func() string
+	// MaxReplays bounds the signatures remembered for jobs that reject
+	// replays (default DefaultMaxReplays); beyond it such requests are
+	// refused with 429 until remembered ones expire.
+	MaxReplays int
 }
 
 // NewHandler serves the fetch API on the full paths "/fetch/" (and
@@ -66,19 +68,25 @@ type HandlerOptions struct {
 //	413 RetTooLarge         body over MaxBody
 //	400 RetMalformed        body not a JSON object with string fields
 //	400 RetBadField         Content-MD5 mismatch, Url not http(s), bad callback URL, Key too long
-//	400 RetMissingField     Url, Bucket, Key or JobId missing
-//	404 RetUnknownJob       no fetch job has JobId
-//	403 RetUnknownKey       the public key may not sign for the job
-//	403 RetBadSignature     the signature does not match
+//	400 RetMissingField     Url, Bucket, Key or JobId missing (Content-MD5, for a job that rejects replays)
+//	403 RetUnknownKey       no job has the public key
+//	403 RetBadSignature     the signature matches none of the jobs that have the key
+//	404 RetUnknownJob       the signature is valid for another job: JobId is not one of the key's
+//	403 RetStaleDate        the job rejects replays; Date missing or off by more than ReplayWindow
+//	403 RetReplayed         the job rejects replays; the signature was used before
 //	403 RetBucketForbidden  the job does not allow Bucket
-//	403 RetURLRefused       the URL policy refuses a literal address (names are checked when dialed)
-//	429 RetQueueFull        the job's or the master's queue is full (Retry-After: 1)
+//	403 RetURLRefused       the URL policy refuses Url, or the callback policy a callback URL
+//	                        (literal addresses and localhost names; names are checked when dialed)
+//	429 RetQueueFull        the job's or the master's queue is full, or too many signatures to
+//	                        remember (Retry-After: 1)
 //	500 RetInternal         the catalog failed
 //
-// The job is looked up before the signature is checked because the keys
-// belong to the job. Header timeouts are the server's business: the master
-// must set http.Server ReadHeaderTimeout (e.g. 10s), ReadTimeout (e.g.
-// 60s), IdleTimeout and MaxHeaderBytes (e.g. 64 KiB).
+// The signature is checked before anything about the job is revealed: the
+// answer to a request not signed with a key of the job it names is the
+// same whether the job (for GET, the task) exists or not (see authorize).
+// Header timeouts are the server's business: the master must set
+// http.Server ReadHeaderTimeout (e.g. 10s), ReadTimeout (e.g. 60s),
+// IdleTimeout and MaxHeaderBytes (e.g. 64 KiB).
 func NewHandler(store Store, jobs JobLookup, opts HandlerOptions) http.Handler {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
@@ -92,7 +100,10 @@ func NewHandler(store Store, jobs JobLookup, opts HandlerOptions) http.Handler {
 	if opts.NewID == nil {
 		opts.NewID = NewTaskID
 	}
-	h := &handler{store: store, jobs: jobs, opts: opts}
+	if opts.MaxReplays <= 0 {
+		opts.MaxReplays = DefaultMaxReplays
+	}
+	h := &handler{store: store, jobs: jobs, opts: opts, replays: newReplayCache(opts.MaxReplays)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /fetch/{$}", h.post)
 	mux.HandleFunc("POST /fetch", h.post)
@@ -113,9 +124,10 @@ func NewTaskID() string {
 }
 
 type handler struct {
-	store Store
-	jobs  JobLookup
-	opts  HandlerOptions
+	store   Store
+	jobs    JobLookup
+	opts    HandlerOptions
+	replays *replayCache
 }
 
 // other answers paths and methods the API does not have.
@@ -131,6 +143,11 @@ func (h *handler) other(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	refuse(w, http.StatusNotFound, RetUnknownTask, "no such path: "+r.URL.Path)
+}
+
+// refuse logs and answers one refused request.
+func (h *handler) refuse(w http.ResponseWriter, r *http.Request, rf refusal) {
+	h.refusal(w, r, rf.status, rf.code, rf.msg)
 }
 
 // refusal logs and answers one refused request.
@@ -165,85 +182,78 @@ func (h *handler) post(w http.ResponseWriter, r *http.Request) {
 		h.refusal(w, r, http.StatusBadRequest, RetBadField, "Content-MD5 does not match the body")
 		return
 	}
-	var req Request
-	if err := json.Unmarshal(body, &req); err != nil {
-		h.refusal(w, r, http.StatusBadRequest, RetMalformed, "malformed JSON: "+err.Error())
+	req, rf := parseRequest(body)
+	if rf.status != 0 {
+		h.refuse(w, r, rf)
 		return
 	}
-	if missing := missingFields(req); missing != "" {
-		h.refusal(w, r, http.StatusBadRequest, RetMissingField, "missing field(s): "+missing)
-		return
-	}
-	job, ok := h.authorize(w, r, req.JobID, pub, sig)
+	missing := refusal{http.StatusNotFound, RetUnknownJob, fmt.Sprintf("unknown JobId %q (no fetch job of this key)", req.JobID)}
+	job, ok := h.authorize(w, r, req.JobID, pub, sig, missing)
 	if !ok {
 		return
 	}
-	if status, code, msg := validate(req, job); status != 0 {
-		h.refusal(w, r, status, code, msg)
+	if rf := h.checkFresh(r, job, pub, sig, true); rf.status != 0 {
+		h.refuse(w, r, rf)
+		return
+	}
+	if rf := validate(req, job); rf.status != 0 {
+		h.refuse(w, r, rf)
 		return
 	}
 	h.queue(w, r, req, job)
 }
 
-// authorize finds the job and checks the signature against its keys.
-func (h *handler) authorize(w http.ResponseWriter, r *http.Request, jobID, pub, sig string) (Job, bool) {
-	job, err := h.jobs.FetchJob(r.Context(), jobID)
-	switch {
-	case errors.Is(err, ErrUnknownJob):
-		h.refusal(w, r, http.StatusNotFound, RetUnknownJob, fmt.Sprintf("unknown JobId %q (no such fetch job)", jobID))
-		return Job{}, false
-	case err != nil:
-		h.opts.Logger.Error("look up fetch job", "job", jobID, "err", err)
-		h.refusal(w, r, http.StatusInternalServerError, RetInternal, "look up job: internal error")
-		return Job{}, false
+// authorize returns the job jobID when r is signed with one of its keys.
+// Otherwise it answers, and the answer depends only on the public key and
+// the signature, never on whether jobID exists: 403 RetUnknownKey when no
+// job has the key, 403 RetBadSignature when the signature matches none of
+// the jobs that have it, and missing (a 404) when it matches one of them —
+// a caller signing for another job learns nothing of jobID either.
+func (h *handler) authorize(w http.ResponseWriter, r *http.Request, jobID, pub, sig string, missing refusal) (Job, bool) {
+	exists := false
+	if jobID != "" {
+		job, err := h.jobs.FetchJob(r.Context(), jobID)
+		switch {
+		case err == nil:
+			if priv, ok := job.Key(pub); ok && Verify(r, priv, sig) {
+				return job, true
+			}
+			exists = true
+		case !errors.Is(err, ErrUnknownJob):
+			h.opts.Logger.Error("look up fetch job", "job", jobID, "err", err)
+			h.refusal(w, r, http.StatusInternalServerError, RetInternal, "look up job: internal error")
+			return Job{}, false
+		}
 	}
-	priv, ok := job.Key(pub)
+	h.opts.Logger.Info("fetch request not authorized for its job", "job", jobID, "job_exists", exists, "key", pub)
+	h.refuse(w, r, h.unauthorized(r, pub, sig, missing))
+	return Job{}, false
+}
+
+// unauthorized is the refusal of a request not signed with a key of the job
+// it names (see authorize). Without a KeyIndex every such request is a bad
+// signature.
+func (h *handler) unauthorized(r *http.Request, pub, sig string, missing refusal) refusal {
+	badSig := refusal{http.StatusForbidden, RetBadSignature,
+		"signature does not match (HMAC-SHA1 of method, Content-MD5, Content-Type and Date)"}
+	idx, ok := h.jobs.(KeyIndex)
 	if !ok {
-		h.refusal(w, r, http.StatusForbidden, RetUnknownKey, "unknown public key for this job")
-		return Job{}, false
+		return badSig
 	}
-	if !Verify(r, priv, sig) {
-		h.refusal(w, r, http.StatusForbidden, RetBadSignature, "signature does not match (HMAC-SHA1 of method, Content-MD5, Content-Type and Date)")
-		return Job{}, false
+	jobs, err := idx.JobsWithKey(r.Context(), pub)
+	if err != nil {
+		h.opts.Logger.Error("find fetch jobs of a key", "err", err)
+		return refusal{http.StatusInternalServerError, RetInternal, "look up key: internal error"}
 	}
-	return job, true
-}
-
-// missingFields lists the required fields that are empty.
-func missingFields(req Request) string {
-	var m []string
-	for _, f := range []struct{ name, v string }{{"Url", req.URL}, {"Bucket", req.Bucket}, {"Key", req.Key}, {"JobId", req.JobID}} {
-		if strings.TrimSpace(f.v) == "" {
-			m = append(m, f.name)
+	if len(jobs) == 0 {
+		return refusal{http.StatusForbidden, RetUnknownKey, "unknown public key"}
+	}
+	for _, j := range jobs {
+		if priv, ok := j.Key(pub); ok && Verify(r, priv, sig) {
+			return missing
 		}
 	}
-	return strings.Join(m, ", ")
-}
-
-// validate checks the fields against the job; status 0 means valid.
-func validate(req Request, job Job) (status, code int, msg string) {
-	if len(req.Key) > maxKeyLen {
-		return http.StatusBadRequest, RetBadField, fmt.Sprintf("Key longer than %d bytes", maxKeyLen)
-	}
-	if !job.BucketAllowed(req.Bucket) {
-		return http.StatusForbidden, RetBucketForbidden, fmt.Sprintf("bucket %q is not allowed for this job", req.Bucket)
-	}
-	if _, err := (Policy{AllowPrivate: job.AllowPrivateURLs}).CheckURL(req.URL); err != nil {
-		if errors.Is(err, ErrRefused) {
-			return http.StatusForbidden, RetURLRefused, err.Error()
-		}
-		return http.StatusBadRequest, RetBadField, err.Error()
-	}
-	for _, cb := range []struct{ name, v string }{{"SuccessCallbackUrl", req.SuccessCallbackURL}, {"FailureCallbackUrl", req.FailureCallbackURL}} {
-		if cb.v == "" {
-			continue
-		}
-		u, err := url.Parse(cb.v)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return http.StatusBadRequest, RetBadField, cb.name + " must be an absolute http(s) URL"
-		}
-	}
-	return 0, 0, ""
+	return badSig
 }
 
 // queue stores the task and answers its ID.

@@ -101,6 +101,11 @@ func TestHandler_refusals(t *testing.T) {
 		{"bucket with slash", with(func(r *Request) { r.Bucket = "bucket-a/x" }), testPub, testPriv, 403, RetBucketForbidden, "not allowed"},
 		{"ftp Url", with(func(r *Request) { r.URL = "ftp://example.com/x" }), testPub, testPriv, 400, RetBadField, "scheme"},
 		{"private Url", with(func(r *Request) { r.JobID, r.URL = "strict", "http://169.254.169.254/latest" }), testPub, testPriv, 403, RetURLRefused, "link-local"},
+		{"shared-address Url", with(func(r *Request) { r.JobID, r.URL = "strict", "http://100.64.0.1/" }), testPub, testPriv, 403, RetURLRefused, "100.64.0.0/10"},
+		{"NAT64 Url", with(func(r *Request) { r.JobID, r.URL = "strict", "http://[64:ff9b::7f00:1]/" }), testPub, testPriv, 403, RetURLRefused, "127.0.0.1"},
+		{"6to4 Url", with(func(r *Request) { r.JobID, r.URL = "strict", "http://[2002:7f00:1::]/" }), testPub, testPriv, 403, RetURLRefused, "127.0.0.1"},
+		{"short IPv4 Url", with(func(r *Request) { r.JobID, r.URL = "strict", "http://127.1/" }), testPub, testPriv, 403, RetURLRefused, "127.0.0.1"},
+		{"localhost Url", with(func(r *Request) { r.JobID, r.URL = "strict", "http://foo.localhost/" }), testPub, testPriv, 403, RetURLRefused, "loopback"},
 		{"bad callback", with(func(r *Request) { r.SuccessCallbackURL = "/relative" }), testPub, testPriv, 400, RetBadField, "SuccessCallbackUrl"},
 		{"long key", with(func(r *Request) { r.Key = strings.Repeat("k", 1025) }), testPub, testPriv, 400, RetBadField, "Key"},
 		{"10 MB body", bytes.Repeat([]byte(" "), 10<<20), testPub, testPriv, 413, RetTooLarge, "larger than"},
@@ -259,4 +264,69 @@ func TestHandler_concurrentPosts(t *testing.T) {
 	if n := fetchCounts(t, db); n != 100 {
 		t.Fatalf("tasks = %d, want 100", n)
 	}
+}
+
+// Callback URLs go through the URL policy: a job that does not allow
+// private callbacks refuses literal private and metadata targets.
+func TestHandler_post_callbackPolicy(t *testing.T) {
+	db := openDB(t)
+	jobs := testJobs(t, func(j *Job) { j.AllowPrivateCallbacks = false })
+	base := startHandler(t, db, jobs, HandlerOptions{})
+	for _, cb := range []string{"http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/", "http://127.0.0.1:9/x",
+		"http://[::1]/", "http://100.100.100.200/", "http://localhost/"} {
+		for _, field := range []string{"SuccessCallbackUrl", "FailureCallbackUrl"} {
+			r := Request{URL: "https://origin.example/a.bin", Bucket: "bucket-a", Key: "k", JobID: testJob}
+			if field == "SuccessCallbackUrl" {
+				r.SuccessCallbackURL = cb
+			} else {
+				r.FailureCallbackURL = cb
+			}
+			status, resp := postJSON(t, base, r, testPub, testPriv)
+			if status != http.StatusForbidden || resp.RetCode != RetURLRefused || !strings.Contains(resp.ErrMsg, field) {
+				t.Errorf("%s %s = %d %+v; want 403 RetURLRefused naming the field", field, cb, status, resp)
+			}
+		}
+	}
+	if n := fetchCounts(t, db); n != 0 {
+		t.Fatalf("%d tasks queued with refused callbacks", n)
+	}
+}
+
+// A request that is not signed with a key of the job learns nothing about
+// whether the JobId (or TaskId) exists: the answer is the same either way.
+func TestHandler_authorize_hidesExistence(t *testing.T) {
+	db := openDB(t)
+	base := startHandler(t, db, testJobs(t, nil), HandlerOptions{})
+	_, queued := postJSON(t, base, validRequest(), testPub, testPriv)
+	if queued.TaskID == "" {
+		t.Fatalf("setup POST = %+v", queued)
+	}
+	unknown := validRequest()
+	unknown.JobID = "no-such-job"
+	for _, c := range []struct{ name, pub, priv string }{
+		{"wrong signature", testPub, "not-the-key"}, {"unknown key", "nobody", "x"},
+	} {
+		s1, r1 := postJSON(t, base, validRequest(), c.pub, c.priv)
+		s2, r2 := postJSON(t, base, unknown, c.pub, c.priv)
+		if s1 != s2 || r1 != r2 || s1/100 != 4 {
+			t.Errorf("%s: existing job %d %+v, unknown job %d %+v; want the same refusal", c.name, s1, r1, s2, r2)
+		}
+		g1, a1 := getStatus(t, base, queued.TaskID, c.pub, c.priv)
+		g2, a2 := getStatus(t, base, "no-such-task", c.pub, c.priv)
+		if g1 != g2 || a1 != a2 || g1/100 != 4 {
+			t.Errorf("%s: GET existing task %d %+v, unknown task %d %+v; want the same refusal", c.name, g1, a1, g2, a2)
+		}
+	}
+}
+
+// getStatus sends a signed GET /fetch/{id} and decodes the answer's RetCode
+// and ErrMsg.
+func getStatus(t testing.TB, base, id, pub, priv string) (int, Response) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/fetch/"+id, nil)
+	req.Header.Set("Date", "Thu, 01 Jan 2026 00:00:00 GMT")
+	if pub != "" {
+		SignRequest(req, pub, priv)
+	}
+	return doJSON(t, req)
 }

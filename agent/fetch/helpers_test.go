@@ -31,11 +31,14 @@ func openDB(t testing.TB) *catalog.DB {
 	return db
 }
 
-// testJobs is one fetch job into us3://bucket-a (bucket-b allowed too).
+// testJobs is one fetch job into us3://bucket-a (bucket-b allowed too),
+// with private URLs and callbacks allowed (origins and receivers are on
+// loopback).
 func testJobs(t testing.TB, mod func(*Job)) StaticJobs {
 	t.Helper()
 	j := Job{ID: testJob, Dest: "us3://bucket-a/pre", AllowedBuckets: []string{"bucket-a", "bucket-b"},
-		Keys: []KeyPair{{"other-pub", "other-priv"}, {testPub, testPriv}}, AllowPrivateURLs: true}
+		Keys: []KeyPair{{"other-pub", "other-priv"}, {testPub, testPriv}}, AllowPrivateURLs: true,
+		AllowPrivateCallbacks: true}
 	if mod != nil {
 		mod(&j)
 	}

@@ -37,9 +37,21 @@ type Job struct {
 	// Concurrency bounds the parallel ranged GETs (and parts in flight) of
 	// one task; 0 means the executor's default.
 	Concurrency int
-	// AllowPrivateURLs lets tasks fetch loopback, link-local and private
-	// addresses (tests on 127.0.0.1, origins inside a private network).
+	// AllowPrivateURLs lets tasks fetch loopback, link-local, private and
+	// other special-purpose addresses (tests on 127.0.0.1, origins inside a
+	// private network).
 	AllowPrivateURLs bool
+	// AllowPrivateCallbacks lets the master POST callbacks to such
+	// addresses (receivers inside the master's network). Without it
+	// callback URLs pass the same policy as fetched URLs: when posted, when
+	// dialed and on every redirect.
+	AllowPrivateCallbacks bool
+	// RejectReplays makes requests for this job carry a Date header within
+	// ReplayWindow of the master's clock, and a POST carry Content-MD5 (so
+	// the signature covers the body) and a signature not seen before in
+	// the window. Without it a valid Authorization header stays valid, as
+	// the wire contract has it.
+	RejectReplays bool
 	// MaxQueue bounds the job's unfinished tasks (429 beyond); 0 = no
 	// per-job limit.
 	MaxQueue int
@@ -53,10 +65,23 @@ type JobLookup interface {
 	FetchJob(ctx context.Context, jobID string) (Job, error)
 }
 
+// KeyIndex is implemented by JobLookups that can find the jobs a public key
+// may sign for. The handler uses it to answer a request that is not
+// signed with a key of the job or task it names without revealing whether
+// that job or task exists: the answer then depends only on the key and the
+// signature.
+type KeyIndex interface {
+	// JobsWithKey returns every job that has the public key.
+	JobsWithKey(ctx context.Context, public string) ([]Job, error)
+}
+
 // StaticJobs is a JobLookup over a fixed set of jobs keyed by ID.
 type StaticJobs map[string]Job
 
-var _ JobLookup = StaticJobs(nil)
+var (
+	_ JobLookup = StaticJobs(nil)
+	_ KeyIndex  = StaticJobs(nil)
+)
 
 // JobsFromConfig indexes jobs by ID; an empty or duplicate ID is an error.
 func JobsFromConfig(jobs ...Job) (StaticJobs, error) {
@@ -80,6 +105,17 @@ func (s StaticJobs) FetchJob(ctx context.Context, jobID string) (Job, error) {
 		return Job{}, fmt.Errorf("fetch job %q: %w", jobID, ErrUnknownJob)
 	}
 	return j, nil
+}
+
+// JobsWithKey returns the jobs that have the public key.
+func (s StaticJobs) JobsWithKey(ctx context.Context, public string) ([]Job, error) {
+	var out []Job
+	for _, j := range s {
+		if _, ok := j.Key(public); ok {
+			out = append(out, j)
+		}
+	}
+	return out, nil
 }
 
 // Key returns the private key paired with public, if the job has it.

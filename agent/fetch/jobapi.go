@@ -25,7 +25,10 @@ const (
 // CatalogJobs is the JobLookup over the fetch jobs of a master catalog.
 type CatalogJobs struct{ DB *catalog.DB }
 
-var _ JobLookup = CatalogJobs{}
+var (
+	_ JobLookup = CatalogJobs{}
+	_ KeyIndex  = CatalogJobs{}
+)
 
 // FetchJob returns the job; an unknown ID wraps ErrUnknownJob.
 func (c CatalogJobs) FetchJob(ctx context.Context, id string) (Job, error) {
@@ -39,6 +42,25 @@ func (c CatalogJobs) FetchJob(ctx context.Context, id string) (Job, error) {
 	return jobOf(j), nil
 }
 
+// JobsWithKey returns the jobs that have the public key. It reads every
+// fetch job: the handler calls it only for requests it refuses.
+func (c CatalogJobs) JobsWithKey(ctx context.Context, public string) ([]Job, error) {
+	all, err := c.DB.FetchJobs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("find jobs with a key: %w", err)
+	}
+	var out []Job
+	for _, fj := range all {
+		for _, k := range fj.Keys {
+			if k.Public == public {
+				out = append(out, jobOf(fj))
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
 // jobOf converts the stored form.
 func jobOf(j catalog.FetchJob) Job {
 	keys := make([]KeyPair, len(j.Keys))
@@ -46,7 +68,8 @@ func jobOf(j catalog.FetchJob) Job {
 		keys[i] = KeyPair{Public: k.Public, Private: k.Private}
 	}
 	return Job{ID: j.ID, Dest: j.Dest, Creds: j.Creds, AllowedBuckets: j.AllowedBuckets, Keys: keys,
-		Concurrency: j.Concurrency, AllowPrivateURLs: j.AllowPrivateURLs, MaxQueue: j.MaxQueue}
+		Concurrency: j.Concurrency, AllowPrivateURLs: j.AllowPrivateURLs, MaxQueue: j.MaxQueue,
+		AllowPrivateCallbacks: j.AllowPrivateCallbacks, RejectReplays: j.RejectReplays}
 }
 
 // JobSpec is the body of POST /api/v1/fetch/jobs.
@@ -60,6 +83,9 @@ type JobSpec struct {
 	Concurrency      int               `json:"concurrency,omitempty"`
 	AllowPrivateURLs bool              `json:"allow_private_urls,omitempty"`
 	MaxQueue         int               `json:"max_queue,omitempty"`
+	// AllowPrivateCallbacks and RejectReplays: see Job.
+	AllowPrivateCallbacks bool `json:"allow_private_callbacks,omitempty"`
+	RejectReplays         bool `json:"reject_replays,omitempty"`
 }
 
 // JobKey is a key pair in a JobSpec.
@@ -71,18 +97,20 @@ type JobKey struct {
 // JobView is a fetch job as the API shows it: public keys and credential
 // names only.
 type JobView struct {
-	ID               string         `json:"id"`
-	Type             string         `json:"type"` // "fetch"
-	Dest             string         `json:"dest"`
-	AllowedBuckets   []string       `json:"allowed_buckets"`
-	PublicKeys       []string       `json:"public_keys"`
-	CredentialNames  []string       `json:"credential_names,omitempty"`
-	Concurrency      int            `json:"concurrency,omitempty"`
-	AllowPrivateURLs bool           `json:"allow_private_urls"`
-	MaxQueue         int            `json:"max_queue,omitempty"`
-	CreatedAt        time.Time      `json:"created_at"`
-	Tasks            map[string]int `json:"tasks"`     // by state
-	Callbacks        map[string]int `json:"callbacks"` // finished tasks by callback state
+	ID                    string         `json:"id"`
+	Type                  string         `json:"type"` // "fetch"
+	Dest                  string         `json:"dest"`
+	AllowedBuckets        []string       `json:"allowed_buckets"`
+	PublicKeys            []string       `json:"public_keys"`
+	CredentialNames       []string       `json:"credential_names,omitempty"`
+	Concurrency           int            `json:"concurrency,omitempty"`
+	AllowPrivateURLs      bool           `json:"allow_private_urls"`
+	MaxQueue              int            `json:"max_queue,omitempty"`
+	AllowPrivateCallbacks bool           `json:"allow_private_callbacks"` // see Job
+	RejectReplays         bool           `json:"reject_replays"`          // see Job
+	CreatedAt             time.Time      `json:"created_at"`
+	Tasks                 map[string]int `json:"tasks"`     // by state
+	Callbacks             map[string]int `json:"callbacks"` // finished tasks by callback state
 }
 
 // JobAPIOptions tune the job API.
@@ -184,7 +212,8 @@ func (a *jobAPI) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fj := catalog.FetchJob{ID: newJobID(), Dest: spec.Dest, Creds: spec.Credentials, AllowedBuckets: spec.AllowedBuckets,
-		Concurrency: spec.Concurrency, AllowPrivateURLs: spec.AllowPrivateURLs, MaxQueue: spec.MaxQueue}
+		Concurrency: spec.Concurrency, AllowPrivateURLs: spec.AllowPrivateURLs, MaxQueue: spec.MaxQueue,
+		AllowPrivateCallbacks: spec.AllowPrivateCallbacks, RejectReplays: spec.RejectReplays}
 	for _, k := range spec.Keys {
 		fj.Keys = append(fj.Keys, catalog.FetchKey{Public: k.Public, Private: k.Private})
 	}
@@ -266,6 +295,7 @@ func (a *jobAPI) remove(w http.ResponseWriter, r *http.Request) {
 func (a *jobAPI) view(ctx context.Context, j catalog.FetchJob) (JobView, error) {
 	v := JobView{ID: j.ID, Type: "fetch", Dest: j.Dest, AllowedBuckets: nonNil(j.AllowedBuckets), PublicKeys: []string{},
 		Concurrency: j.Concurrency, AllowPrivateURLs: j.AllowPrivateURLs, MaxQueue: j.MaxQueue, CreatedAt: j.CreatedAt,
+		AllowPrivateCallbacks: j.AllowPrivateCallbacks, RejectReplays: j.RejectReplays,
 		Tasks: map[string]int{}, Callbacks: map[string]int{}}
 	for _, k := range j.Keys {
 		v.PublicKeys = append(v.PublicKeys, k.Public)

@@ -71,3 +71,37 @@ func TestJob_SinkURI(t *testing.T) {
 		t.Fatal("without AllowedBuckets only the destination's bucket is allowed")
 	}
 }
+
+// The callback policy and replay options are stored with the job and shown
+// by the API; CatalogJobs finds the jobs of a key.
+func TestCatalogJobs_JobsWithKey(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{}))
+	defer srv.Close()
+	c := &Client{Master: srv.URL}
+	v, err := c.CreateJob(ctx, JobSpec{Dest: "us3://b", Keys: []JobKey{{"p", "s"}}, AllowPrivateCallbacks: true, RejectReplays: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.AllowPrivateCallbacks || !v.RejectReplays || v.AllowPrivateURLs {
+		t.Fatalf("view = %+v", v)
+	}
+	plain, err := c.CreateJob(ctx, JobSpec{Dest: "us3://b", Keys: []JobKey{{"q", "s"}, {"p", "t"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := CatalogJobs{DB: db}
+	j, err := jobs.FetchJob(ctx, v.ID)
+	if err != nil || !j.AllowPrivateCallbacks || !j.RejectReplays {
+		t.Fatalf("stored job = %+v, %v", j, err)
+	}
+	if j, _ := jobs.FetchJob(ctx, plain.ID); j.AllowPrivateCallbacks || j.RejectReplays {
+		t.Fatalf("options set on a job that did not ask: %+v", j)
+	}
+	for key, want := range map[string]int{"p": 2, "q": 1, "s": 0, "": 0} {
+		if got, err := jobs.JobsWithKey(ctx, key); err != nil || len(got) != want {
+			t.Errorf("JobsWithKey(%q) = %d jobs, %v; want %d", key, len(got), err, want)
+		}
+	}
+}

@@ -61,6 +61,9 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
+	if cfg.Callbacks.Jobs == nil {
+		cfg.Callbacks.Jobs = cfg.Jobs
+	}
 	s := &Service{db: cfg.DB, ttl: cfg.Agents.TTL, now: now, log: cfg.Logger}
 	s.dispatcher = NewDispatcher(cfg.DB, cfg.Callbacks)
 	if cfg.Agents.OnFinish == nil {

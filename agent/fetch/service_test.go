@@ -47,7 +47,7 @@ func startCluster(t *testing.T, workers int) *cluster {
 	ctx, cancel := context.WithCancel(context.Background())
 	db := openDB(t)
 	_, endpoint := us3emu.StartForTest(t, us3emu.Options{})
-	svc, err := NewService(ctx, ServiceConfig{DB: db, Callbacks: fastDispatch(), Agents: AgentAPIOptions{TTL: 5 * time.Second},
+	svc, err := NewService(ctx, ServiceConfig{DB: db, Callbacks: fastDispatch(nil), Agents: AgentAPIOptions{TTL: 5 * time.Second},
 		JobAPI: JobAPIOptions{Check: func(ctx context.Context, j Job) error {
 			dest, err := j.SinkURI(us3emu.TestBucket)
 			if err != nil {
@@ -68,7 +68,7 @@ func startCluster(t *testing.T, workers int) *cluster {
 		t.Fatal("a job whose destination cannot be opened was created")
 	}
 	view, err := admin.CreateJob(ctx, JobSpec{Dest: "us3://" + us3emu.TestBucket, Credentials: creds,
-		Keys: []JobKey{{testPub, testPriv}}, Concurrency: 2, AllowPrivateURLs: true})
+		Keys: []JobKey{{testPub, testPriv}}, Concurrency: 2, AllowPrivateURLs: true, AllowPrivateCallbacks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,8 @@ func TestService_endToEnd(t *testing.T) {
 	if err := admin.DeleteJob(context.Background(), c.job); err != nil {
 		t.Fatal(err)
 	}
-	if status, r := postJSON(t, c.master, Request{URL: o.URL + "/x", Bucket: us3emu.TestBucket, Key: "x", JobID: c.job}, testPub, testPriv); status != 404 || r.RetCode != RetUnknownJob {
+	// The job's key went with it: the key is unknown now.
+	if status, r := postJSON(t, c.master, Request{URL: o.URL + "/x", Bucket: us3emu.TestBucket, Key: "x", JobID: c.job}, testPub, testPriv); status != 403 || r.RetCode != RetUnknownKey {
 		t.Fatalf("POST for a deleted job = %d %+v", status, r)
 	}
 }

@@ -9,7 +9,9 @@ import (
 )
 
 // get answers GET /fetch/{id}: the task's state, signed like a POST (method
-// GET) with a key of the task's job.
+// GET) with a key of the task's job. Whether the task exists is revealed
+// only to a caller whose signature is valid (see authorize): an unknown
+// TaskId is answered as a task of no job.
 func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	pub, sig, err := ParseAuthorization(r.Header.Get("Authorization"))
 	if err != nil {
@@ -18,16 +20,18 @@ func (h *handler) get(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	t, err := h.store.FetchTask(r.Context(), id)
-	switch {
-	case errors.Is(err, catalog.ErrFetchNotFound):
-		h.refusal(w, r, http.StatusNotFound, RetUnknownTask, "unknown TaskId "+id)
-		return
-	case err != nil:
+	if err != nil && !errors.Is(err, catalog.ErrFetchNotFound) {
 		h.opts.Logger.Error("read fetch task", "task", id, "err", err)
 		h.refusal(w, r, http.StatusInternalServerError, RetInternal, "read task: internal error")
 		return
 	}
-	if _, ok := h.authorize(w, r, t.JobID, pub, sig); !ok {
+	missing := refusal{http.StatusNotFound, RetUnknownTask, "unknown TaskId " + id}
+	job, ok := h.authorize(w, r, t.JobID, pub, sig, missing)
+	if !ok {
+		return
+	}
+	if rf := h.checkFresh(r, job, pub, sig, false); rf.status != 0 {
+		h.refuse(w, r, rf)
 		return
 	}
 	writeJSON(w, http.StatusOK, StatusOf(t))

@@ -3,6 +3,8 @@ package fetch
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,7 +22,9 @@ type Submitter struct {
 	Date            func() time.Time // sets the Date header (default time.Now); nil Date header when it returns zero
 }
 
-// Post signs and sends req. A refusal is not an error: the answer carries
+// Post signs and sends req with a Content-MD5 header, so that the signature
+// covers the body (jobs that reject replays require it), and a fresh Date
+// (each call signs anew). A refusal is not an error: the answer carries
 // it (RetCode, ErrMsg) with the HTTP status; err is for transport problems
 // and answers that are not the contract's JSON.
 func (s *Submitter) Post(ctx context.Context, req Request) (Response, int, error) {
@@ -51,7 +55,9 @@ func (s *Submitter) do(ctx context.Context, method, path string, body []byte, ou
 		return 0, fmt.Errorf("build fetch request: %w", err)
 	}
 	if body != nil {
+		sum := md5.Sum(body)
 		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
 	}
 	now := time.Now
 	if s.Date != nil {

@@ -28,17 +28,19 @@ type Response struct {
 const (
 	RetOK              = 0
 	RetBadAuth         = 10001 // 401: Authorization missing or malformed
-	RetUnknownKey      = 10002 // 403: the public key may not sign for the job
-	RetBadSignature    = 10003 // 403: the signature does not match
+	RetUnknownKey      = 10002 // 403: no job has the public key
+	RetBadSignature    = 10003 // 403: the signature matches no job that has the key
+	RetStaleDate       = 10004 // 403: the job rejects replays; Date missing or off by more than ReplayWindow
+	RetReplayed        = 10005 // 403: the job rejects replays; the signature was used before
 	RetMalformed       = 10010 // 400: body is not one JSON object of strings
 	RetMissingField    = 10011 // 400: Url, Bucket, Key or JobId missing
 	RetBadField        = 10012 // 400: a field is invalid (Url not http(s), Content-MD5 mismatch, …)
-	RetUnknownJob      = 10020 // 404: no fetch job has the JobId
+	RetUnknownJob      = 10020 // 404: the JobId is not a job of the (valid) signing key
 	RetBucketForbidden = 10021 // 403: the job does not allow the bucket
 	RetURLRefused      = 10022 // 403: the URL policy refuses the target
 	RetTooLarge        = 10030 // 413: body larger than the limit
 	RetQueueFull       = 10040 // 429: too many unfinished tasks
-	RetUnknownTask     = 10050 // 404: GET of a TaskId that does not exist
+	RetUnknownTask     = 10050 // 404: GET of a TaskId that is not a task of the signing key's jobs
 	RetMethod          = 10060 // 405: method not allowed on the path
 	RetInternal        = 10090 // 500: Ferry's own failure
 )

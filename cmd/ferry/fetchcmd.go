@@ -216,7 +216,9 @@ func fetchJobFlags() []cli.Flag {
 		&cli.StringFlag{Name: "type", Value: "migrate", Usage: "job type: migrate (--from → --to) or fetch (URLs posted to /fetch/ → --to)"},
 		&cli.StringSliceFlag{Name: "fetch-key", EnvVars: []string{"FERRY_FETCH_KEYS"}, Usage: "fetch jobs: PUBLIC:PRIVATE key pair allowed to sign requests (repeatable)"},
 		&cli.StringSliceFlag{Name: "allowed-bucket", Usage: "fetch jobs: a bucket requests may name (repeatable; default: the --to bucket)"},
-		&cli.BoolFlag{Name: "allow-private-urls", Usage: "fetch jobs: allow URLs on loopback, link-local and private addresses"},
+		&cli.BoolFlag{Name: "allow-private-urls", Usage: "fetch jobs: allow URLs on loopback, link-local, private and other special-purpose addresses"},
+		&cli.BoolFlag{Name: "allow-private-callbacks", Usage: "fetch jobs: allow callback URLs on loopback, link-local, private and other special-purpose addresses"},
+		&cli.BoolFlag{Name: "reject-replays", Usage: "fetch jobs: require a Date within 15m and Content-MD5, and refuse a signature used twice"},
 		&cli.IntFlag{Name: "concurrency", Usage: "fetch jobs: parallel ranged parts per URL (default: the agent's)"},
 		&cli.IntFlag{Name: "max-queue", Usage: "fetch jobs: most unfinished requests (429 beyond; 0: the master's limit only)"},
 	}
@@ -237,6 +239,7 @@ func (e *env) fetchJobCreate(c *cli.Context) error {
 	}
 	spec := fetch.JobSpec{Dest: c.String("to"), AllowedBuckets: c.StringSlice("allowed-bucket"),
 		AllowPrivateURLs: c.Bool("allow-private-urls"), Concurrency: c.Int("concurrency"), MaxQueue: c.Int("max-queue"),
+		AllowPrivateCallbacks: c.Bool("allow-private-callbacks"), RejectReplays: c.Bool("reject-replays"),
 		Credentials: map[string]string{}}
 	for _, kp := range c.StringSlice("fetch-key") {
 		pub, priv, ok := strings.Cut(kp, ":")
