@@ -108,7 +108,7 @@ func (f *flakyFile) ReadAt(p []byte, off int64) (int, error) {
 func (f *flakyFile) Close() error { return nil }
 
 func TestHandle_ReadFillsWholeThroughCuts(t *testing.T) {
-	data := randomBytes(bigSize, 5)
+	data := randomBytes(6<<20+1, 5)
 	for _, window := range []int64{0, 1 << 20, DefaultReadAhead} {
 		f := &flakyFile{data: data}
 		h := newHandle(context.Background(), f, func() {}, "f", int64(len(data)), testReadAhead(window, nil),
