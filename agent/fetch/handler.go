@@ -145,7 +145,7 @@ func (h *handler) other(w http.ResponseWriter, r *http.Request) {
 	refuse(w, http.StatusNotFound, RetUnknownTask, "no such path: "+r.URL.Path)
 }
 
-// refuse logs and answers one refused request.
+// refuse is refusal for a refusal value.
 func (h *handler) refuse(w http.ResponseWriter, r *http.Request, rf refusal) {
 	h.refusal(w, r, rf.status, rf.code, rf.msg)
 }
