@@ -44,6 +44,8 @@ func (e *Engine) worker(ctx context.Context) {
 		if ctx.Err() != nil {
 			if u.result != nil {
 				u.result <- partResult{n: u.part, err: ctx.Err()}
+			} else {
+				e.inflight.Done() // left unfinished for the next run
 			}
 			continue
 		}

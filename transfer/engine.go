@@ -32,7 +32,7 @@ type Engine struct {
 	inflight sync.WaitGroup // objects handed out and not yet finished or left
 
 	seen, planned, unchanged, present, copied, failed atomic.Int64
-	bytes, bytesDone, retries                         atomic.Int64
+	bytes, bytesDone, bytesCopied, retries, resumed   atomic.Int64
 	walkDone                                          atomic.Bool
 	end                                               atomic.Pointer[string]
 }
@@ -78,7 +78,7 @@ func (e *Engine) Progress() Progress {
 	return Progress{
 		Seen: e.seen.Load(), Planned: e.planned.Load(), Unchanged: e.unchanged.Load(), Present: e.present.Load(),
 		Copied: e.copied.Load(), Failed: e.failed.Load(), Bytes: e.bytes.Load(),
-		BytesDone: e.bytesDone.Load(), WalkDone: e.walkDone.Load(), Cursor: e.cur.get(), Elapsed: el,
+		BytesDone: e.bytesDone.Load(), BytesCopied: e.bytesCopied.Load(), Resumed: e.resumed.Load(), WalkDone: e.walkDone.Load(), Cursor: e.cur.get(), Elapsed: el,
 	}
 }
 
@@ -229,6 +229,7 @@ func (e *Engine) succeed(t task, info ObjectInfo, checksum string) {
 		return nil
 	}, func() {
 		e.copied.Add(1)
+		e.bytesCopied.Add(o.Size)
 		e.cur.finish(t.seq)
 	})
 	e.inflight.Done()

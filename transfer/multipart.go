@@ -87,6 +87,7 @@ func (e *Engine) multipartOnce(ctx context.Context, t *task, have *map[int]doneP
 		}
 		*have = h
 		if t.obj.UploadID != "" {
+			e.resumed.Add(1)
 			e.markCopying(t)
 		}
 		for _, p := range h {

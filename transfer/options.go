@@ -93,8 +93,14 @@ type Progress struct {
 	Copied    int64 // objects copied and verified this run
 	Failed    int64 // objects that failed permanently this run
 	Bytes     int64 // bytes of the objects to copy
-	BytesDone int64 // bytes uploaded and acknowledged
-	WalkDone  bool
+	BytesDone int64 // bytes uploaded and acknowledged (live; parts of a discarded upload are taken back)
+	// BytesCopied is the size of the objects counted in Copied: each
+	// object once, however many attempts or resumed parts it took.
+	BytesCopied int64
+	// Resumed counts multipart uploads of an earlier run that this run
+	// took up again (uploading only the parts they lacked).
+	Resumed  int64
+	WalkDone bool
 	// Cursor is the largest object key (Entry.ObjectKey) such that every
 	// object at or before it in walk order is finished (copied, unchanged or
 	// failed); "" before any. A walk resumed at Range{Start: Cursor+"\x00"}

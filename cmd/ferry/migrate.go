@@ -38,7 +38,8 @@ func migrateCommand(e *env) *cli.Command {
 				&cli.StringSliceFlag{Name: "exclude", Usage: "skip paths matching this glob (repeatable; wins over --include)"},
 				&cli.BoolFlag{Name: "size-only", Usage: "treat an object as unchanged when its size matches the finished copy"},
 				&cli.BoolFlag{Name: "check-dest", Usage: "list the destination too and record objects it already holds (same size, and same ETag or a copy not older than the source) as copied without copying them: for a first run with a new or lost catalog into a destination that holds part of the tree"},
-				&cli.IntFlag{Name: "attempts", Value: 6, Usage: "tries per request before an object fails"},
+				&cli.IntFlag{Name: "attempts", Value: 6, Usage: "tries per request before it counts as failed, and copies of an object whose source keeps changing before it fails"},
+				&cli.DurationFlag{Name: "object-retry-time", Value: 10 * time.Minute, Usage: "how long an object whose requests keep failing (network, 5xx) is tried again, its upload kept, before it fails"},
 				&cli.StringFlag{Name: "from-endpoint", Usage: "source endpoint URL (else FERRY_SRC_*/AWS_ENDPOINT_URL/US3_ENDPOINT)"},
 				&cli.StringFlag{Name: "to-endpoint", Usage: "destination endpoint URL (else FERRY_DST_*/AWS_ENDPOINT_URL/US3_ENDPOINT)"},
 				&cli.StringFlag{Name: "from-region", Usage: "source S3 region"},
@@ -145,6 +146,13 @@ func (e *env) transferOptions(c *cli.Context) (transfer.Options, error) {
 		Workers: c.Int("workers"), DryRun: c.Bool("dry-run"), DryRunOut: e.stdout,
 		Include: c.StringSlice("include"), Exclude: c.StringSlice("exclude"),
 		SizeOnly: c.Bool("size-only"), Attempts: c.Int("attempts"),
+		ObjectRetryTime: c.Duration("object-retry-time"),
+	}
+	if o.Attempts < 1 {
+		return o, usageErr("--attempts must be at least 1")
+	}
+	if o.ObjectRetryTime <= 0 {
+		return o, usageErr("--object-retry-time must be more than 0 (e.g. 10m)")
 	}
 	var err error
 	if o.PartSize, err = units.ParseSize(c.String("part-size")); err != nil {
@@ -237,7 +245,11 @@ func (e *env) printSummary(r transfer.Result, retries int64, dry bool) {
 	if s := r.Elapsed.Seconds(); s > 0 {
 		rate = float64(r.BytesDone) / s
 	}
-	fmt.Fprintf(e.stdout, "copied %d object(s) (%s) in %s, %s/s, %.0f objects/s; %d unchanged%s, %d failed, %d retried request(s)\n",
-		r.Copied, units.Bytes(r.BytesDone), units.Duration(r.Elapsed), units.Bytes(int64(rate)),
-		float64(r.Copied)/max(r.Elapsed.Seconds(), 1e-9), r.Unchanged, present, r.Failed, retries)
+	resumed := ""
+	if r.Resumed > 0 {
+		resumed = fmt.Sprintf(", %d multipart upload(s) resumed", r.Resumed)
+	}
+	fmt.Fprintf(e.stdout, "copied %d object(s) (%s) in %s, %s/s, %.0f objects/s; %d unchanged%s, %d failed, %d retried request(s)%s\n",
+		r.Copied, units.Bytes(r.BytesCopied), units.Duration(r.Elapsed), units.Bytes(int64(rate)),
+		float64(r.Copied)/max(r.Elapsed.Seconds(), 1e-9), r.Unchanged, present, r.Failed, retries, resumed)
 }
