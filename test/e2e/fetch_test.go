@@ -276,8 +276,8 @@ func fxTaskTotal(t testing.TB, m *fxMaster, job string) int {
 func TestFetch_EndToEnd(t *testing.T) {
 	e := startEmu(t, fxBucket)
 	m := fxStartMaster(t, freeAddr(t), filepath.Join(t.TempDir(), "master.db"))
-	job := fxCreateJob(t, m, e, "--allow-private-urls")
-	strict := fxCreateJob(t, m, e)
+	job := fxCreateJob(t, m, e, "--allow-private-urls", "--allow-private-callbacks")
+	strict := fxCreateJob(t, m, e, "--allow-private-callbacks")
 	fxStartAgent(t, m, "fx-agent-1")
 	fxStartAgent(t, m, "fx-agent-2")
 	o := fxStartOrigin(t)
@@ -316,12 +316,20 @@ func TestFetch_EndToEnd(t *testing.T) {
 	for i, key := range listed {
 		ids[key] = printed[i]
 	}
-	// Failures: 404, reset, a name that resolves to loopback for a job
-	// that does not allow private addresses.
+	// A loopback name for a job that does not allow private addresses is
+	// refused when posted (no DNS needed to decide it), and queues nothing.
+	private := strings.Replace(o.add("/ok/private.bin", []byte("secret")), "127.0.0.1", "localhost", 1)
+	if resp, status, err := fxSubmitter(m).Post(context.Background(), fetch.Request{URL: private, Bucket: fxBucket,
+		Key: "failed/private", JobID: strict, FailureCallbackURL: cb + "/fail"}); err != nil || status != http.StatusForbidden || resp.TaskID != "" {
+		t.Fatalf("POST of a loopback name to a strict job = %d %+v %v, want 403 and no task", status, resp, err)
+	}
+	if n := fxTaskTotal(t, m, strict); n != 0 {
+		t.Fatalf("the strict job holds %d task(s) after its only POST was refused", n)
+	}
+	// Failures called back: 404 and reset.
 	fails := map[string]string{ // URL → job
 		o.URL + "/missing/x.bin": job,
 		o.URL + "/reset/y.bin":   job,
-		strings.Replace(o.add("/ok/private.bin", []byte("secret")), "127.0.0.1", "localhost", 1): strict,
 	}
 	failIDs := map[string]string{}
 	for u, j := range fails {
@@ -361,16 +369,14 @@ func TestFetch_EndToEnd(t *testing.T) {
 		switch {
 		case strings.Contains(u, "/missing/"):
 			want = "source returned 404 Not Found"
-		case strings.Contains(u, "/reset/"):
-			want = "download failed"
 		default:
-			want = "URL refused by policy"
+			want = "download failed"
 		}
 		if !strings.Contains(f.Message, want) {
 			t.Fatalf("failure message for %s = %q, want %q in it", u, f.Message, want)
 		}
 	}
-	if _, ok := back["ok/private.bin"]; ok {
+	if _, ok := back["failed/private"]; ok {
 		t.Fatal("the policy-refused URL was stored")
 	}
 
@@ -473,7 +479,7 @@ func TestFetch_KillMaster(t *testing.T) {
 	e := startEmu(t, fxBucket)
 	addr, db := freeAddr(t), filepath.Join(t.TempDir(), "master.db")
 	m := fxStartMaster(t, addr, db)
-	job := fxCreateJob(t, m, e, "--allow-private-urls")
+	job := fxCreateJob(t, m, e, "--allow-private-urls", "--allow-private-callbacks")
 	o := fxStartOrigin(t)
 	rc := newFxReceiver()
 	cb := rc.serve(t, "127.0.0.1:0")
@@ -512,7 +518,7 @@ func TestFetch_Concurrent(t *testing.T) {
 	const n, clients = 1000, 50
 	e := startEmu(t, fxBucket)
 	m := fxStartMaster(t, freeAddr(t), filepath.Join(t.TempDir(), "master.db"))
-	job := fxCreateJob(t, m, e, "--allow-private-urls")
+	job := fxCreateJob(t, m, e, "--allow-private-urls", "--allow-private-callbacks")
 	fxStartAgent(t, m, "fx-c1")
 	fxStartAgent(t, m, "fx-c2")
 	o := fxStartOrigin(t)

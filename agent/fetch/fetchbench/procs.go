@@ -163,7 +163,7 @@ func (e *env) startAgents(ctx context.Context, n int) error {
 // createJob makes a fetch job into the emulator bucket.
 func (e *env) createJob(ctx context.Context) (string, error) {
 	admin := &fetch.Client{Master: e.master, Token: adminTok}
-	v, err := admin.CreateJob(ctx, fetch.JobSpec{Dest: "us3://" + bucket, AllowPrivateURLs: true,
+	v, err := admin.CreateJob(ctx, fetch.JobSpec{Dest: "us3://" + bucket, AllowPrivateURLs: true, AllowPrivateCallbacks: true,
 		Keys:        []fetch.JobKey{{Public: fetchPub, Private: fetchPriv}},
 		Credentials: map[string]string{"US3_PUBLIC_KEY": emuPub, "US3_PRIVATE_KEY": emuPriv, "US3_ENDPOINT": e.emu}})
 	if err != nil {
