@@ -53,10 +53,10 @@ func stampOf(fi iofs.FileInfo) stamp {
 // version renders the stamp as Entry.Version does.
 func (s stamp) version() string { return versionOf(s.mtime, s.size) }
 
-// openFile opens abs and takes its baseline stamp, waiting out a racy
-// ctime (see racyWindow) first. want, when not empty, is the Version the
-// caller walked: a file that is no longer that version gives an error
-// wrapping fs.ErrChanged.
+// openFile opens abs and takes its baseline stamp. want, when not empty,
+// is the Version the caller walked: a file that is no longer that version,
+// or that is still being written after its racy window was waited out a
+// few times (see racyWindow), gives an error wrapping fs.ErrChanged.
 func openFile(ctx context.Context, abs, p, want string) (*file, error) {
 	// O_NONBLOCK: should a FIFO replace the file after Stat, opening it
 	// must not hang.
@@ -65,7 +65,11 @@ func openFile(ctx context.Context, abs, p, want string) (*file, error) {
 		return nil, fmt.Errorf("open %q: %w", p, mapErr(err))
 	}
 	lf := &file{File: f, abs: abs}
-	if err := lf.baseline(ctx); err != nil {
+	waits := 0
+	if want != "" {
+		waits = racyWaits
+	}
+	if err := lf.baseline(ctx, waits); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("open %q: %w", p, err)
 	}
@@ -76,9 +80,17 @@ func openFile(ctx context.Context, abs, p, want string) (*file, error) {
 	return lf, nil
 }
 
-// baseline takes the stamp every later CheckVersion compares with.
-func (f *file) baseline(ctx context.Context) error {
-	for {
+// racyWaits is how often a copy's open waits out a racy ctime before it
+// counts the file as still being written.
+const racyWaits = 3
+
+// baseline takes the stamp every later CheckVersion compares with. With
+// waits > 0 (a copy), a ctime younger than racyWindow is waited out up to
+// waits times, so every later write moves ctime; a file still that young
+// then is being written and gives an error wrapping fs.ErrChanged. With
+// waits == 0 (a reader that checks nothing, like the mount) no time is spent.
+func (f *file) baseline(ctx context.Context, waits int) error {
+	for i := 0; ; i++ {
 		fi, err := f.File.Stat()
 		if err != nil {
 			return fmt.Errorf("stat: %w", err)
@@ -88,8 +100,11 @@ func (f *file) baseline(ctx context.Context) error {
 		}
 		f.base = stampOf(fi)
 		age := time.Since(time.Unix(0, f.base.ctime))
-		if age >= racyWindow || age < -time.Second {
-			return nil // settled, or a clock we cannot judge (a skewed NAS)
+		if waits == 0 || age >= racyWindow || age < -time.Second {
+			return nil // settled, not asked to wait, or a clock we cannot judge (a skewed NAS)
+		}
+		if i == waits {
+			return fmt.Errorf("still being written (changed %s ago): %w", age.Round(time.Millisecond), fs.ErrChanged)
 		}
 		t := time.NewTimer(racyWindow - age)
 		select {
