@@ -29,6 +29,11 @@ type DB struct {
 	w        *sql.DB // the single writer connection; nil when read-only
 	r        *sql.DB // read pool
 	lock     *fileLock
+	// box seals and opens secret columns; nil when opened without a key.
+	box *secretBox
+	// keyed: the catalog's secrets are sealed with a key (it has a key
+	// check), so without box they can be neither read nor written.
+	keyed bool
 
 	mu     sync.Mutex
 	closed bool
@@ -36,6 +41,15 @@ type DB struct {
 
 // Open opens the catalog at path for reading and writing, creating the file
 // and its parent directories if missing, and runs pending migrations.
+// Files Ferry creates (the catalog, its -wal, -shm and .lock) are mode 0600
+// and new directories 0700, whatever the umask; an existing catalog that
+// group or others could read is narrowed to 0600.
+//
+// Open takes no secret key: secrets (job credentials, fetch keys) are then
+// stored as given, which only catalogs that never hold any (agents',
+// standalone runs') and tests rely on; a catalog whose secrets are
+// encrypted refuses to read or write them (ErrNoSecretKey), and an older
+// catalog with plain secrets is not upgraded. OpenMaster takes the key.
 //
 // It first takes a non-blocking exclusive flock on "<path>.lock"; if another
 // process (or another DB in this process) holds it, Open fails with an error
@@ -76,12 +90,16 @@ func OpenReadOnly(ctx context.Context, path string) (*DB, error) {
 }
 
 // openRW is Open with an explicit migration list (tests add steps).
-func openRW(ctx context.Context, path string, ms []migration) (_ *DB, err error) {
+func openRW(ctx context.Context, path string, ms []migration, opts ...Option) (_ *DB, err error) {
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("resolve catalog path %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+	if err := mkdirPrivate(filepath.Dir(abs)); err != nil {
 		return nil, fmt.Errorf("create catalog directory: %w", err)
 	}
 	lock, err := lockFile(abs+".lock", path)
@@ -97,16 +115,16 @@ func openRW(ctx context.Context, path string, ms []migration) (_ *DB, err error)
 	if _, err := inspect(ctx, path, abs, latestVersion(ms)); err != nil {
 		return nil, err
 	}
-	db.w, err = sql.Open("sqlite3", dsn(abs, url.Values{
+	if err := privatizeCatalog(abs); err != nil {
+		return nil, fmt.Errorf("open catalog %s: %w", path, err)
+	}
+	db.w = db.openWriter(dsn(abs, url.Values{
 		"_busy_timeout": {busyTimeoutMS},
 		"_journal_mode": {"WAL"},
 		"_synchronous":  {"NORMAL"},
 		"_foreign_keys": {"1"},
 		"_txlock":       {"immediate"},
 	}))
-	if err != nil {
-		return nil, fmt.Errorf("open catalog %s: %w", path, err)
-	}
 	// One connection, kept open for the DB's lifetime: writes serialise on
 	// it, and the WAL is checkpointed only when it finally closes.
 	db.w.SetMaxOpenConns(1)
@@ -116,7 +134,13 @@ func openRW(ctx context.Context, path string, ms []migration) (_ *DB, err error)
 	if err := db.w.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", path, err)
 	}
+	if err := db.useKey(ctx, o); err != nil {
+		return nil, err
+	}
 	if err := migrate(ctx, db.w, path, ms); err != nil {
+		return nil, err
+	}
+	if err := db.sealPlain(ctx); err != nil {
 		return nil, err
 	}
 	if db.r, err = openReaders(ctx, path, abs); err != nil {

@@ -18,7 +18,8 @@ type FetchKey struct {
 
 // FetchJob is a fetch job as the master stores it: where fetched objects
 // go and who may ask. Creds and the private keys never leave the master
-// except to agents (creds) and the signature check (keys).
+// except to agents (creds) and the signature check (keys); they are stored
+// encrypted when the catalog has a secret key (OpenMaster).
 type FetchJob struct {
 	ID               string
 	Dest             string            // destination location URI
@@ -70,17 +71,25 @@ func (db *DB) CreateFetchJob(ctx context.Context, j FetchJob, now time.Time) err
 			return errors.New("create fetch job: a key pair has an empty part")
 		}
 	}
-	creds, err := json.Marshal(nonNilMap(j.Creds))
+	plainCreds, err := json.Marshal(nonNilMap(j.Creds))
 	if err != nil {
 		return fmt.Errorf("create fetch job: %w", err)
 	}
 	buckets, _ := json.Marshal(nonNilSlice(j.AllowedBuckets))
-	keys, _ := json.Marshal(j.Keys)
+	plainKeys, _ := json.Marshal(j.Keys)
+	creds, err := db.sealValue(plainCreds)
+	if err != nil {
+		return fmt.Errorf("create fetch job %s: %w", j.ID, err)
+	}
+	keys, err := db.sealValue(plainKeys)
+	if err != nil {
+		return fmt.Errorf("create fetch job %s: %w", j.ID, err)
+	}
 	return db.fetchTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO fetch_jobs (id, dest, creds, allowed_buckets, keys, concurrency,
 			allow_private, max_queue, allow_private_callbacks, reject_replays, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			j.ID, j.Dest, string(creds), string(buckets), string(keys), j.Concurrency, j.AllowPrivateURLs, j.MaxQueue,
+			j.ID, j.Dest, creds, string(buckets), keys, j.Concurrency, j.AllowPrivateURLs, j.MaxQueue,
 			j.AllowPrivateCallbacks, j.RejectReplays, nanos(now))
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed") {
@@ -109,17 +118,26 @@ func nonNilSlice(s []string) []string {
 const fetchJobCols = `id, dest, creds, allowed_buckets, keys, concurrency, allow_private, max_queue,
 	allow_private_callbacks, reject_replays, created_at`
 
-// scanFetchJob reads one row selected with fetchJobCols.
-func scanFetchJob(sc scanner) (FetchJob, error) {
+// scanFetchJob reads one row selected with fetchJobCols, opening its
+// sealed columns.
+func (db *DB) scanFetchJob(sc scanner) (FetchJob, error) {
 	var j FetchJob
-	var creds, buckets, keys string
+	var sealedCreds, buckets, sealedKeys string
 	var created int64
-	if err := sc.Scan(&j.ID, &j.Dest, &creds, &buckets, &keys, &j.Concurrency, &j.AllowPrivateURLs, &j.MaxQueue,
+	if err := sc.Scan(&j.ID, &j.Dest, &sealedCreds, &buckets, &sealedKeys, &j.Concurrency, &j.AllowPrivateURLs, &j.MaxQueue,
 		&j.AllowPrivateCallbacks, &j.RejectReplays, &created); err != nil {
 		return FetchJob{}, err
 	}
-	if err := errors.Join(json.Unmarshal([]byte(creds), &j.Creds), json.Unmarshal([]byte(buckets), &j.AllowedBuckets),
-		json.Unmarshal([]byte(keys), &j.Keys)); err != nil {
+	creds, err := db.openValue(sealedCreds)
+	if err != nil {
+		return FetchJob{}, fmt.Errorf("read fetch job %s: credentials: %w", j.ID, err)
+	}
+	keys, err := db.openValue(sealedKeys)
+	if err != nil {
+		return FetchJob{}, fmt.Errorf("read fetch job %s: keys: %w", j.ID, err)
+	}
+	if err := errors.Join(json.Unmarshal(creds, &j.Creds), json.Unmarshal([]byte(buckets), &j.AllowedBuckets),
+		json.Unmarshal(keys, &j.Keys)); err != nil {
 		return FetchJob{}, fmt.Errorf("decode fetch job %s: %w", j.ID, err)
 	}
 	j.CreatedAt = fromNanos(created)
@@ -131,7 +149,7 @@ func (db *DB) FetchJob(ctx context.Context, id string) (FetchJob, error) {
 	if err := db.usable(false); err != nil {
 		return FetchJob{}, err
 	}
-	j, err := scanFetchJob(db.r.QueryRowContext(ctx, `SELECT `+fetchJobCols+` FROM fetch_jobs WHERE id = ?`, id))
+	j, err := db.scanFetchJob(db.r.QueryRowContext(ctx, `SELECT `+fetchJobCols+` FROM fetch_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return FetchJob{}, fmt.Errorf("fetch job %s: %w", id, ErrJobNotFound)
 	}
@@ -146,7 +164,7 @@ func (db *DB) FetchJobs(ctx context.Context) ([]FetchJob, error) {
 	if err := db.usable(false); err != nil {
 		return nil, err
 	}
-	return collect(ctx, db.r, "list fetch jobs", scanFetchJob, `SELECT `+fetchJobCols+` FROM fetch_jobs ORDER BY created_at, id`)
+	return collect(ctx, db.r, "list fetch jobs", db.scanFetchJob, `SELECT `+fetchJobCols+` FROM fetch_jobs ORDER BY created_at, id`)
 }
 
 // DeleteFetchJob removes a fetch job; its unfinished tasks fail ("fetch job

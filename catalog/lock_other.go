@@ -15,7 +15,7 @@ type fileLock struct {
 
 // lockFile opens (creating) the lock file without locking it.
 func lockFile(path, dbPath string) (*fileLock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openPrivate(path, os.O_RDWR)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file for %s: %w", dbPath, err)
 	}

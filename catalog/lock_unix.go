@@ -21,7 +21,7 @@ type fileLock struct {
 // lock file is never removed: removing it would let two processes lock two
 // different inodes of the same name.
 func lockFile(path, dbPath string) (*fileLock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openPrivate(path, os.O_RDWR)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}

@@ -72,8 +72,15 @@ const maxRangeErrors = 3
 // OpenMaster opens (creating if missing) the catalog at path for the master.
 // nextRun computes the next run of a schedule after a time (zero: never);
 // nil means jobs are never re-run.
-func OpenMaster(ctx context.Context, path string, nextRun func(schedule string, t time.Time) time.Time) (*MasterDB, error) {
-	db, err := Open(ctx, path)
+//
+// opts give the secret key that encrypts job credentials and fetch keys
+// (WithSecretKey, WithSecretKeyFile); `ferry master` always gives one. With
+// a key, plain secrets of an older catalog are encrypted at open (migration
+// 8, then on every open for any a keyless open wrote), and a key that is
+// not the catalog's gives an error wrapping ErrSecretKey before anything is
+// written. Without one it behaves as Open.
+func OpenMaster(ctx context.Context, path string, nextRun func(schedule string, t time.Time) time.Time, opts ...Option) (*MasterDB, error) {
+	db, err := openRW(ctx, path, allMigrations(), opts...)
 	if err != nil {
 		return nil, err
 	}

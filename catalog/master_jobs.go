@@ -73,18 +73,19 @@ func (m *MasterDB) CreateJob(ctx context.Context, j NewJob, now time.Time) error
 	if j.Options == "" {
 		j.Options = "{}"
 	}
-	creds, err := json.Marshal(j.Creds)
+	plain, err := json.Marshal(nonNilMap(j.Creds))
 	if err != nil {
 		return fmt.Errorf("create job %s: encode credentials: %w", j.ID, err)
 	}
-	if j.Creds == nil {
-		creds = []byte("{}")
+	creds, err := m.db.sealValue(plain)
+	if err != nil {
+		return fmt.Errorf("create job %s: %w", j.ID, err)
 	}
 	return m.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO jobs
 			(id, source, dest, options, creds, schedule, state, run, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, 'pending', 1, ?, ?)`,
-			j.ID, j.Source, j.Dest, j.Options, string(creds), j.Schedule, nanos(now), nanos(now))
+			j.ID, j.Source, j.Dest, j.Options, creds, j.Schedule, nanos(now), nanos(now))
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
 				return fmt.Errorf("create job %s: %w", j.ID, ErrJobExists)
@@ -179,7 +180,8 @@ func (m *MasterDB) Jobs(ctx context.Context) ([]Job, error) {
 }
 
 // JobCreds returns the credentials stored with a job. Only the lease path
-// of the master may use them; they are never part of an API answer.
+// of the master may use them; they are never part of an API answer. They
+// are stored encrypted when the catalog has a secret key (OpenMaster).
 func (m *MasterDB) JobCreds(ctx context.Context, id string) (map[string]string, error) {
 	r, err := m.reader()
 	if err != nil {
@@ -193,8 +195,12 @@ func (m *MasterDB) JobCreds(ctx context.Context, id string) (map[string]string, 
 	if err != nil {
 		return nil, fmt.Errorf("read job %s: %w", id, err)
 	}
+	plain, err := m.db.openValue(s)
+	if err != nil {
+		return nil, fmt.Errorf("read job %s: credentials: %w", id, err)
+	}
 	creds := map[string]string{}
-	if err := json.Unmarshal([]byte(s), &creds); err != nil {
+	if err := json.Unmarshal(plain, &creds); err != nil {
 		return nil, fmt.Errorf("read job %s: decode credentials: %w", id, err)
 	}
 	return creds, nil

@@ -30,6 +30,7 @@ func allMigrations() []migration {
 	all = append(all, objectMigrations()...)
 	all = append(all, masterMigrations()...)
 	all = append(all, fetchMigrations()...)
+	all = append(all, secretMigrations()...)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].version < all[j].version })
 	return all
 }

@@ -1,0 +1,197 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/mattn/go-sqlite3"
+)
+
+// Option configures Open and OpenMaster.
+type Option func(*openOptions)
+
+type openOptions struct {
+	key     *SecretKey
+	keyFile string
+}
+
+// WithSecretKey encrypts the catalog's secret columns with k.
+func WithSecretKey(k SecretKey) Option {
+	return func(o *openOptions) { o.key = &k }
+}
+
+// WithSecretKeyFile reads the key from the file at path (see
+// ReadSecretKeyFile). When the file does not exist and the catalog holds no
+// encrypted secrets yet (a new catalog, or one from a ferry before
+// encryption), a new key is generated and written there, mode 0600; when
+// the catalog's secrets are encrypted, a missing file is an error wrapping
+// ErrNoSecretKey. WithSecretKey wins over it.
+func WithSecretKeyFile(path string) Option {
+	return func(o *openOptions) { o.keyFile = path }
+}
+
+// secretMigrations are the steps that concern secret columns.
+func secretMigrations() []migration {
+	return []migration{
+		{8, "secrets: job credentials and fetch keys encrypted at rest", schemaSecretsV8},
+	}
+}
+
+// schemaSecretsV8 encrypts the plain secrets an older ferry stored.
+// ferry_seal is bound to the opening catalog's key (see sealFunc): without
+// a key it leaves empty values alone and refuses real secrets, so a master
+// catalog is only upgraded by a master that has its key.
+const schemaSecretsV8 = sealPlainSQL
+
+// sealPlainSQL seals every secret column value that is not sealed yet.
+const sealPlainSQL = `
+UPDATE jobs SET creds = ferry_seal(creds) WHERE creds NOT LIKE '` + sealedPrefix + `%';
+UPDATE fetch_jobs SET creds = ferry_seal(creds), keys = ferry_seal(keys)
+	WHERE creds NOT LIKE '` + sealedPrefix + `%' OR keys NOT LIKE '` + sealedPrefix + `%';
+`
+
+// sealFunc is the SQL function ferry_seal(value) of db's writer
+// connection: value sealed with db's key (a sealed value stays as it is).
+// Without a key it returns empty values ("", "{}", "[]") unchanged and
+// fails on anything else.
+func (db *DB) sealFunc(v string) (string, error) {
+	if isSealed(v) {
+		return v, nil
+	}
+	if db.box != nil {
+		return db.box.seal([]byte(v))
+	}
+	if v == "" || v == "{}" || v == "[]" {
+		return v, nil
+	}
+	return "", fmt.Errorf("catalog %s holds plain-text credentials from an older ferry: "+
+		"open it with ferry master and a secret key to encrypt them: %w", db.path, ErrNoSecretKey)
+}
+
+// writerConnector opens the writer connection through the SQLite driver
+// with ferry_seal registered on it.
+type writerConnector struct {
+	dsn string
+	drv *sqlite3.SQLiteDriver
+}
+
+var _ driver.Connector = writerConnector{}
+
+func (c writerConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c writerConnector) Driver() driver.Driver                        { return c.drv }
+
+// openWriter returns the writer pool for dsn, its connections carrying
+// ferry_seal.
+func (db *DB) openWriter(dsn string) *sql.DB {
+	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		return c.RegisterFunc("ferry_seal", db.sealFunc, false)
+	}}
+	return sql.OpenDB(writerConnector{dsn: dsn, drv: drv})
+}
+
+// useKey resolves the key of o, checks it against the catalog's key check
+// and installs it. It writes nothing to the catalog: a wrong key fails
+// here, before migrations run. Only a missing key file is created (see
+// WithSecretKeyFile).
+func (db *DB) useKey(ctx context.Context, o openOptions) error {
+	check, err := readKeyCheck(ctx, db.w)
+	if err != nil {
+		return fmt.Errorf("open catalog %s: %w", db.path, err)
+	}
+	db.keyed = check != ""
+	key, from := o.key, ""
+	if key == nil && o.keyFile != "" {
+		from = " in " + o.keyFile
+		k, err := ReadSecretKeyFile(o.keyFile)
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrNotExist) && db.keyed:
+			return fmt.Errorf("catalog %s: its secrets are encrypted and the key file %s is missing "+
+				"(restore it from your backup, or give the key with FERRY_SECRET_KEY): %w", db.path, o.keyFile, ErrNoSecretKey)
+		case errors.Is(err, os.ErrNotExist):
+			if k, err = NewSecretKey(); err != nil {
+				return err
+			}
+			if err := WriteSecretKeyFile(o.keyFile, k, db.path); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+		key = &k
+	}
+	if key == nil {
+		return nil
+	}
+	box := &secretBox{key: *key}
+	if db.keyed && !equalKeyCheck(box, check) {
+		return fmt.Errorf("catalog %s: the secret key%s is not the one its secrets are encrypted with; "+
+			"nothing was changed: %w", db.path, from, ErrSecretKey)
+	}
+	db.box = box
+	// Deleted and overwritten content (a plain value replaced by its
+	// sealed form) is zeroed in the file, not left in free space.
+	if _, err := db.w.ExecContext(ctx, "PRAGMA secure_delete = ON"); err != nil {
+		return fmt.Errorf("open catalog %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// readKeyCheck returns the catalog's sealed key check ("" when it has none
+// or is new).
+func readKeyCheck(ctx context.Context, w *sql.DB) (string, error) {
+	var n int
+	if err := w.QueryRowContext(ctx,
+		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&n); err != nil {
+		return "", fmt.Errorf("read secret key check: %w", err)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	var v string
+	err := w.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, keyCheckMeta).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read secret key check: %w", err)
+	}
+	return v, nil
+}
+
+// sealPlain, with a key, seals any secret still plain (written by a keyless
+// open), records the key check, and checkpoints the WAL into the main file
+// and truncates it, so no earlier plain frame stays in the -wal.
+func (db *DB) sealPlain(ctx context.Context) error {
+	if db.box == nil {
+		return nil
+	}
+	check, err := db.box.seal([]byte(keyCheckPlain))
+	if err != nil {
+		return err
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("seal secrets of %s: %w", db.path, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, sealPlainSQL); err != nil {
+		return fmt.Errorf("seal secrets of %s: %w", db.path, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`,
+		keyCheckMeta, check); err != nil {
+		return fmt.Errorf("seal secrets of %s: %w", db.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("seal secrets of %s: %w", db.path, err)
+	}
+	db.keyed = true
+	if _, err := db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("seal secrets of %s: checkpoint: %w", db.path, err)
+	}
+	return nil
+}
