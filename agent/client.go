@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/ferry-project/ferry/internal/tlsclient"
 )
 
 // Client talks to a master's API: operators with the admin token, agents
@@ -21,17 +24,36 @@ type Client struct {
 	http  *http.Client
 }
 
-// NewClient returns a client for the master at base ("http://host:7070").
-// The token is sent as a bearer token and never appears in errors.
-func NewClient(base, token string) (*Client, error) {
+// ClientOption configures NewClient.
+type ClientOption func(*clientOptions)
+
+type clientOptions struct {
+	ca *x509.CertPool
+}
+
+// WithCA makes the client trust only the certificates of pool for an
+// https:// master (tlsclient.LoadCA reads a --ca file); by default it
+// trusts the system's pool.
+func WithCA(pool *x509.CertPool) ClientOption {
+	return func(o *clientOptions) { o.ca = pool }
+}
+
+// NewClient returns a client for the master at base ("http://host:7070" or
+// "https://host:7070"). The token is sent as a bearer token and never
+// appears in errors.
+func NewClient(base, token string, opts ...ClientOption) (*Client, error) {
+	var o clientOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	u, err := url.Parse(strings.TrimRight(base, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("master URL %q: want http://host:port", base)
+		return nil, fmt.Errorf("master URL %q: want http://host:port or https://host:port", base)
 	}
 	if token == "" {
-		return nil, errors.New("no token: pass --token or set FERRY_TOKEN")
+		return nil, errors.New("no token: pass --token-file or set the token's variable")
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := tlsclient.Transport(o.ca)
 	t.ResponseHeaderTimeout = 2 * time.Minute
 	return &Client{base: u.String(), token: token, http: &http.Client{Transport: t}}, nil
 }
@@ -79,7 +101,7 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (*http.R
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("reach master: %w", err)
+		return nil, fmt.Errorf("reach master: %w", tlsclient.Explain(err))
 	}
 	if resp.StatusCode/100 == 2 {
 		return resp, nil

@@ -36,7 +36,7 @@ func (m *Master) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("GET /metrics", m.metrics)
+	mux.HandleFunc("GET /metrics", m.metricsAuth)
 	if m.cfg.Mount != nil {
 		wrap := func(role func(apiHandler) http.Handler) func(http.Handler) http.Handler {
 			return func(h http.Handler) http.Handler {
@@ -48,9 +48,20 @@ func (m *Master) routes() *http.ServeMux {
 	return mux
 }
 
-// ServeHTTP serves the API. Requests no route matches get a JSON 404 or
-// 405 instead of ServeMux's plain text.
-func (m *Master) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP serves the API; every answer that is not a success is JSON.
+// A path that is not in canonical form ("..", ".", "//") is refused with a
+// JSON 400 before any route sees it, where ServeMux would redirect with an
+// HTML body; requests no route matches get a JSON 404 or 405 instead of
+// ServeMux's plain text; any other non-JSON error or redirect is rewritten
+// as JSON (jsonWriter). Listener does the same for the errors net/http
+// answers before a handler runs.
+func (m *Master) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	if p := r.URL.EscapedPath(); r.Method != http.MethodConnect && cleanPath(p) != p {
+		writeError(rw, http.StatusBadRequest, fmt.Sprintf("path %q is not canonical (it has '.', '..' or '//' segments)", p))
+		return
+	}
+	w := &jsonWriter{ResponseWriter: rw}
+	defer w.finish()
 	if _, pattern := m.mux.Handler(r); pattern == "" {
 		probe := &statusProbe{header: http.Header{}}
 		m.mux.ServeHTTP(probe, r)
@@ -144,6 +155,23 @@ func (m *Master) auth(want, other, role string, h apiHandler) http.Handler {
 		}
 		writeError(w, http.StatusInternalServerError, err.Error())
 	})
+}
+
+// metricsAuth serves /metrics, checking the metrics token when one is set.
+func (m *Master) metricsAuth(w http.ResponseWriter, r *http.Request) {
+	if m.cfg.MetricsToken != "" {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || tok == "" {
+			writeError(w, http.StatusUnauthorized, "missing bearer token (Authorization: Bearer TOKEN): /metrics needs the metrics token")
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(tok), []byte(m.cfg.MetricsToken)) != 1 &&
+			subtle.ConstantTimeCompare([]byte(tok), []byte(m.cfg.AdminToken)) != 1 {
+			writeError(w, http.StatusUnauthorized, "invalid token: /metrics needs the metrics token")
+			return
+		}
+	}
+	m.metrics(w, r)
 }
 
 // writeJSON answers v as JSON with status.

@@ -24,6 +24,9 @@ type MasterConfig struct {
 	// AdminToken authenticates operators, ClusterToken agents. Both are
 	// required and must differ.
 	AdminToken, ClusterToken string
+	// MetricsToken, when set, is required (as is the admin token, which is
+	// accepted too) as a bearer token on /metrics; empty: /metrics is open.
+	MetricsToken string
 	// LeaseTTL is how long a lease lives without a report (default 15s);
 	// Heartbeat is how often agents report (default 2s).
 	LeaseTTL, Heartbeat time.Duration

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ferry-project/ferry/internal/tlsclient"
 )
 
 // Errors of the agent API client.
@@ -23,11 +25,13 @@ var (
 // Client calls the master's fetch APIs: the agent API (with the cluster
 // token) and the job API (with the admin token).
 type Client struct {
-	// Master is the master's base URL ("http://host:7070").
+	// Master is the master's base URL ("http://host:7070" or https://).
 	Master string
 	// Token is sent as "Authorization: Bearer Token".
 	Token string
-	// HTTP is the client to use (default http.DefaultClient).
+	// HTTP is the client to use (default http.DefaultClient); for an
+	// https master with a private CA, one whose transport trusts it
+	// (tlsclient.Transport).
 	HTTP *http.Client
 }
 
@@ -98,7 +102,7 @@ func (c *Client) call(ctx context.Context, method, path string, in, out any) err
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("call master %s: %w", path, err)
+		return fmt.Errorf("call master %s: %w", path, tlsclient.Explain(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
