@@ -49,7 +49,7 @@ func TestMigrate_CatalogDiskFull(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	full := smallFS(t, "2m")
+	full := smallFS(t, "16m")
 	fillLeaving(t, full, 320<<10)
 	cat := filepath.Join(full, "cat.db")
 	r := ferry(t, nil, "migrate", "run", "--from", src, "--to", dst, "--catalog", cat, "--progress", "none")
