@@ -6,7 +6,7 @@ export PATH := $(GOBIN):$(PATH)
 export GOFLAGS := -buildvcs=false
 
 
-.PHONY: all build test unit e2e bench chaos demo lint tools clean
+.PHONY: all build test unit e2e bench chaos demo lint tools clean fuzz
 
 all: build
 
@@ -48,6 +48,20 @@ chaos: tools build
 
 demo: build
 	@bash test/demo.sh
+
+# fuzz runs every fuzz target of the project (each func FuzzXxx in a
+# _test.go file) for FUZZTIME each, one after the other, and stops at the
+# first failure; go test saves the failing input under the package's
+# testdata/fuzz, where plain go test replays it.
+FUZZTIME ?= 60s
+fuzz:
+	@set -e; for dir in $$(grep -rlE --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*\(' . | xargs -n1 dirname | sort -u); do \
+	  fns=$$($(GO) test -list '^Fuzz' $$dir | grep '^Fuzz'); \
+	  for fn in $$fns; do \
+	    echo "== $$dir $$fn ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$dir; \
+	  done; \
+	done
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
