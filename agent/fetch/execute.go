@@ -9,12 +9,12 @@ import (
 	"hash"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/ferry-project/ferry/internal/httporigin"
 	"github.com/ferry-project/ferry/transfer"
 )
 
@@ -221,7 +221,7 @@ func (j *job) probe(ctx context.Context) (size int64, ranged bool, err error) {
 	if err := j.pin.check(resp.Header, resp.ContentLength); err != nil {
 		return 0, false, changed(err)
 	}
-	return resp.ContentLength, resp.ContentLength >= 0 && strings.Contains(strings.ToLower(resp.Header.Get("Accept-Ranges")), "bytes"), nil
+	return resp.ContentLength, resp.ContentLength >= 0 && httporigin.AcceptsRanges(resp.Header), nil
 }
 
 // originError turns a transport error into the failure message.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
 // errIgnoresRange: a ranged GET got the whole object (200): the executor
@@ -119,7 +120,7 @@ func (j *job) readRangeOnce(ctx context.Context, rng string, off int64, b []byte
 	default:
 		return statusFailure(resp)
 	}
-	first, _, size, err := parseContentRange(resp.Header.Get("Content-Range"))
+	first, _, size, err := httporigin.ParseContentRange(resp.Header.Get("Content-Range"))
 	if err != nil {
 		return fail(err, "download failed: %v", err)
 	}

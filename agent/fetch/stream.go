@@ -8,8 +8,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -144,30 +142,4 @@ func (j *job) streamParts(ctx context.Context, up *upload, r io.Reader, declared
 		return Result{}, err
 	}
 	return Result{OK: true, ETag: info.ETag, SHA1: hexSum(whole), Size: total}, nil
-}
-
-// parseContentRange parses "bytes first-last/total" ("*" total gives -1).
-func parseContentRange(s string) (first, last, total int64, err error) {
-	bad := fmt.Errorf("malformed Content-Range %q", s)
-	rest, ok := strings.CutPrefix(strings.TrimSpace(s), "bytes ")
-	if !ok {
-		return 0, 0, 0, bad
-	}
-	span, tot, ok := strings.Cut(rest, "/")
-	a, b, ok2 := strings.Cut(span, "-")
-	if !ok || !ok2 {
-		return 0, 0, 0, bad
-	}
-	total = -1
-	if tot != "*" {
-		if total, err = strconv.ParseInt(tot, 10, 64); err != nil {
-			return 0, 0, 0, bad
-		}
-	}
-	first, err1 := strconv.ParseInt(a, 10, 64)
-	last, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || first < 0 || last < first {
-		return 0, 0, 0, bad
-	}
-	return first, last, total, nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -141,42 +139,4 @@ func statusError(method, rawURL string, resp *http.Response) error {
 		kind = kindOther
 	}
 	return fmt.Errorf("%s %s: server answered %s: %w", method, redact(rawURL), resp.Status, kindErr(kind))
-}
-
-// parseContentRange parses "bytes first-last/total" or "bytes */total";
-// first and last are -1 in the second form, total is -1 when "*".
-func parseContentRange(s string) (first, last, total int64, err error) {
-	bad := fmt.Errorf("parse Content-Range %q: malformed", s)
-	rest, ok := strings.CutPrefix(strings.TrimSpace(s), "bytes ")
-	if !ok {
-		return 0, 0, 0, bad
-	}
-	span, tot, ok := strings.Cut(rest, "/")
-	if !ok {
-		return 0, 0, 0, bad
-	}
-	total = -1
-	if tot != "*" {
-		if total, err = strconv.ParseInt(tot, 10, 64); err != nil || total < 0 {
-			return 0, 0, 0, bad
-		}
-	}
-	if span == "*" {
-		return -1, -1, total, nil
-	}
-	a, b, ok := strings.Cut(span, "-")
-	if !ok {
-		return 0, 0, 0, bad
-	}
-	first, err1 := strconv.ParseInt(a, 10, 64)
-	last, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || first < 0 || last < first || (total >= 0 && last >= total) {
-		return 0, 0, 0, bad
-	}
-	return first, last, total, nil
-}
-
-// acceptsRanges reports whether h advertises byte ranges.
-func acceptsRanges(h http.Header) bool {
-	return strings.Contains(strings.ToLower(h.Get("Accept-Ranges")), "bytes")
 }

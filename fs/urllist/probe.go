@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
 // probePage is the number of unsized rows read from the index at a time and
@@ -153,7 +155,7 @@ func (t *Tree) head(ctx context.Context, rawURL string) (info urlInfo, retry boo
 	info = headerInfo(resp)
 	info.size = resp.ContentLength
 	info.ranges = rangesNo
-	if acceptsRanges(resp.Header) {
+	if httporigin.AcceptsRanges(resp.Header) {
 		info.ranges = rangesYes
 	}
 	return info, false, nil
@@ -171,7 +173,7 @@ func (t *Tree) firstByte(ctx context.Context, rawURL string) (urlInfo, error) {
 	info := headerInfo(resp)
 	switch resp.StatusCode {
 	case http.StatusPartialContent, http.StatusRequestedRangeNotSatisfiable:
-		_, _, total, err := parseContentRange(resp.Header.Get("Content-Range"))
+		_, _, total, err := httporigin.ParseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil {
 			return urlInfo{}, fmt.Errorf("GET %s: %w: %w", redact(rawURL), err, ErrUnreachable)
 		}
@@ -192,12 +194,6 @@ func (t *Tree) firstByte(ctx context.Context, rawURL string) (urlInfo, error) {
 
 // headerInfo reads Last-Modified and ETag.
 func headerInfo(resp *http.Response) urlInfo {
-	var info urlInfo
-	if lm := resp.Header.Get("Last-Modified"); lm != "" {
-		if mt, err := http.ParseTime(lm); err == nil {
-			info.mtime = mt.UTC()
-		}
-	}
-	info.etag = resp.Header.Get("ETag")
-	return info
+	v := httporigin.VersionOf(resp.Header)
+	return urlInfo{etag: v.ETag, mtime: v.Modified}
 }

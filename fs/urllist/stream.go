@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
 // errSwitched tells ReadAt that a ranged GET found a server that ignores
@@ -68,7 +69,7 @@ func (f *file) openRange(off int64, n int) (*stream, error) {
 	}
 	switch resp.StatusCode {
 	case http.StatusPartialContent:
-		first, l, total, err := parseContentRange(resp.Header.Get("Content-Range"))
+		first, l, total, err := httporigin.ParseContentRange(resp.Header.Get("Content-Range"))
 		if err == nil {
 			err = f.check(resp, total)
 		}
@@ -96,7 +97,7 @@ func (f *file) openRange(off int64, n int) (*stream, error) {
 		return nil, errSwitched
 	case http.StatusRequestedRangeNotSatisfiable:
 		s.close()
-		if _, _, total, err := parseContentRange(resp.Header.Get("Content-Range")); err == nil && total >= 0 {
+		if _, _, total, err := httporigin.ParseContentRange(resp.Header.Get("Content-Range")); err == nil && total >= 0 {
 			if err := f.check(resp, total); err != nil {
 				return nil, err
 			}
