@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -45,7 +46,7 @@ func inspect(ctx context.Context, path, abs string, latest int) (fileState, erro
 	// A zero-length file is an empty database to SQLite (perhaps with a WAL
 	// beside it), so it is examined like any other.
 	st := fileState{exists: true}
-	db, err := sql.Open("sqlite3", dsn(abs, url.Values{"mode": {"ro"}}))
+	db, err := sql.Open("sqlite3", dsn(abs, inspectParams(abs)))
 	if err != nil {
 		return fileState{}, fmt.Errorf("open catalog %s: %w", path, err)
 	}
@@ -87,6 +88,75 @@ func inspect(ctx context.Context, path, abs string, latest int) (fileState, erro
 			path, st.version, latest, ErrNewerSchema)
 	}
 	return st, nil
+}
+
+// inspectParams are the connection parameters of inspect: read-only, and
+// immutable when no -wal file lies beside the database. SQLite opens a
+// WAL-mode database read-only by creating its -wal and -shm files, which a
+// read-only connection then cannot remove; without a -wal no connection
+// has the database open in WAL mode, the main file holds every commit, and
+// an immutable connection reads it creating nothing. (The few queries of
+// inspect are over long before a writer starting meanwhile could
+// checkpoint into the file.)
+func inspectParams(abs string) url.Values {
+	v := url.Values{"mode": {"ro"}}
+	if !exists(abs + "-wal") {
+		v.Set("immutable", "1")
+	}
+	return v
+}
+
+// exists reports whether a file is at path.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// Probe examines the file at path without writing anything beside or into
+// it (no lock, -wal or -shm file) and returns nil when Open would accept
+// it: no file yet, an empty file, or a catalog of this or an older schema.
+// It returns an error wrapping ErrNotCatalog for any other file and
+// ErrNewerSchema for a newer catalog. A caller that must refuse a bad
+// catalog before creating anything (a destination, a lock file) probes
+// first; Open still checks everything again under its lock.
+func Probe(ctx context.Context, path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("resolve catalog path %s: %w", path, err)
+	}
+	_, err = inspect(ctx, path, abs, latestVersion(allMigrations()))
+	return err
+}
+
+// LeaveNoTrace notes which of the -wal and -shm files beside the catalog
+// at path exist now, before a read-only open, and returns the function to
+// call after the last read-only DB of this process on it is closed: it
+// removes the -wal and -shm files that reading created, the way SQLite
+// removes them itself, by opening the file once more and closing it as its
+// last connection. Whenever another connection (a running migration, another
+// reader) still has the catalog open, SQLite keeps the files and so does
+// this; it never changes the catalog's content (an empty WAL has nothing to
+// checkpoint). Errors are ignored: the files are harmless leftovers.
+func LeaveNoTrace(path string) func(ctx context.Context) {
+	abs, err := filepath.Abs(path)
+	if err != nil || exists(abs+"-wal") || exists(abs+"-shm") {
+		return func(context.Context) {}
+	}
+	return func(ctx context.Context) {
+		if !exists(abs) || (!exists(abs+"-wal") && !exists(abs+"-shm")) {
+			return
+		}
+		if fi, err := os.Stat(abs + "-wal"); err == nil && fi.Size() > 0 {
+			return // a writer wrote meanwhile: its WAL is its own business
+		}
+		db, err := sql.Open("sqlite3", dsn(abs, url.Values{"mode": {"rw"}}))
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		var n int
+		_ = db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master").Scan(&n)
+	}
 }
 
 // checkHeader reads the first bytes of abs and rejects anything that does

@@ -10,6 +10,9 @@ import (
 // CAT --limit 3"), which urfave/cli v2 would otherwise take as arguments.
 // It finds the leaf command named by args and moves its flags (with their
 // values) in front of its positional arguments; "--" ends flag handling.
+// A -h or --help among them asks for that command's help and nothing else
+// ("ferry fetch status --help" shows the help of ferry fetch, whose
+// "status" is an argument).
 func permuteArgs(cmds []*cli.Command, args []string) []string {
 	if len(args) < 2 {
 		return args
@@ -46,8 +49,11 @@ func permuteArgs(cmds []*cli.Command, args []string) []string {
 			pos = append(pos, a)
 			continue
 		}
-		flags = append(flags, a)
 		name := strings.TrimLeft(a, "-")
+		if name == "h" || name == "help" {
+			return append(append([]string{}, args[:i]...), "--help")
+		}
+		flags = append(flags, a)
 		if strings.Contains(name, "=") {
 			continue
 		}

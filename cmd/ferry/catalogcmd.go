@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"text/tabwriter"
@@ -43,24 +46,42 @@ func catalogCommand(e *env) *cli.Command {
 	}
 }
 
-func openCatalogArg(c *cli.Context) (*catalog.DB, error) {
+// openCatalogArg opens the CATALOG argument read-only. The returned
+// function closes it and removes the -wal and -shm files reading created
+// (catalog.LeaveNoTrace): inspecting a catalog leaves no new file.
+func openCatalogArg(c *cli.Context) (*catalog.DB, func(), error) {
 	if c.NArg() != 1 {
-		return nil, usageErr("%s needs exactly one CATALOG argument", c.Command.FullName())
+		return nil, nil, usageErr("catalog %s needs exactly one CATALOG argument", c.Command.Name)
 	}
 	switch f := c.String("format"); f {
 	case "table", "json", "csv":
 	default:
-		return nil, usageErr("--format %q: want table, json or csv", f)
+		return nil, nil, usageErr("--format %q: want table, json or csv", f)
 	}
-	return catalog.OpenReadOnly(c.Context, c.Args().First())
+	if l := c.Int("limit"); l < 0 {
+		return nil, nil, usageErr("--limit %d: must be 0 (all) or more", l)
+	}
+	path := c.Args().First()
+	tidy := catalog.LeaveNoTrace(path)
+	db, err := catalog.OpenReadOnly(c.Context, path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, usageErr("catalog %s: no such file", path)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, func() {
+		_ = db.Close()
+		tidy(context.WithoutCancel(c.Context))
+	}, nil
 }
 
 func (e *env) catalogStats(c *cli.Context) error {
-	db, err := openCatalogArg(c)
+	db, done, err := openCatalogArg(c)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer done()
 	st, err := db.Stats(c.Context)
 	if err != nil {
 		return err
@@ -108,11 +129,11 @@ func containsState(list []catalog.State, s catalog.State) bool {
 }
 
 func (e *env) catalogList(c *cli.Context, state catalog.State) error {
-	db, err := openCatalogArg(c)
+	db, done, err := openCatalogArg(c)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer done()
 	opts := catalog.ListOptions{State: state, Prefix: c.String("prefix"), Limit: c.Int("limit")}
 	header := []string{"path", "state", "size", "attempts", "dst_etag", "updated", "error"}
 	row := func(o catalog.Object) []string {

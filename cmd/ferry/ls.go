@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -28,7 +29,9 @@ func lsCommand(e *env) *cli.Command {
 				return err
 			}
 			enc := json.NewEncoder(e.stdout)
+			n := 0
 			print := func(ent fs.Entry) error {
+				n++
 				if c.Bool("json") {
 					return enc.Encode(map[string]any{"path": ent.Path, "key": ent.ObjectKey(), "size": ent.Size,
 						"mtime": ent.ModTime.UTC().Format(time.RFC3339), "dir": ent.IsDir(), "version": ent.Version})
@@ -45,9 +48,28 @@ func lsCommand(e *env) *cli.Command {
 				return err
 			}
 			if c.Bool("recursive") {
-				return tree.Walk(c.Context, fs.All, print)
+				err = tree.Walk(c.Context, fs.All, print)
+			} else {
+				err = tree.ReadDir(c.Context, "", print)
 			}
-			return tree.ReadDir(c.Context, "", print)
+			if err != nil {
+				return err
+			}
+			return missingPrefix(c.Args().First(), n)
 		},
 	}
+}
+
+// missingPrefix is the error of a listing of an object-store prefix that
+// holds nothing: such a path does not exist (a directory's absence is
+// already reported when it is opened). A whole bucket may be empty.
+func missingPrefix(loc string, listed int) error {
+	if listed > 0 {
+		return nil
+	}
+	u, err := fs.ParseURI(loc)
+	if err != nil || u.Scheme == "file" || u.Scheme == "urllist" || strings.Trim(u.Path, "/") == "" {
+		return nil
+	}
+	return usageErr("ls %s: no such path (no object has this prefix)", loc)
 }

@@ -55,6 +55,9 @@ func mountCommand(open func(ctx context.Context, uri string) (fs.Tree, error)) *
 			if retry < 0 {
 				return usageErr("mount: --retry-timeout %s: must be 0 (no retries) or more", retry)
 			}
+			if err := checkMountFlags(c.Duration("entry-ttl"), c.Duration("attr-ttl"), sizes); err != nil {
+				return err
+			}
 			ra := sizes[0]
 			stderr := c.App.ErrWriter
 			if stderr == nil {
@@ -71,6 +74,30 @@ func mountCommand(open func(ctx context.Context, uri string) (fs.Tree, error)) *
 			return runMount(c.Context, open, c.Args().Get(0), c.Args().Get(1), o, stderr)
 		},
 	}
+}
+
+// checkMountFlags refuses cache times below 0 and read-ahead bounds that
+// contradict each other: with read-ahead on (sizes[0] > 0), the widest
+// window (sizes[1]) must be at least the first one and the mount's memory
+// (sizes[2]) at least the widest window.
+func checkMountFlags(entryTTL, attrTTL time.Duration, sizes [3]int64) error {
+	if entryTTL < 0 {
+		return usageErr("mount: --entry-ttl %s: must be 0 (no caching) or more", entryTTL)
+	}
+	if attrTTL < 0 {
+		return usageErr("mount: --attr-ttl %s: must be 0 (no caching) or more", attrTTL)
+	}
+	ra, maxRA, mem := sizes[0], sizes[1], sizes[2]
+	if ra == 0 {
+		return nil
+	}
+	if maxRA < ra {
+		return usageErr("mount: --max-read-ahead %s is below --read-ahead %s", units.Bytes(maxRA), units.Bytes(ra))
+	}
+	if mem < maxRA {
+		return usageErr("mount: --read-ahead-memory %s is below --max-read-ahead %s", units.Bytes(mem), units.Bytes(maxRA))
+	}
+	return nil
 }
 
 // runMount mounts, waits for a signal or an external unmount, and unmounts.

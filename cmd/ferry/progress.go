@@ -22,16 +22,42 @@ type progressPrinter struct {
 	stopped  chan struct{}
 }
 
-// isTerminal reports whether w is a character device.
+// checkProgress validates --progress and --progress-interval: the mode is
+// auto, bar, line or none and the interval is positive (whatever the mode,
+// so that a value is never accepted on one machine and refused on another).
+func checkProgress(mode string, interval time.Duration) error {
+	switch mode {
+	case "auto", "bar", "line", "none":
+	default:
+		return usageErr("--progress %q: want auto, bar, line or none", mode)
+	}
+	if interval <= 0 {
+		return usageErr("--progress-interval %s: must be more than 0 (e.g. 10s)", interval)
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device other than the null
+// device (which is one too, but shows no bar).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err != nil || !os.SameFile(st, null)
 }
 
+// defaultProgressInterval is the line interval when none (or a
+// non-positive one) is given.
+const defaultProgressInterval = 10 * time.Second
+
+// startProgress starts printing progress to w in mode (auto, bar, line or
+// none; checkProgress validates both values) until stop is called.
 func startProgress(w io.Writer, mode string, interval time.Duration, snap func() transfer.Progress) *progressPrinter {
 	p := &progressPrinter{w: w, snap: snap, interval: interval, done: make(chan struct{}), stopped: make(chan struct{})}
 	switch mode {
@@ -46,6 +72,9 @@ func startProgress(w io.Writer, mode string, interval time.Duration, snap func()
 	}
 	if p.tty {
 		p.interval = 200 * time.Millisecond
+	}
+	if p.interval <= 0 {
+		p.interval = defaultProgressInterval
 	}
 	go p.loop()
 	return p
