@@ -26,7 +26,8 @@ type Config struct {
 	Workers int
 	// IdleWait is the pause between lease requests when there is no work
 	// (default 1s); MaxBackoff caps the retry pause while the master is
-	// unreachable (default 5s).
+	// unreachable (default 30s): the pause doubles from 100ms with every
+	// failure in a row, and only the 1st, 2nd, 4th, 8th… are logged.
 	IdleWait, MaxBackoff time.Duration
 	Logger               *slog.Logger
 	// RangeDone, when set, is called after each range the agent finished.
@@ -49,6 +50,9 @@ type jobRes struct {
 	used    time.Time
 }
 
+// DefaultMaxBackoff is Config.MaxBackoff when unset.
+const DefaultMaxBackoff = 30 * time.Second
+
 // maxOpenJobs is how many jobs' catalogs an agent keeps open.
 const maxOpenJobs = 8
 
@@ -70,7 +74,7 @@ func New(cfg Config) (*Agent, error) {
 		cfg.IdleWait = time.Second
 	}
 	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 5 * time.Second
+		cfg.MaxBackoff = DefaultMaxBackoff
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -83,9 +87,12 @@ func New(cfg Config) (*Agent, error) {
 // outage and reports when the master is back.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.closeJobs()
-	backoff := time.Duration(0)
+	var down retries
 	for ctx.Err() == nil {
 		l, ok, err := a.cfg.Client.Lease(ctx, a.cfg.Name)
+		if err == nil && down.recovered() {
+			a.log.Info("the master is back")
+		}
 		switch {
 		case err != nil && isAuthError(err):
 			return fmt.Errorf("lease a range: %w", err)
@@ -93,21 +100,46 @@ func (a *Agent) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			backoff = nextBackoff(backoff, a.cfg.MaxBackoff)
-			a.log.Warn("cannot reach the master; retrying", "err", err, "in", backoff)
-			sleep(ctx, backoff)
+			wait, logIt := down.failed(a.cfg.MaxBackoff)
+			if logIt {
+				a.log.Warn("cannot reach the master; retrying", "err", err, "in", wait, "failures", down.n)
+			}
+			sleep(ctx, wait)
 			continue
 		case !ok:
-			backoff = 0
 			sleep(ctx, a.cfg.IdleWait)
 			continue
 		}
-		backoff = 0
 		if err := a.runLease(ctx, l); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// retries paces a loop that retries the master: the pause doubles with
+// each failure in a row (nextBackoff), and only the 1st, 2nd, 4th, 8th…
+// failure is worth a log line, so an outage is logged a few times, not
+// once a second.
+type retries struct {
+	n       int           // failures in a row
+	backoff time.Duration // the last pause
+}
+
+// failed counts a failure and returns the pause before the next try and
+// whether to log this failure.
+func (r *retries) failed(limit time.Duration) (wait time.Duration, log bool) {
+	r.n++
+	r.backoff = nextBackoff(r.backoff, limit)
+	return r.backoff, r.n&(r.n-1) == 0
+}
+
+// recovered resets r after a success and reports whether it ended a run
+// of failures.
+func (r *retries) recovered() bool {
+	was := r.n > 0
+	r.n, r.backoff = 0, 0
+	return was
 }
 
 // nextBackoff doubles the pause (from 100ms) up to limit, with jitter.

@@ -53,6 +53,43 @@ func ParseSchedule(s string) (Schedule, error) {
 	return &c, nil
 }
 
+// CheckSchedule parses s as ParseSchedule does and also refuses a cron
+// expression that can never fire ("0 0 31 2 *": no February has a 31st),
+// which ParseSchedule accepts as a schedule whose Next is always zero. A
+// job's schedule is checked with it before the job is stored.
+func CheckSchedule(s string) error {
+	sch, err := ParseSchedule(s)
+	if err != nil {
+		return err
+	}
+	if c, ok := sch.(*cronSpec); ok && !c.canFire() {
+		return fmt.Errorf("check schedule %q: it never fires: none of its months has any of its days of the month", strings.TrimSpace(s))
+	}
+	return nil
+}
+
+// canFire reports whether some date matches the day and month fields.
+// Only a day-of-month restriction that decides alone (day-of-week "*")
+// can rule every date out, by naming days that none of the allowed months
+// has ("0 0 31 2 *", "0 0 30 2 *", "0 0 31 4,6,9,11 *"); 29 February
+// exists every four years and counts.
+func (c *cronSpec) canFire() bool {
+	if c.domStar || !c.dowStar {
+		return true
+	}
+	for m := time.January; m <= time.December; m++ {
+		if c.month&(1<<uint(m)) == 0 {
+			continue
+		}
+		days := time.Date(2024, m+1, 0, 0, 0, 0, 0, time.UTC).Day() // 2024 is a leap year
+		monthDays := uint64(1)<<uint(days+1) - 2                    // bits 1..days
+		if c.dom&monthDays != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 var cronMacros = map[string]string{
 	"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
 	"@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",

@@ -46,7 +46,7 @@ func validateSpec(s *JobSpec) error {
 		return errors.New("destination: a URL list cannot be written to")
 	}
 	if s.Schedule != "" {
-		if _, err := ParseSchedule(s.Schedule); err != nil {
+		if err := CheckSchedule(s.Schedule); err != nil {
 			return err
 		}
 	}

@@ -233,7 +233,7 @@ func (r *leaseRun) lastWord() {
 
 // finish delivers a lease's final report, retrying through a master outage.
 func (a *Agent) finish(ctx context.Context, l LeaseView, build func() ReportRequest) error {
-	backoff := time.Duration(0)
+	var down retries
 	for {
 		_, err := a.cfg.Client.SendReport(ctx, l.ID, build())
 		switch {
@@ -244,9 +244,11 @@ func (a *Agent) finish(ctx context.Context, l LeaseView, build func() ReportRequ
 		case ctx.Err() != nil:
 			return nil
 		}
-		backoff = nextBackoff(backoff, a.cfg.MaxBackoff)
-		a.log.Warn("cannot deliver the final report; retrying", "job", l.JobID, "range", l.RangeID, "err", err, "in", backoff)
-		sleep(ctx, backoff)
+		wait, logIt := down.failed(a.cfg.MaxBackoff)
+		if logIt {
+			a.log.Warn("cannot deliver the final report; retrying", "job", l.JobID, "range", l.RangeID, "err", err, "in", wait, "failures", down.n)
+		}
+		sleep(ctx, wait)
 	}
 }
 
