@@ -118,35 +118,30 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 // retries paces a loop that retries the master: the pause doubles with
-// each failure in a row (nextBackoff), and only the 1st, 2nd, 4th, 8th…
-// failure is worth a log line, so an outage is logged a few times, not
-// once a second.
+// each failure in a row, from 100ms up to a limit, and is drawn at random
+// from the upper half of that (so agents that lost the master together do
+// not come back together); only the 1st, 2nd, 4th, 8th… failure is worth a
+// log line, so an outage is logged a few times, not once a second.
 type retries struct {
 	n       int           // failures in a row
-	backoff time.Duration // the last pause
+	ceiling time.Duration // the current pause before jitter
 }
 
 // failed counts a failure and returns the pause before the next try and
 // whether to log this failure.
 func (r *retries) failed(limit time.Duration) (wait time.Duration, log bool) {
 	r.n++
-	r.backoff = nextBackoff(r.backoff, limit)
-	return r.backoff, r.n&(r.n-1) == 0
+	r.ceiling = min(max(r.ceiling*2, 100*time.Millisecond), limit)
+	half := r.ceiling / 2
+	return half + time.Duration(rand.Int64N(int64(half)+1)), r.n&(r.n-1) == 0
 }
 
 // recovered resets r after a success and reports whether it ended a run
 // of failures.
 func (r *retries) recovered() bool {
 	was := r.n > 0
-	r.n, r.backoff = 0, 0
+	r.n, r.ceiling = 0, 0
 	return was
-}
-
-// nextBackoff doubles the pause (from 100ms) up to limit, with jitter.
-func nextBackoff(cur, limit time.Duration) time.Duration {
-	next := max(cur*2, 100*time.Millisecond)
-	next = min(next, limit)
-	return next/2 + time.Duration(rand.Int64N(int64(next/2)+1))
 }
 
 // sleep waits d or until ctx ends.
