@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -57,10 +59,23 @@ func migrateCommand(e *env) *cli.Command {
 	}
 }
 
+// migrateRun is `ferry migrate run`. Every refusal (bad flags, overlapping
+// locations, a bad catalog, a destination that cannot be written, a part
+// size the destination does not take) comes before the first write and
+// leaves nothing behind: no catalog, no lock file, no destination
+// directory. A run ended by SIGINT or SIGTERM says how to resume and exits
+// 128 + the signal number.
 func (e *env) migrateRun(c *cli.Context) error {
-	if c.String("master") != "" {
+	if master := c.String("master"); master != "" {
+		fromEnv := !e.flagOnCommandLine("master")
+		if fromEnv && (c.String("from") != "" || c.String("to") != "") {
+			return usageErr("FERRY_MASTER=%s in the environment makes migrate run an agent of that master, which says what to copy: unset FERRY_MASTER to copy --from → --to here", master)
+		}
 		if c.Bool("check-dest") {
 			return usageErr("--check-dest is for runs without --master (a master's jobs choose their skip rule)")
+		}
+		if fromEnv {
+			fmt.Fprintf(e.stderr, "ferry: FERRY_MASTER=%s in the environment: running as an agent of that master (unset it and pass --from and --to to copy here)\n", master)
 		}
 		return e.agentRun(c)
 	}
@@ -76,55 +91,50 @@ func (e *env) migrateRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkProgress(c.String("progress"), c.Duration("progress-interval")); err != nil {
+		return err
+	}
 	conns := opts.Workers + 4
-	src, err := e.openSource(ctx, from, side{envPrefix: "FERRY_SRC_", endpoint: c.String("from-endpoint"), region: c.String("from-region"), pathStyle: c.Bool("path-style"), conns: conns})
-	if err != nil {
-		return err
-	}
+	srcSide := side{envPrefix: "FERRY_SRC_", endpoint: c.String("from-endpoint"), region: c.String("from-region"), pathStyle: c.Bool("path-style"), conns: conns}
 	dstSide := side{envPrefix: "FERRY_DST_", endpoint: c.String("to-endpoint"), region: c.String("to-region"), pathStyle: c.Bool("path-style"), conns: conns}
-	dst, err := e.openDest(ctx, to, dstSide)
-	if err != nil {
+	if err := e.checkOverlap(from, to, srcSide, dstSide); err != nil {
 		return err
 	}
-	if c.Bool("check-dest") {
-		// The destination read back as a tree, its keys the Sink's: the
-		// same store when it is one (S3, US3), else the directory's Tree.
-		if t, ok := dst.(fs.Tree); ok {
-			opts.Dest = t
-		} else if opts.Dest, err = e.openSource(ctx, to, dstSide); err != nil {
-			return err
-		}
-	}
-
-	var cat *catalog.DB
 	catPath := c.String("catalog")
 	if catPath == "" {
 		if catPath, err = e.defaultCatalog(from, to); err != nil {
 			return err
 		}
 	}
-	if opts.DryRun {
-		cat, err = catalog.OpenReadOnly(ctx, catPath)
-		if errors.Is(err, os.ErrNotExist) {
-			cat, err = nil, nil
-		}
-	} else {
-		cat, err = catalog.Open(ctx, catPath)
+	// A foreign or newer catalog is refused before the destination is
+	// opened (and a directory destination created).
+	if err := catalog.Probe(ctx, catPath); err != nil {
+		return err
 	}
+	src, err := e.openSource(ctx, from, srcSide)
 	if err != nil {
 		return err
 	}
+	undo := newDirUndo(to)
+	dst, err := e.openDest(ctx, to, dstSide)
+	if err != nil {
+		undo.run()
+		return err
+	}
+	cat, runErr := e.prepareRun(c, &opts, dst, to, dstSide, catPath)
+	if runErr != nil || opts.DryRun {
+		defer undo.run() // a refusal, or a dry run, leaves no new directory
+	}
 	if cat != nil {
-		defer cat.Close()
-		if !opts.DryRun {
-			if err := recordJob(c, cat, from, to); err != nil {
-				return err
-			}
-		}
+		defer cat.close(ctx)
+	}
+	if runErr != nil {
+		return runErr
 	}
 
-	eng, err := transfer.New(src, dst, cat, opts)
+	eng, err := transfer.New(src, dst, cat.db(), opts)
 	if err != nil {
+		undo.run()
 		return usageErr("%w", err)
 	}
 	fmt.Fprintf(e.stderr, "ferry: %s → %s (catalog %s)\n", from, to, catPath)
@@ -132,6 +142,10 @@ func (e *env) migrateRun(c *cli.Context) error {
 	res, runErr := eng.Run(ctx, fs.All)
 	pp.stop()
 	e.printSummary(res, eng.Retries(), opts.DryRun)
+	var sig interrupted
+	if errors.As(context.Cause(ctx), &sig) {
+		return codeError{sig.exitCode(), interruptedErr(res)}
+	}
 	if runErr != nil {
 		return runErr
 	}
@@ -139,6 +153,147 @@ func (e *env) migrateRun(c *cli.Context) error {
 		return codeError{exitPartial, fmt.Errorf("%d object(s) failed; list them with: ferry catalog failed %s", res.Failed, catPath)}
 	}
 	return nil
+}
+
+// interruptedErr is the last line of a run stopped by a signal.
+func interruptedErr(r transfer.Result) error {
+	done := r.Copied + r.Unchanged + r.Present
+	left := max(r.Planned-r.Copied-r.Failed, 0)
+	more := ""
+	if !r.WalkDone {
+		more = " so far"
+	}
+	return fmt.Errorf("interrupted — run the same command to resume (%d done, %d left%s)", done, left, more)
+}
+
+// prepareRun checks the part size against the destination, sets up
+// --check-dest and opens the catalog (read-only for a dry run, nil when a
+// dry run has none yet).
+func (e *env) prepareRun(c *cli.Context, opts *transfer.Options, dst transfer.Sink, to string, dstSide side, catPath string) (*runCatalog, error) {
+	ctx := c.Context
+	if err := checkPartSize(opts.PartSize, dst.Limits()); err != nil {
+		return nil, err
+	}
+	if c.Bool("check-dest") {
+		// The destination read back as a tree, its keys the Sink's: the
+		// same store when it is one (S3, US3), else the directory's Tree.
+		if t, ok := dst.(fs.Tree); ok {
+			opts.Dest = t
+		} else {
+			var err error
+			if opts.Dest, err = e.openSource(ctx, to, dstSide); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if opts.DryRun {
+		tidy := catalog.LeaveNoTrace(catPath)
+		cat, err := catalog.OpenReadOnly(ctx, catPath)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &runCatalog{cat, tidy}, nil
+	}
+	cat, err := catalog.Open(ctx, catPath)
+	if err != nil {
+		return nil, err
+	}
+	rc := &runCatalog{cat: cat}
+	if err := recordJob(c, cat, c.String("from"), to); err != nil {
+		rc.close(ctx)
+		return nil, err
+	}
+	return rc, nil
+}
+
+// runCatalog is the catalog of a run and what closing it involves.
+type runCatalog struct {
+	cat  *catalog.DB
+	tidy func(context.Context) // removes what a read-only open left; nil for a writer
+}
+
+// db is the catalog, nil for a dry run without one.
+func (r *runCatalog) db() *catalog.DB {
+	if r == nil {
+		return nil
+	}
+	return r.cat
+}
+
+// close closes the catalog and tidies after a read-only one.
+func (r *runCatalog) close(ctx context.Context) {
+	_ = r.cat.Close()
+	if r.tidy != nil {
+		r.tidy(context.WithoutCancel(ctx))
+	}
+}
+
+// checkPartSize refuses a --part-size the destination cannot use. A
+// destination with a fixed part size (US3: its service's block size)
+// takes any size: it only sets which objects go up in one request.
+func checkPartSize(ps int64, l transfer.Limits) error {
+	if ps <= 0 {
+		return usageErr("--part-size must be more than 0 (e.g. 8MiB)")
+	}
+	if l.MinPartSize > 0 && l.MaxPartSize > l.MinPartSize && (ps < l.MinPartSize || ps > l.MaxPartSize) {
+		return usageErr("--part-size %s: this destination takes parts of %s to %s",
+			units.Bytes(ps), units.Bytes(l.MinPartSize), units.Bytes(l.MaxPartSize))
+	}
+	return nil
+}
+
+// flagOnCommandLine reports whether the flag name was given as an
+// argument (rather than taken from its environment variable or default).
+func (e *env) flagOnCommandLine(name string) bool {
+	for _, a := range e.args {
+		if a == "--" {
+			break
+		}
+		f, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && f == name {
+			return true
+		}
+	}
+	return false
+}
+
+// dirUndo removes the directories that opening a directory destination
+// created, if they are still empty.
+type dirUndo struct {
+	created []string // deepest first
+}
+
+// newDirUndo notes which directories of a directory destination are
+// missing now; for other locations it does nothing.
+func newDirUndo(to string) *dirUndo {
+	u, err := fs.ParseURI(to)
+	if err != nil || u.Scheme != "file" {
+		return &dirUndo{}
+	}
+	var d dirUndo
+	for dir := filepath.Clean(u.Path); ; dir = filepath.Dir(dir) {
+		if _, err := os.Lstat(dir); err == nil || !errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		d.created = append(d.created, dir)
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	return &d
+}
+
+// run removes the noted directories, deepest first, stopping at the first
+// one that is not empty.
+func (d *dirUndo) run() {
+	for _, dir := range d.created {
+		if os.Remove(dir) != nil {
+			return
+		}
+	}
 }
 
 func (e *env) transferOptions(c *cli.Context) (transfer.Options, error) {
@@ -161,6 +316,9 @@ func (e *env) transferOptions(c *cli.Context) (transfer.Options, error) {
 	if s := c.String("bwlimit"); s != "" {
 		if o.BWLimit, err = units.ParseSize(s); err != nil {
 			return o, usageErr("--bwlimit: %w", err)
+		}
+		if o.BWLimit <= 0 {
+			return o, usageErr("--bwlimit %q: must be more than 0 (leave it out for no limit)", s)
 		}
 	}
 	if o.Workers < 1 || o.Workers > 1024 {
