@@ -118,6 +118,9 @@ func openRW(ctx context.Context, path string, ms []migration, opts ...Option) (_
 	if err := privatizeCatalog(abs); err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", path, err)
 	}
+	if err := db.useKey(ctx, abs, o); err != nil {
+		return nil, err
+	}
 	db.w = db.openWriter(dsn(abs, url.Values{
 		"_busy_timeout": {busyTimeoutMS},
 		"_journal_mode": {"WAL"},
@@ -134,7 +137,7 @@ func openRW(ctx context.Context, path string, ms []migration, opts ...Option) (_
 	if err := db.w.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", path, err)
 	}
-	if err := db.useKey(ctx, o); err != nil {
+	if err := db.zeroDeleted(ctx); err != nil {
 		return nil, err
 	}
 	if err := migrate(ctx, db.w, path, ms); err != nil {

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 
 	"github.com/mattn/go-sqlite3"
@@ -94,11 +95,12 @@ func (db *DB) openWriter(dsn string) *sql.DB {
 }
 
 // useKey resolves the key of o, checks it against the catalog's key check
-// and installs it. It writes nothing to the catalog: a wrong key fails
-// here, before migrations run. Only a missing key file is created (see
+// and installs it. It runs before the writer connection opens and reads
+// through a read-only one, so a wrong key fails with the catalog (and its
+// -wal) untouched. Only a missing key file is created (see
 // WithSecretKeyFile).
-func (db *DB) useKey(ctx context.Context, o openOptions) error {
-	check, err := readKeyCheck(ctx, db.w)
+func (db *DB) useKey(ctx context.Context, abs string, o openOptions) error {
+	check, err := readKeyCheck(ctx, abs)
 	if err != nil {
 		return fmt.Errorf("open catalog %s: %w", db.path, err)
 	}
@@ -133,17 +135,30 @@ func (db *DB) useKey(ctx context.Context, o openOptions) error {
 			"nothing was changed: %w", db.path, from, ErrSecretKey)
 	}
 	db.box = box
-	// Deleted and overwritten content (a plain value replaced by its
-	// sealed form) is zeroed in the file, not left in free space.
+	return nil
+}
+
+// zeroDeleted, with a key, makes the writer overwrite deleted and replaced
+// content (a plain value replaced by its sealed form) with zeros instead of
+// leaving it in the file's free space.
+func (db *DB) zeroDeleted(ctx context.Context) error {
+	if db.box == nil {
+		return nil
+	}
 	if _, err := db.w.ExecContext(ctx, "PRAGMA secure_delete = ON"); err != nil {
 		return fmt.Errorf("open catalog %s: %w", db.path, err)
 	}
 	return nil
 }
 
-// readKeyCheck returns the catalog's sealed key check ("" when it has none
-// or is new).
-func readKeyCheck(ctx context.Context, w *sql.DB) (string, error) {
+// readKeyCheck returns the sealed key check of the catalog at abs ("" when
+// it has none or is new), read through a read-only connection.
+func readKeyCheck(ctx context.Context, abs string) (string, error) {
+	w, err := sql.Open("sqlite3", dsn(abs, url.Values{"mode": {"ro"}, "_busy_timeout": {busyTimeoutMS}}))
+	if err != nil {
+		return "", fmt.Errorf("read secret key check: %w", err)
+	}
+	defer w.Close()
 	var n int
 	if err := w.QueryRowContext(ctx,
 		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&n); err != nil {
@@ -153,7 +168,7 @@ func readKeyCheck(ctx context.Context, w *sql.DB) (string, error) {
 		return "", nil
 	}
 	var v string
-	err := w.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, keyCheckMeta).Scan(&v)
+	err = w.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, keyCheckMeta).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}

@@ -18,19 +18,28 @@ import (
 	"github.com/ferry-project/ferry/transfer"
 )
 
-// agentRun is `ferry migrate run --master URL --token T [--name N]`: lease
-// ranges from the master and copy them until stopped. In this mode
-// --catalog names the directory of the agent's catalogs (one per job) and
-// --workers the concurrency of jobs that set none.
+// agentRun is `ferry migrate run --master URL [--name N]` with the cluster
+// token from --token-file, FERRY_CLUSTER_TOKEN (or, deprecated,
+// FERRY_TOKEN or --token): lease ranges from the master and copy them until
+// stopped. In this mode --catalog names the directory of the agent's
+// catalogs (one per job) and --workers the concurrency of jobs that set
+// none; --ca (FERRY_CA) is the CA of an https master.
 func (e *env) agentRun(c *cli.Context) error {
 	if c.String("from") != "" || c.String("to") != "" || c.NArg() > 0 {
 		return usageErr("with --master the master says what to copy: drop --from, --to and arguments")
 	}
-	token := c.String("token")
-	if token == "" {
-		return usageErr("--master needs --token (or FERRY_TOKEN): the cluster token")
+	token, err := e.secret(c, "token", "FERRY_CLUSTER_TOKEN", "FERRY_TOKEN")
+	if err != nil {
+		return err
 	}
-	client, err := agent.NewClient(c.String("master"), token)
+	if token == "" {
+		return usageErr("--master needs --token-file FILE or FERRY_CLUSTER_TOKEN: the cluster token")
+	}
+	pool, err := e.caPool(c)
+	if err != nil {
+		return err
+	}
+	client, err := agent.NewClient(c.String("master"), token, agent.WithCA(pool))
 	if err != nil {
 		return usageErr("%w", err)
 	}
@@ -68,7 +77,7 @@ func (e *env) agentRun(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	fw, err := e.fetchWorker(c.String("master"), token, name, 8, log)
+	fw, err := e.fetchWorker(c.String("master"), token, pool, name, 8, log)
 	if err != nil {
 		return usageErr("%w", err)
 	}

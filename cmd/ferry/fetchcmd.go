@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/ferry-project/ferry/agent/fetch"
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/internal/tlsclient"
 	"github.com/ferry-project/ferry/transfer"
 )
 
@@ -27,15 +29,18 @@ func fetchCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "fetch",
 		Usage: "ask a master to fetch URLs into a bucket (signed POST /fetch/), or show a task",
-		UsageText: "ferry fetch --master URL --job ID --key-pair PUB:PRIV URL BUCKET/KEY\n" +
-			"ferry fetch --master URL --job ID --key-pair PUB:PRIV --from-list FILE   (lines: URL BUCKET/KEY)\n" +
-			"ferry fetch status --master URL --key-pair PUB:PRIV TASKID",
+		UsageText: "ferry fetch --master URL --job ID --key-pair-file FILE URL BUCKET/KEY\n" +
+			"ferry fetch --master URL --job ID --key-pair-file FILE --from-list FILE   (lines: URL BUCKET/KEY)\n" +
+			"ferry fetch status --master URL --key-pair-file FILE TASKID\n" +
+			"(the key pair PUB:PRIV also comes from FERRY_FETCH_KEY_PAIR)",
 		Description: "Prints the TaskId of each accepted request, one per line, in input order.\n" +
 			"A request the master refuses is reported on stderr with its RetCode and message.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "master", EnvVars: []string{"FERRY_MASTER"}, Usage: "master URL (http://host:7070)"},
 			&cli.StringFlag{Name: "job", EnvVars: []string{"FERRY_FETCH_JOB"}, Usage: "ID of the fetch job"},
-			&cli.StringFlag{Name: "key-pair", EnvVars: []string{"FERRY_FETCH_KEY_PAIR"}, Usage: "PUBLIC:PRIVATE fetch key of the job (prefer the variable: arguments are visible to other users)"},
+			&cli.StringFlag{Name: "key-pair", Usage: "PUBLIC:PRIVATE fetch key of the job (visible in ps: prefer --key-pair-file or FERRY_FETCH_KEY_PAIR)"},
+			&cli.StringFlag{Name: "key-pair-file", Usage: "read the PUBLIC:PRIVATE fetch key from this file (first line)"},
+			caFlag(),
 			&cli.StringFlag{Name: "success-callback", Usage: "URL the master POSTs the success callback to"},
 			&cli.StringFlag{Name: "failure-callback", Usage: "URL the master POSTs the failure callback to"},
 			&cli.StringFlag{Name: "from-list", Usage: "post one request per line \"URL BUCKET/KEY\" of this file (# comments, blank lines skipped)"},
@@ -57,7 +62,7 @@ func (e *env) fetchRun(c *cli.Context) error {
 		}
 		st, code, err := sub.Status(c.Context, c.Args().Get(1))
 		if err != nil {
-			return err
+			return tlsclient.Explain(err)
 		}
 		if st.RetCode != 0 {
 			return fmt.Errorf("fetch status refused (%d, RetCode %d): %s", code, st.RetCode, st.ErrMsg)
@@ -94,14 +99,21 @@ func (e *env) submitter(c *cli.Context) (*fetch.Submitter, error) {
 	if master == "" {
 		return nil, usageErr("ferry fetch needs --master (or FERRY_MASTER)")
 	}
-	pub, priv, ok := strings.Cut(c.String("key-pair"), ":")
-	if !ok || pub == "" || priv == "" {
-		return nil, usageErr("ferry fetch needs --key-pair PUBLIC:PRIVATE (or FERRY_FETCH_KEY_PAIR)")
+	pair, err := e.secret(c, "key-pair", "FERRY_FETCH_KEY_PAIR")
+	if err != nil {
+		return nil, err
 	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = max(c.Int("concurrency"), 2)
-	return &fetch.Submitter{Master: master, Public: pub, Private: priv,
-		HTTP: &http.Client{Transport: tr, Timeout: time.Minute}}, nil
+	pub, priv, ok := strings.Cut(pair, ":")
+	if !ok || pub == "" || priv == "" {
+		return nil, usageErr("ferry fetch needs the key pair PUBLIC:PRIVATE: --key-pair-file FILE or FERRY_FETCH_KEY_PAIR")
+	}
+	pool, err := e.caPool(c)
+	if err != nil {
+		return nil, err
+	}
+	hc := masterHTTP(pool, c.Int("concurrency"))
+	hc.Timeout = time.Minute
+	return &fetch.Submitter{Master: master, Public: pub, Private: priv, HTTP: hc}, nil
 }
 
 // fetchRequest builds a request for url and "BUCKET/KEY".
@@ -120,6 +132,7 @@ func postWithRetry(ctx context.Context, sub *fetch.Submitter, req fetch.Request)
 	wait := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		resp, status, err := sub.Post(ctx, req)
+		err = tlsclient.Explain(err)
 		transient := err != nil || status == http.StatusTooManyRequests || status >= 500
 		switch {
 		case !transient && resp.RetCode == 0 && resp.TaskID != "":
@@ -214,7 +227,8 @@ func (e *env) fetchList(c *cli.Context, sub *fetch.Submitter, path string) error
 func fetchJobFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "type", Value: "migrate", Usage: "job type: migrate (--from → --to) or fetch (URLs posted to /fetch/ → --to)"},
-		&cli.StringSliceFlag{Name: "fetch-key", EnvVars: []string{"FERRY_FETCH_KEYS"}, Usage: "fetch jobs: PUBLIC:PRIVATE key pair allowed to sign requests (repeatable)"},
+		&cli.StringSliceFlag{Name: "fetch-key", EnvVars: []string{"FERRY_FETCH_KEYS"}, Usage: "fetch jobs: PUBLIC:PRIVATE key pair allowed to sign requests (repeatable; visible in ps: prefer --fetch-key-file or FERRY_FETCH_KEYS, comma-separated)"},
+		&cli.StringFlag{Name: "fetch-key-file", Usage: "fetch jobs: file of PUBLIC:PRIVATE key pairs allowed to sign requests, one a line (# comments)"},
 		&cli.StringSliceFlag{Name: "allowed-bucket", Usage: "fetch jobs: a bucket requests may name (repeatable; default: the --to bucket)"},
 		&cli.BoolFlag{Name: "allow-private-urls", Usage: "fetch jobs: allow URLs on loopback, link-local, private and other special-purpose addresses"},
 		&cli.BoolFlag{Name: "allow-private-callbacks", Usage: "fetch jobs: allow callback URLs on loopback, link-local, private and other special-purpose addresses"},
@@ -241,22 +255,42 @@ func (e *env) fetchJobCreate(c *cli.Context) error {
 		AllowPrivateURLs: c.Bool("allow-private-urls"), Concurrency: c.Int("concurrency"), MaxQueue: c.Int("max-queue"),
 		AllowPrivateCallbacks: c.Bool("allow-private-callbacks"), RejectReplays: c.Bool("reject-replays"),
 		Credentials: map[string]string{}}
-	for _, kp := range c.StringSlice("fetch-key") {
+	pairs := c.StringSlice("fetch-key")
+	if f := c.String("fetch-key-file"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return usageErr("--fetch-key-file: %w", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				pairs = append(pairs, line)
+			}
+		}
+	}
+	for _, kp := range pairs {
 		pub, priv, ok := strings.Cut(kp, ":")
 		if !ok || pub == "" || priv == "" {
-			return usageErr("--fetch-key: want PUBLIC:PRIVATE")
+			return usageErr("fetch key: want PUBLIC:PRIVATE")
 		}
 		spec.Keys = append(spec.Keys, fetch.JobKey{Public: pub, Private: priv})
 	}
 	if len(spec.Keys) == 0 {
-		return usageErr("a fetch job needs at least one --fetch-key PUBLIC:PRIVATE")
+		return usageErr("a fetch job needs at least one key pair PUBLIC:PRIVATE: --fetch-key-file FILE or FERRY_FETCH_KEYS")
 	}
 	for _, k := range credentialNames() {
 		if v := e.getenv(k); v != "" {
 			spec.Credentials[k] = v
 		}
 	}
-	cl := &fetch.Client{Master: c.String("master"), Token: c.String("token")}
+	token, err := e.adminToken(c)
+	if err != nil {
+		return err
+	}
+	pool, err := e.caPool(c)
+	if err != nil {
+		return err
+	}
+	cl := &fetch.Client{Master: c.String("master"), Token: token, HTTP: masterHTTP(pool, 2)}
 	v, err := cl.CreateJob(c.Context, spec)
 	if err != nil {
 		return err
@@ -303,10 +337,10 @@ func (e *env) fetchService(c *cli.Context, db *catalog.DB, log *slog.Logger) (*f
 
 // fetchWorker builds an agent's fetch worker: it leases fetch tasks from
 // the master beside ranges and streams them into their destinations.
-func (e *env) fetchWorker(master, token, name string, slots int, log *slog.Logger) (*fetch.Worker, error) {
+func (e *env) fetchWorker(master, token string, ca *x509.CertPool, name string, slots int, log *slog.Logger) (*fetch.Worker, error) {
 	open := jobOpener{e}
 	return fetch.NewWorker(fetch.WorkerOptions{
-		Client: &fetch.Client{Master: master, Token: token}, Agent: name, Slots: slots, Logger: log,
+		Client: &fetch.Client{Master: master, Token: token, HTTP: masterHTTP(ca, slots)}, Agent: name, Slots: slots, Logger: log,
 		Executor: fetch.NewExecutor(fetch.ExecutorOptions{Logger: log}),
 		Open: func(ctx context.Context, dest string, creds map[string]string) (transfer.Sink, error) {
 			return open.OpenDest(ctx, agent.Location{URI: dest, Creds: creds, Conns: 16})

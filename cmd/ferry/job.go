@@ -21,10 +21,23 @@ import (
 
 // masterFlags are the flags every `ferry job` subcommand takes.
 func masterFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "master", EnvVars: []string{"FERRY_MASTER"}, Usage: "master URL (http://host:7070)"},
-		&cli.StringFlag{Name: "token", EnvVars: []string{"FERRY_TOKEN"}, Usage: "the admin token"},
+	return append([]cli.Flag{
+		&cli.StringFlag{Name: "master", EnvVars: []string{"FERRY_MASTER"}, Usage: "master URL (http://host:7070 or https://host:7070)"},
+		caFlag(),
+	}, secretFlags("token", "the admin token", "FERRY_ADMIN_TOKEN", "FERRY_TOKEN (deprecated)")...)
+}
+
+// adminToken resolves the admin token of a `ferry job` command: --token,
+// --token-file, FERRY_ADMIN_TOKEN, then (deprecated) FERRY_TOKEN.
+func (e *env) adminToken(c *cli.Context) (string, error) {
+	tok, err := e.secret(c, "token", "FERRY_ADMIN_TOKEN", "FERRY_TOKEN")
+	if err != nil {
+		return "", err
 	}
+	if tok == "" {
+		return "", usageErr("ferry job %s needs the admin token: --token-file FILE or FERRY_ADMIN_TOKEN", c.Command.Name)
+	}
+	return tok, nil
 }
 
 // jobOptionFlags are the flags that shape a new job.
@@ -90,12 +103,20 @@ func jobCommand(e *env) *cli.Command {
 	}
 }
 
-// client builds the API client from --master and --token.
+// client builds the API client from --master, the admin token and --ca.
 func (e *env) client(c *cli.Context) (*agent.Client, error) {
 	if c.String("master") == "" {
 		return nil, usageErr("ferry job %s needs --master (or FERRY_MASTER)", c.Command.Name)
 	}
-	cl, err := agent.NewClient(c.String("master"), c.String("token"))
+	token, err := e.adminToken(c)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := e.caPool(c)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := agent.NewClient(c.String("master"), token, agent.WithCA(pool))
 	if err != nil {
 		return nil, usageErr("%w", err)
 	}

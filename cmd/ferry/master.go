@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ferry-project/ferry/agent"
-	"github.com/ferry-project/ferry/catalog"
 )
 
 func masterCommand(e *env) *cli.Command {
@@ -23,15 +22,16 @@ func masterCommand(e *env) *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: "127.0.0.1:7070", Usage: "address to serve the API on"},
 			&cli.StringFlag{Name: "db", Usage: "master catalog file (SQLite; created if missing)", Required: true},
-			&cli.StringFlag{Name: "admin-token", EnvVars: []string{"FERRY_ADMIN_TOKEN"}, Usage: "token of operators (ferry job …)"},
-			&cli.StringFlag{Name: "cluster-token", EnvVars: []string{"FERRY_CLUSTER_TOKEN"}, Usage: "token of agents (ferry migrate run --master …)"},
+			&cli.StringFlag{Name: "secret-key-file", Usage: "key that encrypts job credentials and fetch keys in the catalog (default: DB.key, generated 0600 on first start; or FERRY_SECRET_KEY)"},
+			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this PEM certificate (chain); needs --tls-key"},
+			&cli.StringFlag{Name: "tls-key", Usage: "PEM private key of --tls-cert"},
 			&cli.DurationFlag{Name: "lease-ttl", Value: 15 * time.Second, Usage: "a lease not renewed for this long goes back to the pool"},
 			&cli.DurationFlag{Name: "heartbeat", Value: 2 * time.Second, Usage: "how often agents report"},
 			&cli.IntFlag{Name: "ranges", Value: 128, Usage: "ranges to cut a new job into (from a shallow listing)"},
 			&cli.IntFlag{Name: "split-min", Value: 500, Usage: "fewest remaining objects worth splitting a range for an idle agent"},
 			&cli.IntFlag{Name: "paths-per-range", Value: 1000, Usage: "paths per range of file-list jobs and retries"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "log only warnings and errors"},
-		}, fetchMasterFlags()...),
+		}, append(masterSecretFlags(), fetchMasterFlags()...)...),
 		Action: func(c *cli.Context) error { return e.masterRun(c) },
 	}
 }
@@ -40,12 +40,16 @@ func (e *env) masterRun(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageErr("unexpected argument %q", c.Args().First())
 	}
-	admin, cluster := c.String("admin-token"), c.String("cluster-token")
-	if admin == "" || cluster == "" {
-		return usageErr("ferry master needs --admin-token and --cluster-token (or FERRY_ADMIN_TOKEN and FERRY_CLUSTER_TOKEN)")
+	tokens, err := e.masterTokens(c)
+	if err != nil {
+		return err
+	}
+	tlsCfg, err := masterTLS(c)
+	if err != nil {
+		return err
 	}
 	ctx := c.Context
-	db, err := catalog.OpenMaster(ctx, c.String("db"), agent.NextRun)
+	db, err := e.openMasterDB(c)
 	if err != nil {
 		return err
 	}
@@ -60,7 +64,8 @@ func (e *env) masterRun(c *cli.Context) error {
 		return err
 	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{
-		DB: db, Opener: jobOpener{e}, AdminToken: admin, ClusterToken: cluster, Mount: fetchSvc.Mount,
+		DB: db, Opener: jobOpener{e}, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics,
+		Mount:    fetchSvc.Mount,
 		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),
 		Plan:     agent.PlanOptions{Ranges: c.Int("ranges")},
 		SplitMin: c.Int("split-min"), PathsPerRange: c.Int("paths-per-range"),
@@ -74,14 +79,18 @@ func (e *env) masterRun(c *cli.Context) error {
 		return fmt.Errorf("listen on %s: %w", c.String("listen"), err)
 	}
 	srv := &http.Server{Handler: m, ReadHeaderTimeout: 30 * time.Second}
-	fmt.Fprintf(e.stderr, "ferry master: listening on http://%s (catalog %s)\n", ln.Addr(), c.String("db"))
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(e.stderr, "ferry master: listening on %s://%s (catalog %s)\n", scheme, ln.Addr(), c.String("db"))
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	bg := make(chan error, 2)
 	go func() { bg <- m.Run(runCtx) }()
 	go func() { bg <- fetchSvc.Run(runCtx) }()
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(agent.Listener(ln, tlsCfg)) }()
 	select {
 	case <-ctx.Done():
 	case err := <-served:

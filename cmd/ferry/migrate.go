@@ -51,7 +51,7 @@ func migrateCommand(e *env) *cli.Command {
 				&cli.DurationFlag{Name: "progress-interval", Value: 10 * time.Second, Usage: "how often a progress line is printed when not on a terminal"},
 				&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log every failure and retry to stderr"},
 				&cli.StringFlag{Name: "master", EnvVars: []string{"FERRY_MASTER"}, Usage: "run as an agent of this master (http://host:7070): lease ranges and copy them until stopped"},
-				&cli.StringFlag{Name: "token", EnvVars: []string{"FERRY_TOKEN"}, Usage: "the cluster token (with --master)"},
+				secretFlag("token", "the cluster token (with --master)", "FERRY_CLUSTER_TOKEN", "FERRY_TOKEN (deprecated)"), secretFileFlag("token", "the cluster token (with --master)"), caFlag(),
 				&cli.StringFlag{Name: "name", Usage: "agent name, stable across restarts (with --master; default: host name)"},
 			},
 			Action: func(c *cli.Context) error { return e.migrateRun(c) },
