@@ -16,8 +16,9 @@ import (
 // Fault rates of TestMigrate_ThroughFaultyNetwork. The near proxy draws a
 // fault for 20% of requests, at a byte in their first 2 KiB: some answers
 // are shorter than that, so about 15% of requests meet one. The far one
-// draws a fault for 30% of requests at a byte in their first part size:
-// most upload bodies of a MiB or more break somewhere mid-body.
+// draws a fault for 30% of requests at a byte of their upload body within
+// the first part size: about a quarter of the bodies of several MiB are
+// reset or cut somewhere mid-body.
 var (
 	nearRates = faultproxy.Rates{Reset: 0.08, Cut: 0.08, Stall: 0.04}
 	farRates  = faultproxy.Rates{Reset: 0.12, Cut: 0.12, Stall: 0.06}
