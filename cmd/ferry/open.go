@@ -134,14 +134,7 @@ func (e *env) openStore(ctx context.Context, u fs.URI, s side) (checker, error) 
 		}
 		st = store
 	default: // s3 and its provider presets
-		c := s3fs.ConfigFromEnv(e.getenv, s.envPrefix)
-		c.Bucket, c.Prefix, c.Provider = u.Bucket, u.Path, u.Scheme
-		if s.endpoint != "" {
-			c.Endpoint = s.endpoint
-		}
-		if s.region != "" {
-			c.Region = s.region
-		}
+		c := e.s3Config(u, s)
 		c.PathStyle = c.PathStyle || s.pathStyle
 		c.HTTPClient = s.httpClient()
 		c.MD5 = s.md5
@@ -255,6 +248,16 @@ func (e *env) storeEndpoint(u fs.URI, s side) (string, bool) {
 		}
 		return "us3 " + hostOf(c.Endpoint), true
 	}
+	c, err := s3fs.ApplyPreset(e.s3Config(u, s))
+	if err != nil {
+		return "", false
+	}
+	return "s3 " + hostOf(c.Endpoint), true // "" is AWS: bucket names are global there
+}
+
+// s3Config is the S3 configuration of u on side s: the environment's,
+// with the side's endpoint and region flags over it.
+func (e *env) s3Config(u fs.URI, s side) s3fs.Config {
 	c := s3fs.ConfigFromEnv(e.getenv, s.envPrefix)
 	c.Bucket, c.Prefix, c.Provider = u.Bucket, u.Path, u.Scheme
 	if s.endpoint != "" {
@@ -263,11 +266,7 @@ func (e *env) storeEndpoint(u fs.URI, s side) (string, bool) {
 	if s.region != "" {
 		c.Region = s.region
 	}
-	c, err := s3fs.ApplyPreset(c)
-	if err != nil {
-		return "", false
-	}
-	return "s3 " + hostOf(c.Endpoint), true // "" is AWS: bucket names are global there
+	return c
 }
 
 // hostOf is an endpoint URL's host[:port] in lower case ("" for "").
