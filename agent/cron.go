@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,10 @@ type Schedule interface {
 // names jan…dec and sun…sat; when both day fields are restricted a day
 // matching either runs, as in Vixie cron), one of @yearly, @annually,
 // @monthly, @weekly, @daily, @midnight, @hourly, or "@every DURATION"
-// ("@every 6h", at least one second). Times are in t's location.
+// ("@every 6h", at least one second). Times are in t's location. When the
+// clocks go forward, a time they skip runs at the first instant after the
+// gap (02:30 at 03:00); when they go back, a time read twice runs once, the
+// first time.
 func ParseSchedule(s string) (Schedule, error) {
 	s = strings.TrimSpace(s)
 	if rest, ok := strings.CutPrefix(s, "@every"); ok {
@@ -179,35 +183,122 @@ func cronValue(s string, f cronField) (int, error) {
 	return v, nil
 }
 
-// Next finds the first matching minute after t, skipping whole months,
-// days and hours that cannot match. It gives up (zero time) after five
-// years, which only a day that never exists (30 February) can cause.
+// Next returns the first run strictly after t, in t's location, or the
+// zero time if no day ever matches (30 February). A matching wall-clock
+// minute w runs at the first instant at which the clock reads w or later:
+//   - on the day the clocks go forward, a minute the change skips runs at
+//     the first instant after the gap (02:30 runs at 03:00 when 02:00
+//     becomes 03:00), and several skipped minutes, or a skipped one and the
+//     minute the gap ends at, make one run;
+//   - on the day they go back, a minute the clock reads twice runs only the
+//     first time.
+//
+// The search walks months and then the matching days, hours and minutes of
+// each, and gives up after 401 years: the Gregorian calendar repeats every
+// 400 years (146097 days, a whole number of weeks), so a day that matches at
+// all matches within any 400 years.
 func (c *cronSpec) Next(t time.Time) time.Time {
+	if !c.canFire() {
+		return time.Time{}
+	}
 	loc := t.Location()
-	t = t.Truncate(time.Minute).Add(time.Minute)
-	limit := t.AddDate(5, 0, 0)
-	for t.Before(limit) {
-		switch {
-		case c.month&(1<<uint(t.Month())) == 0:
-			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc)
-		case !c.dayMatches(t):
-			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc)
-		case c.hour&(1<<uint(t.Hour())) == 0:
-			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour()+1, 0, 0, 0, loc)
-		case c.minute&(1<<uint(t.Minute())) == 0:
-			t = t.Add(time.Minute)
-		default:
-			return t
+	// A run after t reads a later wall clock than t, so it is on t's date
+	// or after it.
+	year, month, day := t.Date()
+	for range 401*12 + 1 {
+		if c.month&(1<<uint(month)) != 0 {
+			days := c.monthDays(year, month) &^ (uint64(1)<<uint(day) - 1)
+			for ; days != 0; days &= days - 1 {
+				d := bits.TrailingZeros64(days)
+				if r, ok := c.nextOnDay(t, year, month, d, loc); ok {
+					return r
+				}
+			}
 		}
+		year, month, day = year+int(month)/12, month%12+1, 1
 	}
 	return time.Time{}
 }
 
-func (c *cronSpec) dayMatches(t time.Time) bool {
-	dom := c.dom&(1<<uint(t.Day())) != 0
-	dow := c.dow&(1<<uint(t.Weekday())) != 0
-	if c.domStar || c.dowStar {
-		return dom && dow
+// monthDays returns the days of the month (bit d for day d) that match the
+// day-of-month and day-of-week fields.
+func (c *cronSpec) monthDays(year int, month time.Month) uint64 {
+	n := time.Date(year, month+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	valid := uint64(1)<<uint(n+1) - 2 // bits 1..n
+	wd := int(time.Date(year, month, 1, 0, 0, 0, 0, time.UTC).Weekday())
+	var dow uint64
+	for d := 1; d <= n; d++ {
+		if c.dow&(1<<uint((wd+d-1)%7)) != 0 {
+			dow |= 1 << uint(d)
+		}
 	}
-	return dom || dow
+	dom := c.dom & valid
+	if c.domStar || c.dowStar {
+		return dom & dow
+	}
+	return (dom | dow) & valid
+}
+
+// nextOnDay returns the first run of the matching day after t, if there is
+// one. Runs are in the order of their wall clocks, so an hour (or the day)
+// whose last minute runs by t is skipped whole.
+func (c *cronSpec) nextOnDay(t time.Time, year int, month time.Month, day int, loc *time.Location) (time.Time, bool) {
+	lastHour, lastMinute := 63-bits.LeadingZeros64(c.hour), 63-bits.LeadingZeros64(c.minute)
+	if !runAt(year, month, day, lastHour, lastMinute, loc).After(t) {
+		return time.Time{}, false
+	}
+	for hours := c.hour; hours != 0; hours &= hours - 1 {
+		h := bits.TrailingZeros64(hours)
+		if !runAt(year, month, day, h, lastMinute, loc).After(t) {
+			continue
+		}
+		for minutes := c.minute; minutes != 0; minutes &= minutes - 1 {
+			if r := runAt(year, month, day, h, bits.TrailingZeros64(minutes), loc); r.After(t) {
+				return r, true
+			}
+		}
+	}
+	return time.Time{}, false // not reached: the day's last minute runs after t
+}
+
+// runAt returns when the wall-clock minute runs in loc: the first instant
+// at which loc's clock reads it or later. That is the minute itself where it
+// exists (its first occurrence when the clock is put back over it) and the
+// end of the gap where the clock is put forward over it.
+func runAt(year int, month time.Month, day, hour, minute int, loc *time.Location) time.Time {
+	w := time.Date(year, month, day, hour, minute, 0, 0, time.UTC).Unix()
+	r := time.Date(year, month, day, hour, minute, 0, 0, loc)
+	// In a gap time.Date may answer an instant before it: move to the
+	// period that follows, whose clock reads w or later.
+	for range 4 {
+		_, end := r.ZoneBounds()
+		if wallClock(r) >= w || end.IsZero() {
+			break
+		}
+		r = end
+	}
+	// Move back into the previous period while its clock, ahead of r's,
+	// read w or later before the change; then take the earliest instant
+	// of the period whose clock reads w or later.
+	for range 4 {
+		start, _ := r.ZoneBounds()
+		_, off := r.Zone()
+		u := w - int64(off)
+		if start.IsZero() {
+			return time.Unix(u, 0).In(loc)
+		}
+		before := time.Unix(start.Unix()-1, 0).In(loc)
+		if wallClock(before) < w {
+			return time.Unix(max(u, start.Unix()), 0).In(loc)
+		}
+		r = before
+	}
+	return r
+}
+
+// wallClock returns t's clock reading as seconds since the epoch, as if
+// its location were UTC.
+func wallClock(t time.Time) int64 {
+	_, off := t.Zone()
+	return t.Unix() + int64(off)
 }

@@ -16,9 +16,9 @@ var fuzzZones = []string{"UTC", "America/New_York", "Europe/Berlin", "America/Sa
 // times between 2000 and 2150 in several zones. A schedule never panics to
 // parse; an accepted one's Next returns within 2s, in t's location.
 // For "@every D" it is t+D. For a cron expression it is either the zero time,
-// allowed only when no day ever matches (30 February), or a time strictly
-// after t, on a whole minute, that matches every field, with no matching
-// minute between t and it (checked over the first two days).
+// allowed only when no day ever matches (30 February), or the first run after
+// t as cronRuns walks the clock minute by minute (checked over the first two
+// days; beyond them, only that it is a run).
 func FuzzParseSchedule(f *testing.F) {
 	base := time.Date(2026, 3, 13, 10, 7, 30, 0, time.UTC).Unix()
 	for _, s := range []string{"* * * * *", "*/15 * * * *", "0 0 31 2 *", "0 0 30 2 *", "0 0 29 2 *", "0 0 31 4,6,9,11 *",
@@ -35,6 +35,19 @@ func FuzzParseSchedule(f *testing.F) {
 	f.Add("0 12 * * 0", base, uint8(3))
 	f.Add("45 5 * * *", base, uint8(6))
 	f.Add("0 0 1 * *", base, uint8(8))
+	// Next's past hangs and misses, at the times reported (the target reads
+	// sec as seconds after 2000-01-01).
+	at := func(t time.Time) int64 { return t.Unix() - 946684800 }
+	f.Add("@daily", at(time.Date(2024, 3, 10, 5, 0, 0, 0, time.UTC)), uint8(1))
+	f.Add("0 3 * * *", at(time.Date(2024, 3, 9, 12, 0, 0, 0, time.UTC)), uint8(1))
+	f.Add("0 12 * * *", at(time.Date(2018, 11, 4, 1, 30, 0, 0, time.UTC)), uint8(3))
+	f.Add("0 0 10 9 0", int64(1773396450), uint8(5))
+	f.Add("0 0 10 9 0", at(time.Unix(1773396450, 0)), uint8(5))
+	f.Add("*/20 * * * *", at(time.Date(2024, 11, 3, 5, 40, 0, 0, time.UTC)), uint8(1))
+	f.Add("*/15 * * * *", at(time.Date(2018, 10, 28, 0, 26, 0, 0, time.UTC)), uint8(2))
+	f.Add("0 0 29 2 */7", at(time.Date(2005, 1, 1, 0, 0, 0, 0, time.UTC)), uint8(0))
+	f.Add("0 0 31 1 */7", at(time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC)), uint8(0))
+	f.Add("0 0 29 2 *", at(time.Date(2097, 1, 1, 0, 0, 0, 0, time.UTC)), uint8(0))
 	f.Fuzz(func(t *testing.T, expr string, sec int64, zone uint8) {
 		s, err := ParseSchedule(expr)
 		if err != nil {
@@ -72,15 +85,47 @@ func FuzzParseSchedule(f *testing.F) {
 			}
 			return
 		}
-		if !n.After(at) || n.Second() != 0 || n.Nanosecond() != 0 || !cronMatches(c, n) {
-			t.Fatalf("ParseSchedule(%q).Next(%s) = %s: not a matching whole minute after it", expr, at, n)
+		if !n.After(at) || n.Second() != 0 || n.Nanosecond() != 0 {
+			t.Fatalf("ParseSchedule(%q).Next(%s) = %s: not a whole minute after it", expr, at, n)
 		}
-		for m := at.Truncate(time.Minute).Add(time.Minute); m.Before(n) && m.Sub(at) < 48*time.Hour; m = m.Add(time.Minute) {
-			if cronMatches(c, m) {
-				t.Fatalf("ParseSchedule(%q).Next(%s) = %s, but %s matches before it", expr, at, n, m)
+		if n.Sub(at) <= 48*time.Hour {
+			if runs := cronRuns(c, at, n); len(runs) == 0 || !runs[0].Equal(n) {
+				t.Fatalf("ParseSchedule(%q).Next(%s) = %s, but the runs after it begin %v", expr, at, n, runs)
 			}
+			return
+		}
+		if runs := cronRuns(c, at, at.Add(48*time.Hour)); len(runs) != 0 {
+			t.Fatalf("ParseSchedule(%q).Next(%s) = %s, but %s runs before it", expr, at, n, runs[0])
+		}
+		if runs := cronRuns(c, n.Add(-time.Minute), n); len(runs) != 1 || !runs[0].Equal(n) {
+			t.Fatalf("ParseSchedule(%q).Next(%s) = %s: not a run", expr, at, n)
 		}
 	})
+}
+
+// cronRuns returns c's runs in (from, to], walking the clock of from's
+// location a whole minute at a time: an instant is a run when the clock
+// reaches, for the first time, a wall-clock minute c matches or jumps over
+// one (a run is due at the first instant the clock reads its minute or
+// later). It starts walking six hours early, to know which minutes the clock
+// has read already when it is put back.
+func cronRuns(c *cronSpec, from, to time.Time) []time.Time {
+	wall := func(t time.Time) int64 { _, off := t.Zone(); return t.Unix() + int64(off) }
+	m := from.Truncate(time.Minute).Add(-6 * time.Hour)
+	high := wall(m) // the latest clock reading so far
+	var runs []time.Time
+	for m = m.Add(time.Minute); !m.After(to); m = m.Add(time.Minute) {
+		w := wall(m)
+		due := false
+		for v := high + 60; v <= w && !due; v += 60 { // minutes read for the first time
+			due = cronMatches(c, time.Unix(v, 0).UTC())
+		}
+		high = max(high, w)
+		if due && m.After(from) {
+			runs = append(runs, m)
+		}
+	}
+	return runs
 }
 
 // cronMatches reports whether the wall clock of t matches every field of c,
