@@ -274,8 +274,12 @@ func TestAgent_Run_pauseResumeCancel(t *testing.T) {
 	}
 	waitJob(t, tm.admin, id, "done", isState("done"))
 	sameFiles(t, want, readFiles(t, dst))
-	if v, err := tm.admin.JobAction(ctx, id, "cancel"); err != nil || v.State != "canceled" {
-		t.Fatalf("cancel = %+v, %v", v, err)
+	// A finished job has nothing left to cancel: a conflict, and it stays done.
+	if _, err := tm.admin.JobAction(ctx, id, "cancel"); err == nil || !strings.Contains(err.Error(), "409") {
+		t.Fatalf("canceling a done job = %v, want a conflict", err)
+	}
+	if v, err := tm.admin.Job(ctx, id); err != nil || v.State != "done" {
+		t.Fatalf("done job after a refused cancel = %+v, %v", v, err)
 	}
 	if err := tm.admin.DeleteJob(ctx, id); err != nil {
 		t.Fatal(err)

@@ -41,17 +41,24 @@ func (m *MasterDB) ResumeJob(ctx context.Context, id string, now time.Time) erro
 	})
 }
 
-// CancelJob ends a job for good: no more leases, agents stop at their next
-// report, a schedule no longer re-runs it. Canceling a canceled job gives
-// ErrJobState.
+// CancelJob ends a pending, running or paused job for good: no more
+// leases, agents stop at their next report, a schedule no longer re-runs
+// it. A scheduled job can also be canceled between runs (done or failed).
+// Canceling a canceled job, or a finished (done or failed) job without a
+// schedule, gives ErrJobState: there is nothing left to stop.
 func (m *MasterDB) CancelJob(ctx context.Context, id string, now time.Time) error {
 	return m.tx(ctx, func(tx *sql.Tx) error {
 		s, err := jobState(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if s == JobCanceled {
-			return fmt.Errorf("cancel job %s: %w", id, ErrJobState)
+		var sched string
+		if err := tx.QueryRowContext(ctx, `SELECT schedule FROM jobs WHERE id = ?`, id).Scan(&sched); err != nil {
+			return fmt.Errorf("cancel job %s: %w", id, err)
+		}
+		finished := (s == JobDone || s == JobFailed) && sched == ""
+		if s == JobCanceled || finished {
+			return fmt.Errorf("cancel job %s (%s): %w", id, s, ErrJobState)
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET next_run = 0 WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("cancel job %s: %w", id, err)
