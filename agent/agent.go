@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"path/filepath"
 	"time"
 
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/internal/backoff"
 	"github.com/ferry-project/ferry/transfer"
 )
 
@@ -117,42 +117,31 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
-// retries paces a loop that retries the master: the pause doubles with
-// each failure in a row, from 100ms up to a limit, and is drawn at random
-// from the upper half of that (so agents that lost the master together do
-// not come back together); only the 1st, 2nd, 4th, 8th… failure is worth a
-// log line, so an outage is logged a few times, not once a second.
+// retries is backoff.Retries (the pause doubling from 100ms to a limit,
+// with jitter; the 1st, 2nd, 4th, 8th… failure logged) under the names the
+// agent's loops use; n is the failures in a row, for their log lines.
 type retries struct {
-	n       int           // failures in a row
-	ceiling time.Duration // the current pause before jitter
+	b backoff.Retries
+	n int
 }
 
 // failed counts a failure and returns the pause before the next try and
 // whether to log this failure.
 func (r *retries) failed(limit time.Duration) (wait time.Duration, log bool) {
-	r.n++
-	r.ceiling = min(max(r.ceiling*2, 100*time.Millisecond), limit)
-	half := r.ceiling / 2
-	return half + time.Duration(rand.Int64N(int64(half)+1)), r.n&(r.n-1) == 0
+	wait, log = r.b.Failed(limit)
+	r.n = r.b.Failures()
+	return wait, log
 }
 
 // recovered resets r after a success and reports whether it ended a run
 // of failures.
 func (r *retries) recovered() bool {
-	was := r.n > 0
-	r.n, r.ceiling = 0, 0
-	return was
+	r.n = 0
+	return r.b.Recovered()
 }
 
 // sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
-}
+func sleep(ctx context.Context, d time.Duration) { backoff.Sleep(ctx, d) }
 
 // job returns the opened source, destination and catalog of a lease's job.
 func (a *Agent) job(ctx context.Context, l LeaseView) (*jobRes, error) {

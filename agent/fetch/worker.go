@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferry-project/ferry/internal/backoff"
 	"github.com/ferry-project/ferry/transfer"
 )
 
@@ -29,10 +30,15 @@ type WorkerOptions struct {
 	// Slots is how many tasks run at once (default 4). Memory: at most
 	// Slots × the executor's Concurrency part buffers.
 	Slots int
-	// Poll is the wait before asking again when there was no work or the
-	// master could not be reached (default 1s).
-	Poll   time.Duration
-	Logger *slog.Logger
+	// Poll is the wait before asking again when there was no work
+	// (default 1s).
+	Poll time.Duration
+	// MaxBackoff caps the retry pause while the master is unreachable
+	// (default 30s): the pause doubles from 100ms with every failure in a
+	// row, only the 1st, 2nd, 4th, 8th… are logged, and the first success
+	// after them logs that the master is back (as the agent's lease loop).
+	MaxBackoff time.Duration
+	Logger     *slog.Logger
 }
 
 // Worker is the agent side of fetch tasks: it leases tasks from the
@@ -60,6 +66,9 @@ func NewWorker(opts WorkerOptions) (*Worker, error) {
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
 	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 30 * time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -68,6 +77,8 @@ func NewWorker(opts WorkerOptions) (*Worker, error) {
 
 // Run leases and runs tasks until ctx ends, then waits for the running
 // ones to report (they are handed back for a retry) and returns ctx's error.
+// While the master cannot be reached it asks less and less often (see
+// WorkerOptions.MaxBackoff).
 func (w *Worker) Run(ctx context.Context) error {
 	free := make(chan struct{}, w.opts.Slots)
 	for range w.opts.Slots {
@@ -75,6 +86,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var down backoff.Retries
 	for {
 		// Take every free slot (at least one).
 		select {
@@ -92,8 +104,19 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		}
 		reply, err := w.opts.Client.Lease(ctx, w.opts.Agent, n)
-		if err != nil && ctx.Err() == nil {
-			w.opts.Logger.Warn("lease fetch tasks", "err", err)
+		pause := w.opts.Poll
+		switch {
+		case err != nil && ctx.Err() != nil:
+			pause = 0 // stopping
+		case err != nil:
+			wait, logIt := down.Failed(w.opts.MaxBackoff)
+			if logIt {
+				w.opts.Logger.Warn("cannot reach the master for fetch tasks; retrying", "err", err, "in", wait,
+					"failures", down.Failures())
+			}
+			pause = wait
+		case down.Recovered():
+			w.opts.Logger.Info("the master is back")
 		}
 		for _, t := range reply.Tasks {
 			n--
@@ -108,13 +131,10 @@ func (w *Worker) Run(ctx context.Context) error {
 			free <- struct{}{}
 		}
 		if len(reply.Tasks) == 0 {
-			t := time.NewTimer(w.opts.Poll)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
-			}
+			backoff.Sleep(ctx, pause)
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 	}
 }
@@ -168,9 +188,9 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelFunc, id st
 	}
 }
 
-// report sends the outcome, retrying until the master answers. When ctx
-// has ended (the agent stops) the task is handed back for a retry, with a
-// short grace period.
+// report sends the outcome, retrying until the master answers (with the
+// pause and sparse warnings of Run). When ctx has ended (the agent stops)
+// the task is handed back for a retry, with a short grace period.
 func (w *Worker) report(ctx context.Context, id string, res Result, log *slog.Logger) {
 	if ctx.Err() != nil {
 		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -178,7 +198,7 @@ func (w *Worker) report(ctx context.Context, id string, res Result, log *slog.Lo
 		_ = w.opts.Client.Finish(c, id, w.opts.Agent, Result{Message: "agent stopped", Retry: true})
 		return
 	}
-	wait := w.opts.Poll
+	var down backoff.Retries
 	for {
 		err := w.opts.Client.Finish(ctx, id, w.opts.Agent, res)
 		if err == nil || errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrTaskNotFound) {
@@ -187,15 +207,14 @@ func (w *Worker) report(ctx context.Context, id string, res Result, log *slog.Lo
 			}
 			return
 		}
-		log.Warn("report fetch task; retrying", "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if ctx.Err() != nil {
 			return
-		case <-t.C:
 		}
-		wait = min(2*wait, 30*time.Second)
+		wait, logIt := down.Failed(w.opts.MaxBackoff)
+		if logIt {
+			log.Warn("cannot report the fetch task; retrying", "err", err, "in", wait, "failures", down.Failures())
+		}
+		backoff.Sleep(ctx, wait)
 	}
 }
 
