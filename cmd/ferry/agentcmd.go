@@ -65,13 +65,15 @@ func (e *env) agentRun(c *cli.Context) error {
 	a, err := agent.New(agent.Config{
 		Client: client, Name: name, Opener: jobOpener{e}, CatalogDir: dir, Workers: c.Int("workers"),
 		Logger: log,
+		// Status lines go to the process's logger (main.go), shown without --verbose.
 		RangeDone: func(l agent.LeaseView, p transfer.Progress, err error) {
-			msg := ""
+			msg := fmt.Sprintf("ferry agent %s: job %s range %d done: %d copied, %d unchanged, %d failed",
+				name, l.JobID, l.RangeID, p.Copied, p.Unchanged, p.Failed)
 			if err != nil {
-				msg = ", error: " + err.Error()
+				slog.Warn(msg, "err", err)
+				return
 			}
-			fmt.Fprintf(e.stderr, "ferry agent %s: job %s range %d done: %d copied, %d unchanged, %d failed%s\n",
-				name, l.JobID, l.RangeID, p.Copied, p.Unchanged, p.Failed, msg)
+			slog.Info(msg)
 		},
 	})
 	if err != nil {
@@ -81,7 +83,7 @@ func (e *env) agentRun(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
-	fmt.Fprintf(e.stderr, "ferry agent %s: working for %s (catalogs in %s)\n", name, c.String("master"), dir)
+	slog.Info("ferry agent "+name+": working", "master", c.String("master"), "catalogs", dir)
 	ctx, stop := context.WithCancel(c.Context)
 	defer stop()
 	fetched := make(chan struct{})

@@ -77,6 +77,12 @@ func TestRun_UsageErrors(t *testing.T) {
 	run := func(extra ...string) []string {
 		return append([]string{"migrate", "run", "--from", src, "--to", dst, "--catalog", cat}, extra...)
 	}
+	// A master with its tokens, refused before it opens a catalog (and, if
+	// it got that far, unable to listen: a test that never blocks).
+	master := func(extra ...string) []string {
+		return append([]string{"master", "--db", filepath.Join(dir, "master.db"), "--listen", "127.0.0.1:no-port"}, extra...)
+	}
+	tokens := map[string]string{"FERRY_ADMIN_TOKEN": "admin-token", "FERRY_CLUSTER_TOKEN": "cluster-token"}
 	s3 := map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET", "AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_REGION": "us-east-1"}
 	for _, c := range []struct {
 		name string
@@ -106,6 +112,14 @@ func TestRun_UsageErrors(t *testing.T) {
 		{"catalog of another kind", nil, []string{"catalog", "stats", filepath.Join(src, "a.txt")}, "not a Ferry catalog"},
 		{"missing catalog", nil, []string{"catalog", "stats", filepath.Join(dir, "none.db")}, "no such file"},
 		{"catalog limit", nil, []string{"catalog", "ls", filepath.Join(dir, "none.db"), "--limit", "-1"}, "--limit -1"},
+		{"master lease ttl 0", tokens, master("--lease-ttl", "0"), "--lease-ttl 0s: must be more than 0"},
+		{"master lease ttl negative", tokens, master("--lease-ttl", "-5s"), "--lease-ttl -5s: must be more than 0"},
+		{"master heartbeat 0", tokens, master("--heartbeat", "0"), "--heartbeat 0s: must be more than 0"},
+		{"master heartbeat negative", tokens, master("--heartbeat", "-1s"), "--heartbeat -1s: must be more than 0"},
+		{"master heartbeat is the lease ttl", tokens, master("--heartbeat", "15s"), "--heartbeat 15s must be less than --lease-ttl 15s"},
+		{"master heartbeat above the lease ttl", tokens, master("--lease-ttl", "3s", "--heartbeat", "5s"), "--heartbeat 5s must be less than --lease-ttl 3s"},
+		{"master ranges 0", tokens, master("--ranges", "0"), "--ranges 0: must be at least 1"},
+		{"master ranges negative", tokens, master("--ranges", "-3"), "--ranges -3: must be at least 1"},
 		{"mount ttl", nil, []string{"mount", "--entry-ttl", "-1s", src, dir}, "--entry-ttl -1s: must be 0"},
 		{"mount read-ahead", nil, []string{"mount", "--read-ahead", "16MiB", "--max-read-ahead", "8MiB", src, dir}, "--max-read-ahead 8.0 MiB is below --read-ahead 16.0 MiB"},
 	} {

@@ -25,9 +25,9 @@ func masterCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "secret-key-file", Usage: "key that encrypts job credentials and fetch keys in the catalog (default: DB.key, generated 0600 on first start; or FERRY_SECRET_KEY)"},
 			&cli.StringFlag{Name: "tls-cert", Usage: "serve HTTPS with this PEM certificate (chain); needs --tls-key"},
 			&cli.StringFlag{Name: "tls-key", Usage: "PEM private key of --tls-cert"},
-			&cli.DurationFlag{Name: "lease-ttl", Value: 15 * time.Second, Usage: "a lease not renewed for this long goes back to the pool"},
-			&cli.DurationFlag{Name: "heartbeat", Value: 2 * time.Second, Usage: "how often agents report"},
-			&cli.IntFlag{Name: "ranges", Value: 128, Usage: "ranges to cut a new job into (from a shallow listing)"},
+			&cli.DurationFlag{Name: "lease-ttl", Value: 15 * time.Second, Usage: "a lease not renewed for this long goes back to the pool (more than --heartbeat)"},
+			&cli.DurationFlag{Name: "heartbeat", Value: 2 * time.Second, Usage: "how often agents report (more than 0, less than --lease-ttl)"},
+			&cli.IntFlag{Name: "ranges", Value: 128, Usage: "ranges to cut a new job into (from a shallow listing; at least 1)"},
 			&cli.IntFlag{Name: "split-min", Value: 500, Usage: "fewest remaining objects worth splitting a range for an idle agent"},
 			&cli.IntFlag{Name: "paths-per-range", Value: 1000, Usage: "paths per range of file-list jobs and retries"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "log only warnings and errors"},
@@ -39,6 +39,9 @@ func masterCommand(e *env) *cli.Command {
 func (e *env) masterRun(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return usageErr("unexpected argument %q", c.Args().First())
+	}
+	if err := checkMasterTiming(c); err != nil {
+		return err
 	}
 	tokens, err := e.masterTokens(c)
 	if err != nil {
@@ -83,7 +86,8 @@ func (e *env) masterRun(c *cli.Context) error {
 	if tlsCfg != nil {
 		scheme = "https"
 	}
-	fmt.Fprintf(e.stderr, "ferry master: listening on %s://%s (catalog %s)\n", scheme, ln.Addr(), c.String("db"))
+	// Status lines go to the process's logger (main.go), which --quiet does not filter.
+	slog.Info("ferry master: listening", "url", fmt.Sprintf("%s://%s", scheme, ln.Addr()), "catalog", c.String("db"))
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	bg := make(chan error, 2)
@@ -104,6 +108,24 @@ func (e *env) masterRun(c *cli.Context) error {
 	stop()
 	<-bg
 	<-bg
-	fmt.Fprintln(e.stderr, "ferry master: stopped")
+	slog.Info("ferry master: stopped")
+	return nil
+}
+
+// checkMasterTiming refuses a --lease-ttl or --heartbeat of 0 or less, a
+// heartbeat not below the lease TTL (a lease would lapse between two
+// reports) and --ranges below 1, before anything is opened.
+func checkMasterTiming(c *cli.Context) error {
+	ttl, hb := c.Duration("lease-ttl"), c.Duration("heartbeat")
+	switch {
+	case ttl <= 0:
+		return usageErr("--lease-ttl %s: must be more than 0 (e.g. 15s)", ttl)
+	case hb <= 0:
+		return usageErr("--heartbeat %s: must be more than 0 (e.g. 2s)", hb)
+	case hb >= ttl:
+		return usageErr("--heartbeat %s must be less than --lease-ttl %s", hb, ttl)
+	case c.Int("ranges") <= 0:
+		return usageErr("--ranges %d: must be at least 1", c.Int("ranges"))
+	}
 	return nil
 }
