@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
@@ -488,6 +489,6 @@ func (e *env) jobReport(c *cli.Context) error {
 	if _, err := sink.Put(c.Context, key, bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
 		return fmt.Errorf("store report at %s: %w", to, err)
 	}
-	fmt.Fprintf(e.stderr, "ferry: report stored at %s\n", to)
+	slog.Info("ferry: report stored", "at", to)
 	return nil
 }

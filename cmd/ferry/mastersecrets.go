@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -91,8 +92,8 @@ func (e *env) openMasterDB(c *cli.Context) (*catalog.MasterDB, error) {
 	}
 	if file != "" && errors.Is(statErr, os.ErrNotExist) {
 		if _, err := os.Stat(file); err == nil {
-			fmt.Fprintf(e.stderr, "ferry master: generated the secret key %s (mode 0600): it encrypts the credentials "+
-				"and fetch keys in the catalog; back it up apart from the catalog, which cannot be read without it\n", file)
+			slog.Warn(fmt.Sprintf("ferry master: generated the secret key %s (mode 0600): it encrypts the credentials "+
+				"and fetch keys in the catalog; back it up apart from the catalog, which cannot be read without it", file))
 		}
 	}
 	return db, nil

@@ -75,7 +75,7 @@ func (e *env) migrateRun(c *cli.Context) error {
 			return usageErr("--check-dest is for runs without --master (a master's jobs choose their skip rule)")
 		}
 		if fromEnv {
-			fmt.Fprintf(e.stderr, "ferry: FERRY_MASTER=%s in the environment: running as an agent of that master (unset it and pass --from and --to to copy here)\n", master)
+			slog.Warn(fmt.Sprintf("ferry: FERRY_MASTER=%s in the environment: running as an agent of that master (unset it and pass --from and --to to copy here)", master))
 		}
 		return e.agentRun(c)
 	}
@@ -137,7 +137,7 @@ func (e *env) migrateRun(c *cli.Context) error {
 		undo.run()
 		return usageErr("%w", err)
 	}
-	fmt.Fprintf(e.stderr, "ferry: %s → %s (catalog %s)\n", from, to, catPath)
+	slog.Info(fmt.Sprintf("ferry: %s → %s", from, to), "catalog", catPath)
 	pp := startProgress(e.stderr, c.String("progress"), c.Duration("progress-interval"), eng.Progress)
 	res, runErr := eng.Run(ctx, fs.All)
 	pp.stop()

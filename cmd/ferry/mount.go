@@ -112,7 +112,10 @@ func runMount(ctx context.Context, open func(context.Context, string) (fs.Tree, 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "mounted %s at %s (read-only); Ctrl-C to unmount\n", src, mp)
+	// Status lines are log records in the same format as every other
+	// process's (shown whatever the log level).
+	status := slog.New(slog.NewTextHandler(stderr, nil))
+	status.Info(fmt.Sprintf("mounted %s at %s (read-only); Ctrl-C to unmount", src, mp))
 	done := make(chan struct{})
 	go func() {
 		srv.Wait()
@@ -120,7 +123,7 @@ func runMount(ctx context.Context, open func(context.Context, string) (fs.Tree, 
 	}()
 	select {
 	case <-done:
-		fmt.Fprintf(stderr, "%s was unmounted\n", mp)
+		status.Info(fmt.Sprintf("%s was unmounted", mp))
 		return nil
 	case <-ctx.Done():
 	}
@@ -128,7 +131,7 @@ func runMount(ctx context.Context, open func(context.Context, string) (fs.Tree, 
 		return err
 	}
 	<-done
-	fmt.Fprintf(stderr, "unmounted %s\n", mp)
+	status.Info(fmt.Sprintf("unmounted %s", mp))
 	return nil
 }
 

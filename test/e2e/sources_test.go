@@ -115,7 +115,7 @@ func mountSource(t testing.TB, vars map[string]string, src string) string {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			log.WriteString(sc.Text() + "\n")
-			if strings.HasPrefix(sc.Text(), "mounted ") {
+			if strings.Contains(sc.Text(), `msg="mounted `) {
 				close(ready)
 			}
 		}
