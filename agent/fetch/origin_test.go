@@ -146,8 +146,15 @@ func (o *origin) version(w http.ResponseWriter, r *http.Request) ([]byte, http.R
 }
 
 func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
+	// A request stops counting as in flight when its handler returns or
+	// its client goes away, whichever is first: a handler still writing a
+	// body its client abandoned (a server that ignored Range) is not a
+	// request the client holds open.
 	n := o.inflight.Add(1)
-	defer o.inflight.Add(-1)
+	var once sync.Once
+	leave := func() { once.Do(func() { o.inflight.Add(-1) }) }
+	defer leave()
+	defer context.AfterFunc(r.Context(), leave)()
 	for {
 		m := o.maxIn.Load()
 		if n <= m || o.maxIn.CompareAndSwap(m, n) {
@@ -178,6 +185,12 @@ func (o *origin) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
 		w.WriteHeader(http.StatusOK)
+		if mode == "liar" && r.Header.Get("Range") != "" {
+			// A client abandons a whole body sent for a range at its
+			// headers: from here on the request is not one it holds.
+			w.(http.Flusher).Flush()
+			leave()
+		}
 		if r.Method != http.MethodHead {
 			w.Write(data)
 		}
