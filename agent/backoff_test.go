@@ -1,8 +1,8 @@
 package agent
 
 import (
-	"bytes"
 	"context"
+	"github.com/ferry-project/ferry/internal/syncbuf"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -44,24 +44,6 @@ func TestRetries_failed(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestAgent_Run_backsOffFromAnUnreachableMaster: while the master's
 // connections fail, an agent asks less and less often and logs only a few
 // of its failures; once the master answers it says so.
@@ -89,7 +71,7 @@ func TestAgent_Run_backsOffFromAnUnreachableMaster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	a, err := New(Config{Client: client, Name: "a1", Opener: &localOpener{}, CatalogDir: t.TempDir(),
 		IdleWait: time.Hour, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {

@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ferry-project/ferry/internal/syncbuf"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -241,7 +241,7 @@ func TestEngine_RunTransientFailures(t *testing.T) { bothModes(t, testEngineRunT
 func testEngineRunTransientFailures(t *testing.T, remote bool) {
 	f := newFixtureMode(t, sampleFiles(), remote)
 	f.sink.failEvery = 4
-	var log syncBuffer
+	var log syncbuf.Buffer
 	opts := transfer.Options{Workers: 4, PartSize: 1 << 20, RetryBase: 1,
 		Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelInfo}))}
 	e, err := transfer.New(f.tree, f.sinkWithChecksum(), f.cat, opts)
@@ -260,24 +260,6 @@ func testEngineRunTransientFailures(t *testing.T, remote bool) {
 		t.Errorf("%d retries logged with their error, want %d:\n%s", got, e.Retries(), log.String())
 	}
 	f.checkDest(t)
-}
-
-// syncBuffer is a bytes.Buffer for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 func TestEngine_RunResumesMultipart(t *testing.T) { bothModes(t, testEngineRunResumesMultipart) }

@@ -1,9 +1,9 @@
 package fetch
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"github.com/ferry-project/ferry/internal/syncbuf"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -15,24 +15,6 @@ import (
 
 	"github.com/ferry-project/ferry/transfer"
 )
-
-// logBuffer is a bytes.Buffer safe for a logger and a reader.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestWorker_Run_backsOffFromAnUnreachableMaster: while the master's
 // connections fail, the fetch worker asks less and less often (not every
@@ -65,7 +47,7 @@ func TestWorker_Run_backsOffFromAnUnreachableMaster(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	var logs logBuffer
+	var logs syncbuf.Buffer
 	w, err := NewWorker(WorkerOptions{
 		Client: &Client{Master: srv.URL, Token: "cluster-token"}, Agent: "a1", Slots: 1,
 		Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil)),

@@ -3,37 +3,19 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
+	"github.com/ferry-project/ferry/internal/syncbuf"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// lockedBuffer is a bytes.Buffer two commands and a reader can share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // waitFor polls buf until it holds every one of want, or fails after d.
-func waitFor(t *testing.T, buf *lockedBuffer, d time.Duration, want ...string) {
+func waitFor(t *testing.T, buf *syncbuf.Buffer, d time.Duration, want ...string) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for {
@@ -75,7 +57,7 @@ func TestRun_StatusLinesAreLogRecords(t *testing.T) {
 	url := "http://" + addr
 	masterVars := map[string]string{"FERRY_ADMIN_TOKEN": "admin-token", "FERRY_CLUSTER_TOKEN": "cluster-token",
 		"FERRY_SECRET_KEY": base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))}
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	codes := make(chan int, 2)
 	go func() {
 		codes <- run([]string{"ferry", "master", "--listen", addr, "--db", filepath.Join(dir, "master.db"),

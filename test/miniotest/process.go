@@ -1,14 +1,13 @@
 package miniotest
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/ferry-project/ferry/internal/syncbuf"
 	"net"
 	"net/http"
 	"os/exec"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -23,7 +22,7 @@ const stopWait = 10 * time.Second
 // process is a started server process and the channel its exit arrives on.
 type process struct {
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	exited chan struct{}
 	err    error // valid once exited is closed
 }
@@ -32,7 +31,7 @@ type process struct {
 // polls each health URL in turn until it answers 200. On failure the
 // process is gone and the error carries its output.
 func startProcess(cmd *exec.Cmd, healthURLs ...string) (*process, error) {
-	p := &process{cmd: cmd, logs: &syncBuffer{}, exited: make(chan struct{})}
+	p := &process{cmd: cmd, logs: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.logs, p.logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -102,22 +101,4 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -2,13 +2,13 @@ package us3emu_test
 
 import (
 	"bufio"
+	"github.com/ferry-project/ferry/internal/syncbuf"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,7 +31,7 @@ func TestBinary(t *testing.T) {
 	cmd.Env = append(os.Environ(), "US3_PUBLIC_KEY=env-pub", "US3_PRIVATE_KEY=env-priv")
 	stdout, stdoutW := io.Pipe()
 	cmd.Stdout = stdoutW
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -122,22 +122,4 @@ func TestBinary(t *testing.T) {
 	if strings.Contains(stderr.String(), "env-priv") {
 		t.Fatal("private key logged")
 	}
-}
-
-// syncBuffer is a strings.Builder safe to read while the child writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
