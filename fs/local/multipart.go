@@ -17,7 +17,6 @@ import (
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/internal/md5x"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // manifestName is the file in an upload's staging dir naming its key.
@@ -39,24 +38,24 @@ var partRe = regexp.MustCompile(`^part-([0-9]{6})-([0-9a-f]{32})$`)
 
 // CreateMultipart starts an upload of size bytes in parts of partSize (the
 // size requested is the size used).
-func (s *Sink) CreateMultipart(ctx context.Context, key string, size, partSize int64) (transfer.Upload, error) {
+func (s *Sink) CreateMultipart(ctx context.Context, key string, size, partSize int64) (fs.Upload, error) {
 	if err := ctx.Err(); err != nil {
-		return transfer.Upload{}, fmt.Errorf("create multipart %q: %w", key, err)
+		return fs.Upload{}, fmt.Errorf("create multipart %q: %w", key, err)
 	}
 	abs, err := checkKey(s.root, key)
 	if err != nil {
-		return transfer.Upload{}, fmt.Errorf("create multipart: %w", err)
+		return fs.Upload{}, fmt.Errorf("create multipart: %w", err)
 	}
 	l := s.Limits()
 	if isMarker(key) || size < 0 || partSize <= 0 || partSize > l.MaxPartSize || (size+partSize-1)/partSize > int64(l.MaxParts) {
-		return transfer.Upload{}, fmt.Errorf("create multipart %q: %w: size %d in parts of %d (limits %+v)", key, ErrInvalidRequest, size, partSize, l)
+		return fs.Upload{}, fmt.Errorf("create multipart %q: %w: size %d in parts of %d (limits %+v)", key, ErrInvalidRequest, size, partSize, l)
 	}
 	if err := ensureParent(abs, key); err != nil {
-		return transfer.Upload{}, fmt.Errorf("create multipart: %w", err)
+		return fs.Upload{}, fmt.Errorf("create multipart: %w", err)
 	}
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		return transfer.Upload{}, fmt.Errorf("create multipart %q: upload id: %w", key, err)
+		return fs.Upload{}, fmt.Errorf("create multipart %q: upload id: %w", key, err)
 	}
 	id := hex.EncodeToString(b[:])
 	dir := s.uploadDir(id)
@@ -64,11 +63,11 @@ func (s *Sink) CreateMultipart(ctx context.Context, key string, size, partSize i
 	err = os.MkdirAll(dir, 0o755)
 	s.staging.RUnlock()
 	if err != nil {
-		return transfer.Upload{}, fmt.Errorf("create multipart %q: %w", key, err)
+		return fs.Upload{}, fmt.Errorf("create multipart %q: %w", key, err)
 	}
 	js, err := json.Marshal(manifest{Key: key, Size: size, PartSize: partSize})
 	if err != nil {
-		return transfer.Upload{}, fmt.Errorf("create multipart %q: %w", key, err)
+		return fs.Upload{}, fmt.Errorf("create multipart %q: %w", key, err)
 	}
 	tmp, err := writeTemp(ctx, dir, strings.NewReader(string(js)), int64(len(js)))
 	if err == nil {
@@ -76,9 +75,9 @@ func (s *Sink) CreateMultipart(ctx context.Context, key string, size, partSize i
 	}
 	if err != nil {
 		os.RemoveAll(dir)
-		return transfer.Upload{}, fmt.Errorf("create multipart %q: write manifest: %w", key, err)
+		return fs.Upload{}, fmt.Errorf("create multipart %q: write manifest: %w", key, err)
 	}
-	return transfer.Upload{ID: id, PartSize: partSize}, nil
+	return fs.Upload{ID: id, PartSize: partSize}, nil
 }
 
 // uploadDir is the staging directory of an upload.
@@ -109,30 +108,30 @@ func (s *Sink) openUpload(key, uploadID string) (string, manifest, error) {
 
 // UploadPart stores part n (0-based) of exactly size bytes. The part file
 // appears complete or not at all; uploading a part again replaces it.
-func (s *Sink) UploadPart(ctx context.Context, key, uploadID string, n int, r io.ReadSeeker, size int64) (transfer.Part, error) {
+func (s *Sink) UploadPart(ctx context.Context, key, uploadID string, n int, r io.ReadSeeker, size int64) (fs.Part, error) {
 	if err := ctx.Err(); err != nil {
-		return transfer.Part{}, fmt.Errorf("upload part %d of %q: %w", n, key, err)
+		return fs.Part{}, fmt.Errorf("upload part %d of %q: %w", n, key, err)
 	}
 	dir, m, err := s.openUpload(key, uploadID)
 	if err != nil {
-		return transfer.Part{}, fmt.Errorf("upload part %d: %w", n, err)
+		return fs.Part{}, fmt.Errorf("upload part %d: %w", n, err)
 	}
 	if n < 0 || n >= s.Limits().MaxParts || size < 0 || size > m.PartSize {
-		return transfer.Part{}, fmt.Errorf("upload part %d of %q: %w: %d bytes (part size %d)", n, key, ErrInvalidRequest, size, m.PartSize)
+		return fs.Part{}, fmt.Errorf("upload part %d of %q: %w: %d bytes (part size %d)", n, key, ErrInvalidRequest, size, m.PartSize)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return transfer.Part{}, fmt.Errorf("upload part %d of %q: rewind source: %w", n, key, err)
+		return fs.Part{}, fmt.Errorf("upload part %d of %q: rewind source: %w", n, key, err)
 	}
 	h := md5x.New(s.md5, size)
-	defer transfer.CloseHash(h)
+	defer fs.CloseHash(h)
 	tmp, err := writeTemp(ctx, dir, io.TeeReader(r, h), size)
 	if err != nil {
-		return transfer.Part{}, fmt.Errorf("upload part %d of %q: %w", n, key, err)
+		return fs.Part{}, fmt.Errorf("upload part %d of %q: %w", n, key, err)
 	}
 	etag := hex.EncodeToString(h.Sum(nil))
 	name := partName(n, etag)
 	if _, err := commit(tmp, filepath.Join(dir, name)); err != nil {
-		return transfer.Part{}, fmt.Errorf("upload part %d of %q: %w", n, key, err)
+		return fs.Part{}, fmt.Errorf("upload part %d of %q: %w", n, key, err)
 	}
 	// Drop an earlier upload of the same part number.
 	old, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("part-%06d-*", n)))
@@ -141,14 +140,14 @@ func (s *Sink) UploadPart(ctx context.Context, key, uploadID string, n int, r io
 			os.Remove(o)
 		}
 	}
-	return transfer.Part{Number: n, Size: size, ETag: etag}, nil
+	return fs.Part{Number: n, Size: size, ETag: etag}, nil
 }
 
 // partName is the file name of part n with the given MD5.
 func partName(n int, etag string) string { return fmt.Sprintf("part-%06d-%s", n, etag) }
 
 // ListParts returns the parts staged for an upload, ordered by number.
-func (s *Sink) ListParts(ctx context.Context, key, uploadID string) ([]transfer.Part, error) {
+func (s *Sink) ListParts(ctx context.Context, key, uploadID string) ([]fs.Part, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("list parts of %q: %w", key, err)
 	}
@@ -160,7 +159,7 @@ func (s *Sink) ListParts(ctx context.Context, key, uploadID string) ([]transfer.
 	if err != nil {
 		return nil, fmt.Errorf("list parts of %q: %w", key, err)
 	}
-	byNum := map[int]transfer.Part{}
+	byNum := map[int]fs.Part{}
 	for _, de := range des {
 		sm := partRe.FindStringSubmatch(de.Name())
 		if sm == nil {
@@ -171,9 +170,9 @@ func (s *Sink) ListParts(ctx context.Context, key, uploadID string) ([]transfer.
 			continue // replaced meanwhile
 		}
 		n, _ := strconv.Atoi(sm[1])
-		byNum[n] = transfer.Part{Number: n, Size: fi.Size(), ETag: sm[2]}
+		byNum[n] = fs.Part{Number: n, Size: fi.Size(), ETag: sm[2]}
 	}
-	parts := make([]transfer.Part, 0, len(byNum))
+	parts := make([]fs.Part, 0, len(byNum))
 	for _, p := range byNum {
 		parts = append(parts, p)
 	}
@@ -184,50 +183,50 @@ func (s *Sink) ListParts(ctx context.Context, key, uploadID string) ([]transfer.
 // CompleteMultipart concatenates the parts (contiguous from 0, each
 // matching what was stored when its ETag or size is given) into a temporary
 // file, renames it to key and removes the staging dir.
-func (s *Sink) CompleteMultipart(ctx context.Context, key, uploadID string, parts []transfer.Part) (transfer.ObjectInfo, error) {
+func (s *Sink) CompleteMultipart(ctx context.Context, key, uploadID string, parts []fs.Part) (fs.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("complete multipart %q: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("complete multipart %q: %w", key, err)
 	}
 	abs, err := checkKey(s.root, key)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("complete multipart: %w", err)
+		return fs.ObjectInfo{}, fmt.Errorf("complete multipart: %w", err)
 	}
 	dir, m, err := s.openUpload(key, uploadID)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("complete multipart: %w", err)
+		return fs.ObjectInfo{}, fmt.Errorf("complete multipart: %w", err)
 	}
 	stored, err := s.ListParts(ctx, key, uploadID)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("complete multipart: %w", err)
+		return fs.ObjectInfo{}, fmt.Errorf("complete multipart: %w", err)
 	}
 	sums, total, err := checkParts(parts, stored, m)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("complete multipart %q: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("complete multipart %q: %w", key, err)
 	}
 	if err := ensureParent(abs, key); err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("complete multipart: %w", err)
+		return fs.ObjectInfo{}, fmt.Errorf("complete multipart: %w", err)
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(concatParts(dir, stored, pw)) }()
 	tmp, err := writeTemp(ctx, filepath.Dir(abs), pr, total)
 	pr.Close()
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("complete multipart %q: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("complete multipart %q: %w", key, err)
 	}
 	fi, err := commit(tmp, abs)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("complete multipart %q: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("complete multipart %q: %w", key, err)
 	}
 	if err := os.RemoveAll(dir); err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("complete multipart %q: remove staging: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("complete multipart %q: remove staging: %w", key, err)
 	}
 	s.tidyStaging()
-	return transfer.ObjectInfo{Key: key, Size: total, ETag: multipartETag(sums), ModTime: fi.ModTime()}, nil
+	return fs.ObjectInfo{Key: key, Size: total, ETag: multipartETag(sums), ModTime: fi.ModTime()}, nil
 }
 
 // checkParts matches the caller's part list against the stored parts and
 // the manifest; it returns the part MD5s and the total size.
-func checkParts(parts, stored []transfer.Part, m manifest) ([][]byte, int64, error) {
+func checkParts(parts, stored []fs.Part, m manifest) ([][]byte, int64, error) {
 	if len(parts) == 0 || len(parts) != len(stored) {
 		return nil, 0, fmt.Errorf("%w: %d parts given, %d stored", ErrInvalidRequest, len(parts), len(stored))
 	}
@@ -255,7 +254,7 @@ func checkParts(parts, stored []transfer.Part, m manifest) ([][]byte, int64, err
 }
 
 // concatParts writes the stored parts, in order, to w.
-func concatParts(dir string, stored []transfer.Part, w io.Writer) error {
+func concatParts(dir string, stored []fs.Part, w io.Writer) error {
 	for _, p := range stored {
 		f, err := os.Open(filepath.Join(dir, partName(p.Number, p.ETag)))
 		if err != nil {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/local"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // parts cuts data into parts of size ps.
@@ -54,7 +53,7 @@ func TestSink_MultipartSurvivesRestart(t *testing.T) {
 	if _, err := s2.UploadPart(ctx, "big/file.bin", up.ID, 1, bytes.NewReader(ps3[0]), ps); err != nil {
 		t.Fatal(err)
 	}
-	var done []transfer.Part
+	var done []fs.Part
 	for i, p := range ps3 {
 		part, err := s2.UploadPart(ctx, "big/file.bin", up.ID, i, bytes.NewReader(p), int64(len(p)))
 		if err != nil {
@@ -101,7 +100,7 @@ func TestSink_CompleteMultipartRejectsBadPartLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var done []transfer.Part
+	var done []fs.Part
 	for i, p := range parts(data, ps)[:2] {
 		part, err := s.UploadPart(ctx, "k", up.ID, i, bytes.NewReader(p), int64(len(p)))
 		if err != nil {
@@ -109,9 +108,9 @@ func TestSink_CompleteMultipartRejectsBadPartLists(t *testing.T) {
 		}
 		done = append(done, part)
 	}
-	badETag := append([]transfer.Part(nil), done...)
+	badETag := append([]fs.Part(nil), done...)
 	badETag[1].ETag = "00000000000000000000000000000000"
-	cases := map[string][]transfer.Part{
+	cases := map[string][]fs.Part{
 		"a missing last part": done,
 		"no parts":            nil,
 		"a wrong ETag":        badETag,

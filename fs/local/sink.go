@@ -18,7 +18,6 @@ import (
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/internal/md5x"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // Sink stores objects as files under a local directory: key "a/b/c" becomes
@@ -41,8 +40,8 @@ type Sink struct {
 }
 
 var (
-	_ transfer.Sink        = (*Sink)(nil)
-	_ transfer.Checksummer = (*Sink)(nil)
+	_ fs.Sink        = (*Sink)(nil)
+	_ fs.Checksummer = (*Sink)(nil)
 )
 
 // SinkOptions tune a Sink.
@@ -78,85 +77,85 @@ func NewSinkWith(root string, o SinkOptions) (*Sink, error) {
 
 // Limits reports: single Put up to 64 MiB, parts of 1 MiB to 5 GiB, at most
 // 10,000 parts.
-func (s *Sink) Limits() transfer.Limits {
-	return transfer.Limits{MaxSinglePut: 64 << 20, MinPartSize: 1 << 20, MaxPartSize: 5 << 30, MaxParts: 10000}
+func (s *Sink) Limits() fs.Limits {
+	return fs.Limits{MaxSinglePut: 64 << 20, MinPartSize: 1 << 20, MaxPartSize: 5 << 30, MaxParts: 10000}
 }
 
 // Head describes the file at key; a missing file, or a directory at a key
 // that does not end in '/', gives an error wrapping fs.ErrNotExist.
-func (s *Sink) Head(ctx context.Context, key string) (transfer.ObjectInfo, error) {
+func (s *Sink) Head(ctx context.Context, key string) (fs.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("head %q: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("head %q: %w", key, err)
 	}
 	abs, err := checkKey(s.root, key)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("head: %w", err)
+		return fs.ObjectInfo{}, fmt.Errorf("head: %w", err)
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("head %q: %w", key, mapErr(err))
+		return fs.ObjectInfo{}, fmt.Errorf("head %q: %w", key, mapErr(err))
 	}
 	if isMarker(key) != fi.IsDir() {
-		return transfer.ObjectInfo{}, fmt.Errorf("head %q: %v is in the way: %w", key, fi.Mode().Type(), fs.ErrNotExist)
+		return fs.ObjectInfo{}, fmt.Errorf("head %q: %v is in the way: %w", key, fi.Mode().Type(), fs.ErrNotExist)
 	}
 	size := fi.Size()
 	if fi.IsDir() {
 		size = 0
 	}
-	return transfer.ObjectInfo{Key: key, Size: size, ModTime: fi.ModTime()}, nil
+	return fs.ObjectInfo{Key: key, Size: size, ModTime: fi.ModTime()}, nil
 }
 
 // Put writes exactly size bytes from r (read from its start) to key.
-func (s *Sink) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (transfer.ObjectInfo, error) {
+func (s *Sink) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (fs.ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
 	}
 	abs, err := checkKey(s.root, key)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("put: %w", err)
+		return fs.ObjectInfo{}, fmt.Errorf("put: %w", err)
 	}
 	if isMarker(key) {
 		return s.putMarker(key, abs, size)
 	}
 	if err := ensureParent(abs, key); err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("put: %w", err)
+		return fs.ObjectInfo{}, fmt.Errorf("put: %w", err)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("put %q: rewind source: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("put %q: rewind source: %w", key, err)
 	}
 	h := md5x.New(s.md5, size)
-	defer transfer.CloseHash(h)
+	defer fs.CloseHash(h)
 	tmp, err := writeTemp(ctx, filepath.Dir(abs), io.TeeReader(r, h), size)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
 	}
 	fi, err := commit(tmp, abs)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
 	}
-	return transfer.ObjectInfo{Key: key, Size: size, ETag: hex.EncodeToString(h.Sum(nil)), ModTime: fi.ModTime()}, nil
+	return fs.ObjectInfo{Key: key, Size: size, ETag: hex.EncodeToString(h.Sum(nil)), ModTime: fi.ModTime()}, nil
 }
 
 // isMarker reports whether key is a folder marker ("dir/").
 func isMarker(key string) bool { return len(key) > 0 && key[len(key)-1] == '/' }
 
 // putMarker stores a folder marker as a directory.
-func (s *Sink) putMarker(key, abs string, size int64) (transfer.ObjectInfo, error) {
+func (s *Sink) putMarker(key, abs string, size int64) (fs.ObjectInfo, error) {
 	if size != 0 {
-		return transfer.ObjectInfo{}, fmt.Errorf("put %q: %w: a key ending in '/' names a directory and must be empty, not %d bytes", key, ErrInvalidRequest, size)
+		return fs.ObjectInfo{}, fmt.Errorf("put %q: %w: a key ending in '/' names a directory and must be empty, not %d bytes", key, ErrInvalidRequest, size)
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
 		if errors.Is(err, os.ErrExist) || errors.Is(err, syscall.ENOTDIR) {
-			return transfer.ObjectInfo{}, fmt.Errorf("put: %w: a file exists at or above directory key %q", ErrKeyConflict, key)
+			return fs.ObjectInfo{}, fmt.Errorf("put: %w: a file exists at or above directory key %q", ErrKeyConflict, key)
 		}
-		return transfer.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return transfer.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
+		return fs.ObjectInfo{}, fmt.Errorf("put %q: %w", key, err)
 	}
 	empty := md5.Sum(nil)
-	return transfer.ObjectInfo{Key: key, ETag: hex.EncodeToString(empty[:]), ModTime: fi.ModTime()}, nil
+	return fs.ObjectInfo{Key: key, ETag: hex.EncodeToString(empty[:]), ModTime: fi.ModTime()}, nil
 }
 
 // writeTemp copies exactly size bytes of r into a new fsynced temporary
@@ -228,7 +227,7 @@ func (s *Sink) IsPermanent(err error) bool {
 
 // PartHash returns an MD5 hash: for a part of md5x.MinSIMD bytes or more
 // one of the SinkOptions.MD5 server, which must be closed
-// (transfer.CloseHash), else crypto/md5.
+// (fs.CloseHash), else crypto/md5.
 func (s *Sink) PartHash(size int64) hash.Hash { return md5x.New(s.md5, size) }
 
 // PartETag is the hex MD5 of the part.

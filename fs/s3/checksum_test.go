@@ -3,6 +3,7 @@ package s3
 import (
 	"bytes"
 	"crypto/md5"
+	"github.com/ferry-project/ferry/fs"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -10,7 +11,6 @@ import (
 	md5simd "github.com/minio/md5-simd"
 
 	"github.com/ferry-project/ferry/fs/internal/md5x"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // TestStore_PartHash: with an MD5 server, parts from md5x.MinSIMD bytes up
@@ -31,7 +31,7 @@ func TestStore_PartHash(t *testing.T) {
 			wg.Go(func() {
 				part := data[:size]
 				h := st.PartHash(int64(size))
-				defer transfer.CloseHash(h)
+				defer fs.CloseHash(h)
 				_, closable := h.(interface{ Close() })
 				if want := size >= md5x.MinSIMD; closable != want {
 					t.Errorf("PartHash(%d): multi-buffer hash %v, want %v", size, closable, want)

@@ -10,11 +10,10 @@ import (
 	md5simd "github.com/minio/md5-simd"
 
 	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // Store is one bucket and key prefix of an S3-compatible store, read as an
-// fs.Tree and written as a transfer.Sink. Keys given to and returned by its
+// fs.Tree and written as a fs.Sink. Keys given to and returned by its
 // methods are relative to the prefix. It is safe for concurrent use.
 //
 // The SDK's own retries are off (aws.NopRetryer): every method makes one
@@ -37,10 +36,10 @@ type Store struct {
 }
 
 var (
-	_ fs.Tree              = (*Store)(nil)
-	_ fs.EntryOpener       = (*Store)(nil)
-	_ transfer.Sink        = (*Store)(nil)
-	_ transfer.Checksummer = (*Store)(nil)
+	_ fs.Tree        = (*Store)(nil)
+	_ fs.EntryOpener = (*Store)(nil)
+	_ fs.Sink        = (*Store)(nil)
+	_ fs.Checksummer = (*Store)(nil)
 )
 
 // New applies c's preset (ApplyPreset), checks it and builds the client. It

@@ -14,7 +14,6 @@ import (
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/test/miniotest"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 func TestStore_Check(t *testing.T) {
@@ -111,7 +110,7 @@ func TestStore_IsPermanent(t *testing.T) {
 	if _, err := st.UploadPart(ctx, "k", up.ID, 0, strings.NewReader("tiny"), 4); err != nil {
 		t.Fatal(err)
 	}
-	_, err = st.CompleteMultipart(ctx, "k", up.ID, []transfer.Part{{Number: 0, Size: 4, ETag: "00000000000000000000000000000000"}})
+	_, err = st.CompleteMultipart(ctx, "k", up.ID, []fs.Part{{Number: 0, Size: 4, ETag: "00000000000000000000000000000000"}})
 	check(t, st, "CompleteMultipart with a wrong part ETag", err, true)
 	if err := st.AbortMultipart(ctx, "k", up.ID); err != nil {
 		t.Errorf("AbortMultipart: %v", err)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // listPartsPage is how many parts one ListParts request asks for.
@@ -21,7 +20,7 @@ const listPartsPage = 1000
 
 // CreateMultipart starts a multipart upload (POST /key?uploads). The part
 // size is the BlkSize the service returns, whatever partSize was asked.
-func (s *Store) CreateMultipart(ctx context.Context, key string, size, partSize int64) (transfer.Upload, error) {
+func (s *Store) CreateMultipart(ctx context.Context, key string, size, partSize int64) (fs.Upload, error) {
 	var out struct {
 		UploadID string `json:"UploadId"`
 		BlkSize  int64
@@ -31,20 +30,20 @@ func (s *Store) CreateMultipart(ctx context.Context, key string, size, partSize 
 		query: "uploads", contentType: contentType(key), size: -1,
 	}, &out)
 	if err != nil {
-		return transfer.Upload{}, err
+		return fs.Upload{}, err
 	}
 	if out.UploadID == "" || out.BlkSize <= 0 {
-		return transfer.Upload{}, &Error{Op: "initiate multipart upload", Key: s.fullKey(key),
+		return fs.Upload{}, &Error{Op: "initiate multipart upload", Key: s.fullKey(key),
 			Err: fmt.Errorf("reply lacks UploadId or BlkSize (got BlkSize %d)", out.BlkSize)}
 	}
-	return transfer.Upload{ID: out.UploadID, PartSize: out.BlkSize}, nil
+	return fs.Upload{ID: out.UploadID, PartSize: out.BlkSize}, nil
 }
 
 // UploadPart uploads part n (0-based on the wire too) of exactly size bytes
 // from r, read from its start.
-func (s *Store) UploadPart(ctx context.Context, key, uploadID string, n int, r io.ReadSeeker, size int64) (transfer.Part, error) {
+func (s *Store) UploadPart(ctx context.Context, key, uploadID string, n int, r io.ReadSeeker, size int64) (fs.Part, error) {
 	if n < 0 || size < 0 {
-		return transfer.Part{}, permanentf("upload part %d of %q: invalid part number or size %d", n, key, size)
+		return fs.Part{}, permanentf("upload part %d of %q: invalid part number or size %d", n, key, size)
 	}
 	op := "upload part " + strconv.Itoa(n)
 	h, err := s.doDiscard(ctx, call{
@@ -53,13 +52,13 @@ func (s *Store) UploadPart(ctx context.Context, key, uploadID string, n int, r i
 		contentType: contentType(key), body: r, size: size,
 	})
 	if err != nil {
-		return transfer.Part{}, err
+		return fs.Part{}, err
 	}
 	etag := etagOf(h)
 	if etag == "" {
-		return transfer.Part{}, &Error{Op: op, Key: s.fullKey(key), Err: errors.New("reply has no ETag")}
+		return fs.Part{}, &Error{Op: op, Key: s.fullKey(key), Err: errors.New("reply has no ETag")}
 	}
-	return transfer.Part{Number: n, Size: size, ETag: etag}, nil
+	return fs.Part{Number: n, Size: size, ETag: etag}, nil
 }
 
 // partList is the ListParts reply.
@@ -77,8 +76,8 @@ type partList struct {
 // ListParts returns the parts the service holds for an upload, ordered by
 // number (GET /?muploadpart, paginated). An unknown upload gives an error
 // wrapping fs.ErrNotExist.
-func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]transfer.Part, error) {
-	var parts []transfer.Part
+func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]fs.Part, error) {
+	var parts []fs.Part
 	marker := 0
 	for {
 		q := url.Values{}
@@ -102,7 +101,7 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]transfer
 			if len(parts) > 0 && p.PartNum <= parts[len(parts)-1].Number {
 				continue // a marker that is inclusive repeats the last part
 			}
-			parts = append(parts, transfer.Part{Number: p.PartNum, Size: p.Size, ETag: strings.Trim(p.Etag, `"`)})
+			parts = append(parts, fs.Part{Number: p.PartNum, Size: p.Size, ETag: strings.Trim(p.Etag, `"`)})
 			added = true
 		}
 		if !page.IsTruncated {
@@ -117,12 +116,12 @@ func (s *Store) ListParts(ctx context.Context, key, uploadID string) ([]transfer
 
 // CompleteMultipart assembles the parts (POST /key?uploadId=, body = part
 // ETags joined by ","). parts must be ordered and contiguous from 0.
-func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string, parts []transfer.Part) (transfer.ObjectInfo, error) {
+func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string, parts []fs.Part) (fs.ObjectInfo, error) {
 	etags := make([]string, len(parts))
 	var total int64
 	for i, p := range parts {
 		if p.Number != i || p.ETag == "" {
-			return transfer.ObjectInfo{}, permanentf("complete multipart upload %q: part %d is number %d with ETag %q, want contiguous parts from 0 with ETags", key, i, p.Number, p.ETag)
+			return fs.ObjectInfo{}, permanentf("complete multipart upload %q: part %d is number %d with ETag %q, want contiguous parts from 0 with ETags", key, i, p.Number, p.ETag)
 		}
 		etags[i] = p.ETag
 		total += p.Size
@@ -135,13 +134,13 @@ func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string, par
 		body: strings.NewReader(body), size: int64(len(body)),
 	})
 	if err != nil {
-		return transfer.ObjectInfo{}, err
+		return fs.ObjectInfo{}, err
 	}
 	defer resp.Body.Close()
 	h := resp.Header
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, maxErrBody))
 	if err != nil {
-		return transfer.ObjectInfo{}, &Error{Op: op, Key: s.fullKey(key), Err: fmt.Errorf("read response: %w", err)}
+		return fs.ObjectInfo{}, &Error{Op: op, Key: s.fullKey(key), Err: fmt.Errorf("read response: %w", err)}
 	}
 	size := total
 	// The reply body ({"Bucket","Key","FileSize"}) is informative only.
@@ -153,7 +152,7 @@ func (s *Store) CompleteMultipart(ctx context.Context, key, uploadID string, par
 	if mt.IsZero() {
 		mt = time.Now()
 	}
-	return transfer.ObjectInfo{Key: key, Size: size, ETag: etagOf(h), ModTime: mt}, nil
+	return fs.ObjectInfo{Key: key, Size: size, ETag: etagOf(h), ModTime: mt}, nil
 }
 
 // AbortMultipart discards an upload (DELETE /key?uploadId=). An unknown

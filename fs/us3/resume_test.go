@@ -3,9 +3,8 @@ package us3_test
 import (
 	"bytes"
 	"context"
+	"github.com/ferry-project/ferry/fs"
 	"testing"
-
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // TestStore_ResumeMultipart resumes an upload from its ID alone, as a
@@ -52,7 +51,7 @@ func TestStore_ResumeMultipart(t *testing.T) {
 	if err != nil {
 		t.Fatalf("UploadPart(1) after restart: %v", err)
 	}
-	parts := []transfer.Part{listed[0], p1, listed[1]}
+	parts := []fs.Part{listed[0], p1, listed[1]}
 	info, err := second.CompleteMultipart(ctx, key, up.ID, parts)
 	if err != nil {
 		t.Fatalf("CompleteMultipart after restart: %v", err)

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"time"
-
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // blockSize is US3's ETag block and its documented multipart block size.
@@ -18,8 +16,8 @@ const blockSize = 4 << 20
 // Limits reports US3's limits. MaxSinglePut is 4 MiB; larger objects go
 // multipart, where the part size is the BlkSize the service returns from
 // CreateMultipart (Min/MaxPartSize are advisory: 4 MiB, the documented value).
-func (s *Store) Limits() transfer.Limits {
-	return transfer.Limits{
+func (s *Store) Limits() fs.Limits {
+	return fs.Limits{
 		MaxSinglePut: blockSize,
 		MinPartSize:  blockSize,
 		MaxPartSize:  blockSize,
@@ -29,12 +27,12 @@ func (s *Store) Limits() transfer.Limits {
 
 // Head describes key (HEAD). A missing object gives an error wrapping
 // fs.ErrNotExist.
-func (s *Store) Head(ctx context.Context, key string) (transfer.ObjectInfo, error) {
+func (s *Store) Head(ctx context.Context, key string) (fs.ObjectInfo, error) {
 	resp, err := s.head(ctx, s.fullKey(key))
 	if err != nil {
-		return transfer.ObjectInfo{}, err
+		return fs.ObjectInfo{}, err
 	}
-	return transfer.ObjectInfo{
+	return fs.ObjectInfo{
 		Key:     key,
 		Size:    resp.ContentLength,
 		ETag:    etagOf(resp.Header),
@@ -55,9 +53,9 @@ func (s *Store) head(ctx context.Context, full string) (*http.Response, error) {
 // Put stores exactly size bytes of r (read from its start) at key with one
 // PUT carrying an explicit Content-Length. The returned ETag is the one the
 // service reports, unquoted.
-func (s *Store) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (transfer.ObjectInfo, error) {
+func (s *Store) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (fs.ObjectInfo, error) {
 	if size < 0 {
-		return transfer.ObjectInfo{}, permanentf("put object %q: negative size %d", key, size)
+		return fs.ObjectInfo{}, permanentf("put object %q: negative size %d", key, size)
 	}
 	full := s.fullKey(key)
 	h, err := s.doDiscard(ctx, call{
@@ -65,13 +63,13 @@ func (s *Store) Put(ctx context.Context, key string, r io.ReadSeeker, size int64
 		contentType: contentType(key), body: r, size: size,
 	})
 	if err != nil {
-		return transfer.ObjectInfo{}, err
+		return fs.ObjectInfo{}, err
 	}
 	mt := modTimeOf(h)
 	if mt.IsZero() {
 		mt = time.Now()
 	}
-	return transfer.ObjectInfo{Key: key, Size: size, ETag: etagOf(h), ModTime: mt}, nil
+	return fs.ObjectInfo{Key: key, Size: size, ETag: etagOf(h), ModTime: mt}, nil
 }
 
 // Delete removes key (DeleteFile); deleting a missing key is not an error.

@@ -3,10 +3,10 @@ package us3_test
 import (
 	"bytes"
 	"context"
+	"github.com/ferry-project/ferry/fs"
 	"strings"
 	"testing"
 
-	"github.com/ferry-project/ferry/transfer"
 	"github.com/ferry-project/ferry/transfer/sinktest"
 )
 
@@ -24,17 +24,17 @@ func TestStore_Sink(t *testing.T) {
 // upload stores data at key through the Sink as the engine would: one Put
 // when it fits, else multipart with the part size the service chose. It
 // checks every part ETag and the object ETag against the Checksummer.
-func upload(t *testing.T, s transfer.Sink, key string, data []byte) transfer.ObjectInfo {
+func upload(t *testing.T, s fs.Sink, key string, data []byte) fs.ObjectInfo {
 	t.Helper()
 	ctx := context.Background()
-	c := s.(transfer.Checksummer)
+	c := s.(fs.Checksummer)
 	size := int64(len(data))
 	if size <= s.Limits().MaxSinglePut {
 		info, err := s.Put(ctx, key, bytes.NewReader(data), size)
 		if err != nil {
 			t.Fatalf("Put(%q): %v", key, err)
 		}
-		if want := c.ObjectETag([][]byte{transfer.SumPart(c, data)}, size, size, false); info.ETag != want {
+		if want := c.ObjectETag([][]byte{fs.SumPart(c, data)}, size, size, false); info.ETag != want {
 			t.Errorf("Put(%q): ETag %q, want %q", key, info.ETag, want)
 		}
 		return info
@@ -43,7 +43,7 @@ func upload(t *testing.T, s transfer.Sink, key string, data []byte) transfer.Obj
 	if err != nil {
 		t.Fatalf("CreateMultipart(%q): %v", key, err)
 	}
-	var parts []transfer.Part
+	var parts []fs.Part
 	var sums [][]byte
 	for n, off := 0, int64(0); off < size; n, off = n+1, off+up.PartSize {
 		d := data[off:min(off+up.PartSize, size)]
@@ -51,7 +51,7 @@ func upload(t *testing.T, s transfer.Sink, key string, data []byte) transfer.Obj
 		if err != nil {
 			t.Fatalf("UploadPart(%q, %d): %v", key, n, err)
 		}
-		sums = append(sums, transfer.SumPart(c, d))
+		sums = append(sums, fs.SumPart(c, d))
 		if want := c.PartETag(sums[n], int64(len(d))); want != "" && p.ETag != want {
 			t.Errorf("UploadPart(%q, %d): ETag %q, want %q", key, n, p.ETag, want)
 		}
@@ -127,7 +127,7 @@ func TestStore_SmallBlkSize(t *testing.T) {
 	if err0 != nil || err1 != nil {
 		t.Fatalf("UploadPart: %v, %v", err0, err1)
 	}
-	_, err = s.CompleteMultipart(ctx, "bad.bin", up3.ID, []transfer.Part{p0, p1})
+	_, err = s.CompleteMultipart(ctx, "bad.bin", up3.ID, []fs.Part{p0, p1})
 	if err == nil || !s.IsPermanent(err) {
 		t.Errorf("Complete with a short first part: err = %v, want a permanent error", err)
 	}

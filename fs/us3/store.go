@@ -1,6 +1,6 @@
 // Package us3 is Ferry's driver for UCloud US3 (UFile) over its native API:
 // one Store is both a read-only fs.Tree (a migration source, a mount) and a
-// transfer.Sink with a transfer.Checksummer (a destination).
+// fs.Sink with a fs.Checksummer (a destination).
 //
 // Requests are signed with ufile-gosdk's exported signer (ufsdk.Auth) but
 // sent with Ferry's own net/http calls: every call takes the caller's
@@ -25,7 +25,6 @@ import (
 	ufsdk "github.com/ufilesdk-dev/ufile-gosdk"
 
 	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // Config describes one US3 bucket (and key prefix) and how to reach it.
@@ -65,8 +64,8 @@ func ConfigFromEnv(getenv func(string) string, prefix string) Config {
 	}
 }
 
-// Store is a US3 bucket prefix: an fs.Tree, a transfer.Sink and a
-// transfer.Checksummer. It is safe for concurrent use.
+// Store is a US3 bucket prefix: an fs.Tree, a fs.Sink and a
+// fs.Checksummer. It is safe for concurrent use.
 type Store struct {
 	auth       ufsdk.Auth
 	bucket     string
@@ -79,10 +78,10 @@ type Store struct {
 }
 
 var (
-	_ fs.Tree              = (*Store)(nil)
-	_ fs.EntryOpener       = (*Store)(nil)
-	_ transfer.Sink        = (*Store)(nil)
-	_ transfer.Checksummer = (*Store)(nil)
+	_ fs.Tree        = (*Store)(nil)
+	_ fs.EntryOpener = (*Store)(nil)
+	_ fs.Sink        = (*Store)(nil)
+	_ fs.Checksummer = (*Store)(nil)
 )
 
 // New validates c and returns a Store. It does not touch the network; use

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/internal/stall"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // BodySize is the Content-Length the server announces for a GET, of
@@ -50,7 +49,7 @@ func Server(t testing.TB) *httptest.Server {
 // Driver is what Check needs of a store driver.
 type Driver interface {
 	fs.EntryOpener
-	Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (transfer.ObjectInfo, error)
+	Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (fs.ObjectInfo, error)
 	IsPermanent(err error) bool
 }
 
