@@ -94,7 +94,7 @@ func (m *Master) createJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return errStatus(http.StatusUnprocessableEntity, "cannot open destination %s: %v", spec.Dest, err)
 	}
-	if _, ok := dst.(Deleter); spec.Options.Delete && !ok {
+	if _, ok := dst.(fs.Deleter); spec.Options.Delete && !ok {
 		return errStatus(http.StatusBadRequest, "invalid job: delete is not supported for destination %s", spec.Dest)
 	}
 	var ranges []catalog.RangeSpec

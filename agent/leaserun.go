@@ -80,7 +80,7 @@ func (r *leaseRun) prepare() error {
 			rule = SkipNone
 		}
 		r.skip = &skipTree{Tree: tree, dst: r.jr.dstTree, rule: rule, filter: f, log: r.a.log}
-		if d, ok := r.jr.dst.(Deleter); ok && o.Delete {
+		if d, ok := r.jr.dst.(fs.Deleter); ok && o.Delete {
 			r.skip.deleter = d
 		}
 		tree = r.skip

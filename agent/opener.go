@@ -33,12 +33,6 @@ type Opener interface {
 	OpenDestTree(ctx context.Context, loc Location) (fs.Tree, error)
 }
 
-// Deleter is an optional extra of a Sink that can remove an object; the
-// agent uses it for jobs with the Delete option.
-type Deleter interface {
-	Delete(ctx context.Context, key string) error
-}
-
 // sourceLocation is the job's source with its options and credentials.
 func sourceLocation(uri string, o JobOptions, creds map[string]string, conns int) Location {
 	return Location{URI: uri, Endpoint: o.FromEndpoint, Region: o.FromRegion, PathStyle: o.PathStyle, Creds: creds, Conns: conns}

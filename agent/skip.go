@@ -30,7 +30,7 @@ type skipTree struct {
 	dst     fs.Tree
 	rule    string
 	filter  *transfer.Filter
-	deleter Deleter // nil: never delete
+	deleter fs.Deleter // nil: never delete
 	log     *slog.Logger
 
 	skipped, deleted, deleteErrors atomic.Int64

@@ -135,3 +135,10 @@ func SumPart(cs Checksummer, b []byte) []byte {
 	h.Write(b)
 	return h.Sum(nil)
 }
+
+// Deleter is an optional extra of a Sink that can remove an object (a job
+// with the delete option removes what vanished from its source). Deleting
+// a key that holds nothing is not an error.
+type Deleter interface {
+	Delete(ctx context.Context, key string) error
+}

@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"path"
-	"path/filepath"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -129,17 +125,10 @@ func (o jobOpener) OpenSource(ctx context.Context, loc agent.Location) (fs.Tree,
 	return o.with(loc.Creds).openSource(ctx, loc.URI, o.side("FERRY_SRC_", loc))
 }
 
-// OpenDest opens a job's destination; a local directory can also delete.
+// OpenDest opens a job's destination (every Sink Ferry has is an
+// fs.Deleter too).
 func (o jobOpener) OpenDest(ctx context.Context, loc agent.Location) (transfer.Sink, error) {
-	sk, err := o.with(loc.Creds).openDest(ctx, loc.URI, o.side("FERRY_DST_", loc))
-	if err != nil {
-		return nil, err
-	}
-	if ls, ok := sk.(*local.Sink); ok {
-		u, _ := fs.ParseURI(loc.URI)
-		return localDeleter{ls, u.Path}, nil
-	}
-	return sk, nil
+	return o.with(loc.Creds).openDest(ctx, loc.URI, o.side("FERRY_DST_", loc))
 }
 
 // OpenDestTree lists a job's destination.
@@ -160,32 +149,4 @@ func (o jobOpener) OpenDestTree(ctx context.Context, loc agent.Location) (fs.Tre
 		return nil, fmt.Errorf("destination %s cannot be listed", u)
 	}
 	return t, nil
-}
-
-// localDeleter is a local destination that can remove files (for jobs with
-// the delete option). It never touches the sink's staging and temporary
-// files.
-type localDeleter struct {
-	*local.Sink
-	root string
-}
-
-var _ agent.Deleter = localDeleter{}
-
-// Delete removes the file at key; a missing file is not an error.
-func (d localDeleter) Delete(ctx context.Context, key string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	clean := path.Clean(key)
-	if key == "" || strings.HasPrefix(key, "/") || clean != strings.TrimSuffix(key, "/") || clean == "." ||
-		strings.HasPrefix(clean, "../") || strings.HasPrefix(clean, ".ferry-uploads") ||
-		strings.HasPrefix(path.Base(clean), ".ferry-tmp-") {
-		return fmt.Errorf("delete %q: not a key this destination deletes", key)
-	}
-	err := os.Remove(filepath.Join(d.root, filepath.FromSlash(clean)))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("delete %q: %w", key, err)
-	}
-	return nil
 }

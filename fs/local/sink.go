@@ -9,8 +9,10 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -252,4 +254,26 @@ func multipartETag(sums [][]byte) string {
 		h.Write(s)
 	}
 	return hex.EncodeToString(h.Sum(nil)) + "-" + strconv.Itoa(len(sums))
+}
+
+var _ fs.Deleter = (*Sink)(nil)
+
+// Delete removes the object at key (fs.Deleter); a key that holds nothing
+// is not an error. A key the sink would refuse to write, or one naming its
+// own staging or temporary files, is refused.
+func (s *Sink) Delete(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	abs, err := checkKey(s.root, key)
+	if err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	if strings.HasPrefix(path.Base(strings.TrimSuffix(key, "/")), tempPrefix) {
+		return fmt.Errorf("delete %q: %w: a temporary file of the sink", key, ErrInvalidKey)
+	}
+	if err := os.Remove(abs); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("delete %q: %w", key, err)
+	}
+	return nil
 }
