@@ -5,12 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
+	"github.com/ferry-project/ferry/test/readcheck"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -45,59 +44,9 @@ func minioMount(t *testing.T, files map[string][]byte, o Options) (*miniotest.Se
 	return srv, ms, mp
 }
 
-// dropCache evicts f's pages from the kernel's page cache, so that the next
-// read of them is a request to the mount.
-func dropCache(f *os.File) error {
-	const fadvDontNeed = 4 // POSIX_FADV_DONTNEED
-	if _, _, e := syscall.Syscall6(syscall.SYS_FADVISE64, f.Fd(), 0, 0, fadvDontNeed, 0, 0); e != 0 {
-		return fmt.Errorf("fadvise %s: %w", f.Name(), e)
-	}
-	return nil
-}
-
-// span is when something began and ended: a read, or an outage (from a
-// Kill until the Restart began).
-type span struct{ start, end time.Time }
-
-// preadStats counts what random preads saw.
-type preadStats struct {
-	reads, errs, short, wrong atomic.Int64
-	eintr                     atomic.Int64 // reads interrupted (and made again)
-	mu                        sync.Mutex
-	spans                     []span   // of every read
-	first                     []string // the first few failures, for the report
-}
-
-// across counts the reads in flight when a restart began: reads that
-// waited through (the end of) the outage.
-func (s *preadStats) across(outages []span) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.spans {
-		for _, o := range outages {
-			if r.start.Before(o.end) && r.end.After(o.end) {
-				n++
-			}
-		}
-	}
-	return n
-}
-
-func (s *preadStats) fail(format string, a ...any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.first) < 5 {
-		s.first = append(s.first, fmt.Sprintf(format, a...))
-	}
-}
-
-// randomPreads reads random ranges of random sizes (up to 3 MiB) of the
-// files with pread(2), until stop is closed, each read after evicting the
-// file's cached pages, and checks every byte and length.
-func randomPreads(t *testing.T, seed uint64, mp string, files map[string][]byte, stop <-chan struct{}, st *preadStats) {
-	r := rand.New(rand.NewPCG(seed, 7))
-	names := make([]string, 0, len(files))
+// randomPreads opens the files under mp and reads them at random (up to
+// 3 MiB a read) until stop is closed (readcheck.Random).
+func randomPreads(t *testing.T, seed uint64, mp string, files map[string][]byte, stop <-chan struct{}, st *readcheck.Tally) {
 	open := make(map[string]*os.File)
 	for name := range files {
 		f, err := os.Open(filepath.Join(mp, name))
@@ -106,50 +55,9 @@ func randomPreads(t *testing.T, seed uint64, mp string, files map[string][]byte,
 			return
 		}
 		defer f.Close()
-		names = append(names, name)
 		open[name] = f
 	}
-	buf := make([]byte, 3<<20)
-	for {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		name := names[r.IntN(len(names))]
-		data, f := files[name], open[name]
-		off := r.Int64N(int64(len(data)))
-		n := 1 + r.IntN(len(buf))
-		want := data[off:min(off+int64(n), int64(len(data)))]
-		if err := dropCache(f); err != nil {
-			t.Error(err)
-			return
-		}
-		start := time.Now()
-		got, err := syscall.Pread(int(f.Fd()), buf[:n], off)
-		for errors.Is(err, syscall.EINTR) {
-			// A signal (the Go runtime's) reached the reader while the
-			// mount waited for the server: the mount honoured the
-			// interrupt; the read is made again, as os.File does.
-			st.eintr.Add(1)
-			got, err = syscall.Pread(int(f.Fd()), buf[:n], off)
-		}
-		st.mu.Lock()
-		st.spans = append(st.spans, span{start, time.Now()})
-		st.mu.Unlock()
-		st.reads.Add(1)
-		switch {
-		case err != nil:
-			st.errs.Add(1)
-			st.fail("pread %s at %d (%d bytes): %v", name, off, n, err)
-		case got < len(want):
-			st.short.Add(1)
-			st.fail("pread %s at %d: %d bytes of %d", name, off, got, len(want))
-		case got > len(want) || !bytes.Equal(buf[:got], want):
-			st.wrong.Add(1)
-			st.fail("pread %s at %d: %d bytes differ from the object's", name, off, got)
-		}
-	}
+	readcheck.Random(t, seed, open, files, 3<<20, stop, st)
 }
 
 func TestHandle_ReadThroughRestart(t *testing.T) {
@@ -164,8 +72,8 @@ func TestHandle_ReadThroughRestart(t *testing.T) {
 	o.Logger = logs.logger()
 	srv, _, mp := minioMount(t, files, o)
 
-	var st preadStats
-	var outages []span
+	var st readcheck.Tally
+	var outages []readcheck.Window
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range 8 {
@@ -180,7 +88,7 @@ func TestHandle_ReadThroughRestart(t *testing.T) {
 		down := time.Now()
 		srv.Kill()
 		time.Sleep(time.Second)
-		outages = append(outages, span{down, time.Now()})
+		outages = append(outages, readcheck.Window{Start: down, End: time.Now()})
 		if err := srv.Restart(); err != nil {
 			close(stop)
 			wg.Wait()
@@ -191,14 +99,14 @@ func TestHandle_ReadThroughRestart(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	across := st.across(outages)
+	across := st.Across(outages...)
 	retried := func(op string) int { return strings.Count(logs.String(), `msg="mount: retrying" op=`+op+" ") }
 	t.Logf("the mount retried %d reads, %d read-ahead fetches, %d stats, %d opens",
 		retried("read"), retried("read-ahead"), retried("stat"), retried("open"))
 	t.Logf("%d preads, %d across a restart (%d interrupted and made again); %d errors, %d short, %d wrong",
-		st.reads.Load(), across, st.eintr.Load(), st.errs.Load(), st.short.Load(), st.wrong.Load())
-	if st.errs.Load()+st.short.Load()+st.wrong.Load() != 0 {
-		t.Errorf("reads failed across MinIO restarts: %q", st.first)
+		st.Reads.Load(), across, st.EINTR.Load(), st.Errs.Load(), st.Short.Load(), st.Wrong.Load())
+	if st.Failed() != 0 {
+		t.Errorf("reads failed across MinIO restarts: %q", st.First())
 	}
 	if across == 0 {
 		t.Error("no read was in flight across a restart: the outage was not exercised")
@@ -256,7 +164,7 @@ func TestHandle_ReadGivesUpAfterRetryTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := dropCache(f); err != nil {
+	if err := readcheck.Evict(f); err != nil {
 		t.Fatal(err)
 	}
 
@@ -296,7 +204,7 @@ func TestHandle_ReadOfReplacedObjectFailsAtOnce(t *testing.T) {
 		Key: aws.String("a.bin"), Body: bytes.NewReader(randomBytes(len(old), 32))}); err != nil {
 		t.Fatal(err)
 	}
-	if err := dropCache(f); err != nil {
+	if err := readcheck.Evict(f); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

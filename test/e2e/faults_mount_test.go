@@ -3,15 +3,13 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"github.com/ferry-project/ferry/test/readcheck"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,114 +19,6 @@ import (
 	"github.com/ferry-project/ferry/test/faultproxy"
 	"github.com/ferry-project/ferry/test/miniotest"
 )
-
-// window is when something began and ended: a read, an outage, a spell
-// of faults.
-type window struct{ start, end time.Time }
-
-// readTally counts what the readers of a mount saw.
-type readTally struct {
-	reads, errs, short, wrong, eintr atomic.Int64
-	mu                               sync.Mutex
-	spans                            []window
-	first                            []string // the first failures, for the report
-}
-
-// fail records a failure for the report.
-func (s *readTally) fail(format string, a ...any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.first) < 5 {
-		s.first = append(s.first, fmt.Sprintf(format, a...))
-	}
-}
-
-// across counts reads in flight when w ended: begun before, answered after.
-func (s *readTally) across(w window) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.spans {
-		if r.start.Before(w.end) && r.end.After(w.end) {
-			n++
-		}
-	}
-	return n
-}
-
-// within counts reads begun during w.
-func (s *readTally) within(w window) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.spans {
-		if !r.start.Before(w.start) && r.start.Before(w.end) {
-			n++
-		}
-	}
-	return n
-}
-
-// evict drops f's pages from the kernel's page cache, so that the next
-// read of them reaches the mount.
-func evict(f *os.File) error {
-	const fadvDontNeed = 4 // POSIX_FADV_DONTNEED
-	if _, _, e := syscall.Syscall6(syscall.SYS_FADVISE64, f.Fd(), 0, 0, fadvDontNeed, 0, 0); e != 0 {
-		return fmt.Errorf("fadvise %s: %w", f.Name(), e)
-	}
-	return nil
-}
-
-// readRandomly preads random ranges (up to 2 MiB) of the open files until
-// stop is closed, evicting cached pages before each, and checks every
-// length and byte against files.
-func readRandomly(t *testing.T, seed uint64, open map[string]*os.File, files map[string][]byte, stop <-chan struct{}, st *readTally) {
-	r := rand.New(rand.NewPCG(seed, 5))
-	var names []string
-	for n := range open {
-		names = append(names, n)
-	}
-	buf := make([]byte, 2<<20)
-	for {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		name := names[r.IntN(len(names))]
-		data, f := files[name], open[name]
-		off := r.Int64N(int64(len(data)))
-		n := 1 + r.IntN(len(buf))
-		want := data[off:min(off+int64(n), int64(len(data)))]
-		if err := evict(f); err != nil {
-			t.Error(err)
-			return
-		}
-		start := time.Now()
-		got, err := syscall.Pread(int(f.Fd()), buf[:n], off)
-		for errors.Is(err, syscall.EINTR) {
-			// The Go runtime's signals interrupt a read that waits for the
-			// store; it is made again, as os.File does.
-			st.eintr.Add(1)
-			got, err = syscall.Pread(int(f.Fd()), buf[:n], off)
-		}
-		st.mu.Lock()
-		st.spans = append(st.spans, window{start, time.Now()})
-		st.mu.Unlock()
-		st.reads.Add(1)
-		switch {
-		case err != nil:
-			st.errs.Add(1)
-			st.fail("pread %s at %d (%d bytes): %v", name, off, n, err)
-		case got < len(want):
-			st.short.Add(1)
-			st.fail("pread %s at %d: %d bytes of %d", name, off, got, len(want))
-		case got > len(want) || !bytes.Equal(buf[:got], want):
-			st.wrong.Add(1)
-			st.fail("pread %s at %d: %d bytes differ from the object's", name, off, got)
-		}
-	}
-}
 
 // putObjects stores files in bucket with the S3 API.
 func putObjects(t testing.TB, m *miniotest.Server, bucket string, files map[string][]byte) {
@@ -180,21 +70,21 @@ func TestMount_ThroughOutage(t *testing.T) {
 		open[name] = f
 	}
 
-	var st readTally
+	var st readcheck.Tally
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			readRandomly(t, uint64(i), open, files, stop, &st)
+			readcheck.Random(t, uint64(i), open, files, 2<<20, stop, &st)
 		}()
 	}
 	time.Sleep(time.Second)
 
 	// The outage: every connection reset, every new one refused, for 3 s.
 	// A directory never listed is listed meanwhile.
-	outage := window{start: time.Now()}
+	outage := readcheck.Window{Start: time.Now()}
 	p.Down()
 	listed := make(chan []string, 1)
 	go func() {
@@ -206,12 +96,12 @@ func TestMount_ThroughOutage(t *testing.T) {
 		listed <- names
 	}()
 	time.Sleep(3 * time.Second)
-	outage.end = time.Now()
+	outage.End = time.Now()
 	p.Up()
 	time.Sleep(time.Second)
 
 	// Faults: resets, cuts and stalls of about one answer in seven.
-	spell := window{start: time.Now()}
+	spell := readcheck.Window{Start: time.Now()}
 	if err := p.SetRates(faultproxy.Rates{Reset: 0.06, Cut: 0.06, Stall: 0.03}); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +109,7 @@ func TestMount_ThroughOutage(t *testing.T) {
 	if err := p.SetRates(faultproxy.Rates{}); err != nil {
 		t.Fatal(err)
 	}
-	spell.end = time.Now()
+	spell.End = time.Now()
 	time.Sleep(time.Second)
 	close(stop)
 	wg.Wait()
@@ -227,15 +117,15 @@ func TestMount_ThroughOutage(t *testing.T) {
 	s := p.Stats()
 	t.Logf("proxy: %s", describeStats(s))
 	t.Logf("%d preads (%d interrupted and made again), %d in flight as the outage ended, %d begun during the faults; %d errors, %d short, %d wrong",
-		st.reads.Load(), st.eintr.Load(), st.across(outage), st.within(spell), st.errs.Load(), st.short.Load(), st.wrong.Load())
-	if st.errs.Load()+st.short.Load()+st.wrong.Load() != 0 {
-		t.Errorf("reads failed through the outage and faults: %q", st.first)
+		st.Reads.Load(), st.EINTR.Load(), st.Across(outage), st.Within(spell), st.Errs.Load(), st.Short.Load(), st.Wrong.Load())
+	if st.Failed() != 0 {
+		t.Errorf("reads failed through the outage and faults: %q", st.First())
 	}
-	if st.across(outage) == 0 || s.Dropped+s.Refused == 0 {
+	if st.Across(outage) == 0 || s.Dropped+s.Refused == 0 {
 		t.Errorf("no read was in flight across the outage (%d dropped, %d refused connections): it was not exercised", s.Dropped, s.Refused)
 	}
-	if st.within(spell) == 0 || s.Resets == 0 || s.Cuts == 0 {
-		t.Errorf("%d reads during the faults, %d resets, %d cuts: the faults were not exercised", st.within(spell), s.Resets, s.Cuts)
+	if st.Within(spell) == 0 || s.Resets == 0 || s.Cuts == 0 {
+		t.Errorf("%d reads during the faults, %d resets, %d cuts: the faults were not exercised", st.Within(spell), s.Resets, s.Cuts)
 	}
 	if got := <-listed; strings.Join(got, " ") != "<nil> x.txt y.txt" {
 		t.Errorf("ls later during the outage = %v, want <nil> x.txt y.txt", got)
