@@ -44,7 +44,7 @@ type Agent struct {
 // jobRes is what an agent opened for one job.
 type jobRes struct {
 	src     fs.Tree
-	dst     transfer.Sink
+	dst     fs.Sink
 	dstTree fs.Tree // nil when the destination cannot be listed
 	cat     *catalog.DB
 	used    time.Time

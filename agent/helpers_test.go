@@ -17,7 +17,6 @@ import (
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/local"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 const (
@@ -60,7 +59,7 @@ func (o *localOpener) OpenSource(ctx context.Context, loc Location) (fs.Tree, er
 	return local.New(p)
 }
 
-func (o *localOpener) OpenDest(ctx context.Context, loc Location) (transfer.Sink, error) {
+func (o *localOpener) OpenDest(ctx context.Context, loc Location) (fs.Sink, error) {
 	p, err := o.path(loc)
 	if err != nil {
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // Location is one end of a job as an Opener needs it.
@@ -27,7 +26,7 @@ type Opener interface {
 	// OpenSource opens a source location and checks it can be read.
 	OpenSource(ctx context.Context, loc Location) (fs.Tree, error)
 	// OpenDest opens a destination and checks it can be written.
-	OpenDest(ctx context.Context, loc Location) (transfer.Sink, error)
+	OpenDest(ctx context.Context, loc Location) (fs.Sink, error)
 	// OpenDestTree lists a destination as a Tree (for the skip rule and
 	// deletion); called after OpenDest succeeded.
 	OpenDestTree(ctx context.Context, loc Location) (fs.Tree, error)

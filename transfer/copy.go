@@ -30,7 +30,7 @@ type unit struct {
 
 type partResult struct {
 	n    int // the part's number, also when it failed
-	part Part
+	part fs.Part
 	sum  []byte
 	err  error
 }
@@ -96,7 +96,7 @@ func (e *Engine) begin(t *task) {
 // same version from the first byte read to the last: checked after the
 // bytes were read and hashed (before anything is stored) and, when the
 // body is streamed from the file again, after the Put.
-func (e *Engine) putOnce(ctx context.Context, t *task, buf *[]byte) (ObjectInfo, []byte, error) {
+func (e *Engine) putOnce(ctx context.Context, t *task, buf *[]byte) (fs.ObjectInfo, []byte, error) {
 	t.obj.Attempts++
 	key := t.entry.ObjectKey()
 	if t.staleUpload != "" {
@@ -105,18 +105,18 @@ func (e *Engine) putOnce(ctx context.Context, t *task, buf *[]byte) (ObjectInfo,
 	}
 	f, err := e.openRetry(ctx, t.entry)
 	if err != nil {
-		return ObjectInfo{}, nil, err
+		return fs.ObjectInfo{}, nil, err
 	}
 	defer f.Close()
 	d, err := e.load(ctx, t.entry, f, 0, t.entry.Size, buf)
 	if err != nil {
-		return ObjectInfo{}, nil, err
+		return fs.ObjectInfo{}, nil, err
 	}
 	defer d.close()
 	if err := checkVersion(ctx, f); err != nil {
-		return ObjectInfo{}, nil, err
+		return fs.ObjectInfo{}, nil, err
 	}
-	var info ObjectInfo
+	var info fs.ObjectInfo
 	err = e.retry(ctx, e.dst.IsPermanent, func() error {
 		var err error
 		info, err = e.dst.Put(ctx, key, d.reader(), d.size)
@@ -180,7 +180,7 @@ type summedBody struct {
 	sum []byte
 }
 
-var _ SummedBody = summedBody{}
+var _ fs.SummedBody = summedBody{}
 
 func (b summedBody) PartSum() []byte { return b.sum }
 
@@ -218,7 +218,7 @@ func (e *Engine) load(ctx context.Context, ent fs.Entry, f fs.File, off, size in
 		var h hash.Hash
 		if e.cs != nil {
 			h = e.cs.PartHash(size)
-			defer CloseHash(h)
+			defer fs.CloseHash(h)
 		}
 		var err error
 		if local {
@@ -309,7 +309,7 @@ func (e *Engine) readAt(ctx context.Context, f io.ReaderAt, off int64, buf []byt
 
 // verify checks what the destination reports against what was sent: the
 // ETag when the Sink's ETags are predictable, the size otherwise.
-func (e *Engine) verify(ctx context.Context, key string, info ObjectInfo, sums [][]byte, size, partSize int64, multipart bool) error {
+func (e *Engine) verify(ctx context.Context, key string, info fs.ObjectInfo, sums [][]byte, size, partSize int64, multipart bool) error {
 	if e.cs != nil {
 		if want := e.cs.ObjectETag(sums, size, partSize, multipart); want != "" {
 			if !sameETag(want, info.ETag) {
@@ -329,7 +329,7 @@ func (e *Engine) verify(ctx context.Context, key string, info ObjectInfo, sums [
 }
 
 // checksum renders what the catalog records as the verified checksum.
-func (e *Engine) checksum(info ObjectInfo, sum []byte) string {
+func (e *Engine) checksum(info fs.ObjectInfo, sum []byte) string {
 	if info.ETag != "" {
 		return "etag:" + info.ETag
 	}

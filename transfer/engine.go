@@ -18,10 +18,10 @@ import (
 // a catalog. An Engine runs one Run at a time.
 type Engine struct {
 	src     fs.Tree
-	dst     Sink
+	dst     fs.Sink
 	cat     *catalog.DB
 	opts    Options
-	cs      Checksummer // nil when the Sink's ETags cannot be predicted
+	cs      fs.Checksummer // nil when the Sink's ETags cannot be predicted
 	filter  *Filter
 	limiter *rate.Limiter
 	start   atomic.Int64 // unix nanoseconds when Run began; 0 before
@@ -51,7 +51,7 @@ func (e *Engine) pastEnd(p string) bool {
 }
 
 // New makes an Engine. cat may be nil only for a dry run.
-func New(src fs.Tree, dst Sink, cat *catalog.DB, opts Options) (*Engine, error) {
+func New(src fs.Tree, dst fs.Sink, cat *catalog.DB, opts Options) (*Engine, error) {
 	opts = opts.withDefaults()
 	if cat == nil && !opts.DryRun {
 		return nil, errors.New("new engine: a catalog is required")
@@ -61,7 +61,7 @@ func New(src fs.Tree, dst Sink, cat *catalog.DB, opts Options) (*Engine, error) 
 		return nil, err
 	}
 	e := &Engine{src: src, dst: dst, cat: cat, opts: opts, filter: f}
-	e.cs, _ = dst.(Checksummer)
+	e.cs, _ = dst.(fs.Checksummer)
 	if opts.BWLimit > 0 {
 		e.limiter = rate.NewLimiter(rate.Limit(opts.BWLimit), int(min(opts.BWLimit, limiterBurst)))
 	}
@@ -212,7 +212,7 @@ func (e *Engine) fail(t task, err error) {
 
 // succeed records a verified copy of t; it is counted, and the cursor
 // moves past it, once the catalog holds it.
-func (e *Engine) succeed(t task, info ObjectInfo, checksum string) {
+func (e *Engine) succeed(t task, info fs.ObjectInfo, checksum string) {
 	o := t.obj
 	o.State = catalog.StateDone
 	o.LastError = ""

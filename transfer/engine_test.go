@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ferry-project/ferry/internal/syncbuf"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -15,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ferry-project/ferry/internal/syncbuf"
+
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/local"
@@ -23,7 +24,7 @@ import (
 
 // countingSink wraps a real Sink, counts calls and can inject failures.
 type countingSink struct {
-	transfer.Sink
+	fs.Sink
 	puts, parts, creates, completes atomic.Int64
 	failEvery                       int64 // every Nth UploadPart/Put fails transiently (0: never)
 	calls                           atomic.Int64
@@ -40,9 +41,9 @@ func (s *countingSink) maybeFail() error {
 	return nil
 }
 
-func (s *countingSink) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (transfer.ObjectInfo, error) {
+func (s *countingSink) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (fs.ObjectInfo, error) {
 	if err := s.maybeFail(); err != nil {
-		return transfer.ObjectInfo{}, err
+		return fs.ObjectInfo{}, err
 	}
 	s.puts.Add(1)
 	if s.onPut != nil {
@@ -51,14 +52,14 @@ func (s *countingSink) Put(ctx context.Context, key string, r io.ReadSeeker, siz
 	return s.Sink.Put(ctx, key, r, size)
 }
 
-func (s *countingSink) CreateMultipart(ctx context.Context, key string, size, ps int64) (transfer.Upload, error) {
+func (s *countingSink) CreateMultipart(ctx context.Context, key string, size, ps int64) (fs.Upload, error) {
 	s.creates.Add(1)
 	return s.Sink.CreateMultipart(ctx, key, size, ps)
 }
 
-func (s *countingSink) UploadPart(ctx context.Context, key, id string, n int, r io.ReadSeeker, size int64) (transfer.Part, error) {
+func (s *countingSink) UploadPart(ctx context.Context, key, id string, n int, r io.ReadSeeker, size int64) (fs.Part, error) {
 	if err := s.maybeFail(); err != nil {
-		return transfer.Part{}, err
+		return fs.Part{}, err
 	}
 	p, err := s.Sink.UploadPart(ctx, key, id, n, r, size)
 	if err == nil {
@@ -70,7 +71,7 @@ func (s *countingSink) UploadPart(ctx context.Context, key, id string, n int, r 
 	return p, err
 }
 
-func (s *countingSink) CompleteMultipart(ctx context.Context, key, id string, parts []transfer.Part) (transfer.ObjectInfo, error) {
+func (s *countingSink) CompleteMultipart(ctx context.Context, key, id string, parts []fs.Part) (fs.ObjectInfo, error) {
 	s.completes.Add(1)
 	return s.Sink.CompleteMultipart(ctx, key, id, parts)
 }
@@ -82,7 +83,7 @@ func (s *countingSink) IsPermanent(err error) bool {
 
 type checksumSink struct {
 	*countingSink
-	transfer.Checksummer
+	fs.Checksummer
 }
 
 type fixture struct {
@@ -145,8 +146,8 @@ func openCatalog(t *testing.T, path string) *catalog.DB {
 	return db
 }
 
-func (f *fixture) sinkWithChecksum() transfer.Sink {
-	return checksumSink{f.sink, f.sink.Sink.(transfer.Checksummer)}
+func (f *fixture) sinkWithChecksum() fs.Sink {
+	return checksumSink{f.sink, f.sink.Sink.(fs.Checksummer)}
 }
 
 func (f *fixture) run(t *testing.T, ctx context.Context, opts transfer.Options) transfer.Result {
@@ -449,29 +450,29 @@ func (f countingFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // summingSink checks that every body it is given carries the Sink's hash
-// of exactly its bytes (transfer.SummedBody).
+// of exactly its bytes (fs.SummedBody).
 type summingSink struct {
 	*countingSink
-	transfer.Checksummer
+	fs.Checksummer
 	bad atomic.Int64
 }
 
 func (s *summingSink) check(r io.ReadSeeker) {
-	sb, ok := r.(transfer.SummedBody)
+	sb, ok := r.(fs.SummedBody)
 	h := s.PartHash(0)
-	defer transfer.CloseHash(h)
+	defer fs.CloseHash(h)
 	if _, err := io.Copy(h, r); err != nil || !ok || !bytes.Equal(sb.PartSum(), h.Sum(nil)) {
 		s.bad.Add(1)
 	}
 	_, _ = r.Seek(0, io.SeekStart)
 }
 
-func (s *summingSink) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (transfer.ObjectInfo, error) {
+func (s *summingSink) Put(ctx context.Context, key string, r io.ReadSeeker, size int64) (fs.ObjectInfo, error) {
 	s.check(r)
 	return s.countingSink.Put(ctx, key, r, size)
 }
 
-func (s *summingSink) UploadPart(ctx context.Context, key, id string, n int, r io.ReadSeeker, size int64) (transfer.Part, error) {
+func (s *summingSink) UploadPart(ctx context.Context, key, id string, n int, r io.ReadSeeker, size int64) (fs.Part, error) {
 	s.check(r)
 	return s.countingSink.UploadPart(ctx, key, id, n, r, size)
 }
@@ -484,7 +485,7 @@ func TestEngine_Run_ReadsSmallLocalFilesOnce(t *testing.T) {
 	files := map[string][]byte{"a": randBytes(1, 16<<10), "b": randBytes(2, 700<<10), "c": randBytes(3, 3<<20+5)}
 	f := newFixture(t, files)
 	ct := &readCountingTree{Tree: f.tree.(*local.Tree)}
-	sink := &summingSink{countingSink: f.sink, Checksummer: f.sink.Sink.(transfer.Checksummer)}
+	sink := &summingSink{countingSink: f.sink, Checksummer: f.sink.Sink.(fs.Checksummer)}
 	e, err := transfer.New(ct, sink, f.cat, transfer.Options{Workers: 4, PartSize: 8 << 20})
 	if err != nil {
 		t.Fatal(err)

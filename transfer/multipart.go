@@ -67,7 +67,7 @@ func (e *Engine) discard(ctx context.Context, t *task, have map[int]donePart) {
 // source is checked to be the version it was opened as after the last part
 // and before the upload is completed, so a completed object is always of
 // one version.
-func (e *Engine) multipartOnce(ctx context.Context, t *task, have *map[int]donePart) (ObjectInfo, error) {
+func (e *Engine) multipartOnce(ctx context.Context, t *task, have *map[int]donePart) (fs.ObjectInfo, error) {
 	t.obj.Attempts++
 	key := t.entry.ObjectKey()
 	if t.staleUpload != "" {
@@ -76,14 +76,14 @@ func (e *Engine) multipartOnce(ctx context.Context, t *task, have *map[int]doneP
 	}
 	f, err := e.openRetry(ctx, t.entry)
 	if err != nil {
-		return ObjectInfo{}, err
+		return fs.ObjectInfo{}, err
 	}
 	defer f.Close()
 
 	if *have == nil {
 		h, err := e.resume(ctx, t, f)
 		if err != nil {
-			return ObjectInfo{}, err
+			return fs.ObjectInfo{}, err
 		}
 		*have = h
 		if t.obj.UploadID != "" {
@@ -95,19 +95,19 @@ func (e *Engine) multipartOnce(ctx context.Context, t *task, have *map[int]doneP
 		}
 	}
 	if t.obj.UploadID == "" {
-		var up Upload
+		var up fs.Upload
 		err := e.retry(ctx, e.dst.IsPermanent, func() error {
 			var err error
 			up, err = e.dst.CreateMultipart(ctx, key, t.entry.Size, e.partSize(t.entry.Size))
 			return err
 		})
 		if err != nil {
-			return ObjectInfo{}, fmt.Errorf("start multipart upload of %s: %w", key, err)
+			return fs.ObjectInfo{}, fmt.Errorf("start multipart upload of %s: %w", key, err)
 		}
 		t.obj.UploadID, t.obj.PartSize, t.obj.State = up.ID, up.PartSize, catalog.StateCopying
 		o := t.obj
 		if err := e.rec.addSync(ctx, func(w *catalog.Writer) error { return w.PutObject(o) }); err != nil {
-			return ObjectInfo{}, err // the run is stopping; the upload stays recorded or unstarted
+			return fs.ObjectInfo{}, err // the run is stopping; the upload stays recorded or unstarted
 		}
 		*have = map[int]donePart{}
 	}
@@ -126,19 +126,19 @@ func (e *Engine) multipartOnce(ctx context.Context, t *task, have *map[int]doneP
 	for round := 0; len(todo) > 0; round++ {
 		failed, err := e.sendParts(ctx, *t, f, todo, *have)
 		if err != nil {
-			return ObjectInfo{}, err
+			return fs.ObjectInfo{}, err
 		}
 		if len(failed) == 0 {
 			break
 		}
 		wait := e.backoff(round)
 		if time.Now().Add(wait).After(t.deadline) {
-			return ObjectInfo{}, fmt.Errorf("%w (still failing after %s of retries)", failed[0].err, e.opts.ObjectRetryTime)
+			return fs.ObjectInfo{}, fmt.Errorf("%w (still failing after %s of retries)", failed[0].err, e.opts.ObjectRetryTime)
 		}
 		e.retries.Add(int64(len(failed)))
 		e.opts.Logger.Info("parts retried later", "path", t.entry.Path, "parts", len(failed), "err", failed[0].err, "in", wait.Round(time.Millisecond))
 		if !sleep(ctx, wait) {
-			return ObjectInfo{}, ctx.Err()
+			return fs.ObjectInfo{}, ctx.Err()
 		}
 		todo = todo[:0]
 		for _, r := range failed {
@@ -146,9 +146,9 @@ func (e *Engine) multipartOnce(ctx context.Context, t *task, have *map[int]doneP
 		}
 	}
 	if err := checkVersion(ctx, f); err != nil {
-		return ObjectInfo{}, err
+		return fs.ObjectInfo{}, err
 	}
-	parts := make([]Part, n)
+	parts := make([]fs.Part, n)
 	sums := make([][]byte, n)
 	for i, p := range *have {
 		parts[i], sums[i] = p.part, p.sum
@@ -244,7 +244,7 @@ func (e *Engine) finishMultipartError(ctx context.Context, t task, err error) {
 }
 
 type donePart struct {
-	part Part
+	part fs.Part
 	sum  []byte
 }
 
@@ -258,7 +258,7 @@ func (e *Engine) resume(ctx context.Context, t *task, f fs.File) (map[int]donePa
 		return nil, nil
 	}
 	key := t.entry.ObjectKey()
-	var listed []Part
+	var listed []fs.Part
 	err := e.retry(ctx, e.dst.IsPermanent, func() error {
 		var err error
 		listed, err = e.dst.ListParts(ctx, key, t.obj.UploadID)
@@ -315,7 +315,7 @@ func (e *Engine) uploadPart(ctx context.Context, u unit, buf *[]byte) partResult
 	defer d.close()
 	sum := d.sum
 	key := u.t.entry.ObjectKey()
-	var part Part
+	var part fs.Part
 	err = e.retry(ctx, e.dst.IsPermanent, func() error {
 		var err error
 		part, err = e.dst.UploadPart(ctx, key, u.upload, u.part, d.reader(), u.size)
@@ -342,9 +342,9 @@ func (e *Engine) uploadPart(ctx context.Context, u unit, buf *[]byte) partResult
 // complete assembles the upload and verifies the object. A Complete whose
 // answer was lost is detected by the upload having vanished while the
 // object holds the expected bytes.
-func (e *Engine) complete(ctx context.Context, key string, t task, parts []Part, sums [][]byte) (ObjectInfo, error) {
+func (e *Engine) complete(ctx context.Context, key string, t task, parts []fs.Part, sums [][]byte) (fs.ObjectInfo, error) {
 	sort.Slice(parts, func(i, j int) bool { return parts[i].Number < parts[j].Number })
-	var info ObjectInfo
+	var info fs.ObjectInfo
 	err := e.retry(ctx, e.dst.IsPermanent, func() error {
 		var err error
 		info, err = e.dst.CompleteMultipart(ctx, key, t.obj.UploadID, parts)

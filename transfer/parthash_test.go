@@ -16,7 +16,7 @@ import (
 // closingChecksummer hands out part hashes with a Close method and counts
 // how many were made and closed.
 type closingChecksummer struct {
-	transfer.Checksummer
+	fs.Checksummer
 	made, closed atomic.Int64
 	largest      atomic.Int64 // size asked for
 }
@@ -81,7 +81,7 @@ func testEngineRunClosesPartHashes(t *testing.T, remote bool) {
 	files := map[string][]byte{"a": randBytes(1, 16<<10), "b": randBytes(2, 700<<10), "c": randBytes(3, 3<<20+5), "bad": randBytes(4, 64<<10)}
 	f := newFixtureMode(t, files, remote)
 	f.tree = flakyReadTree{f.tree, "bad"}
-	cs := &closingChecksummer{Checksummer: f.sink.Sink.(transfer.Checksummer)}
+	cs := &closingChecksummer{Checksummer: f.sink.Sink.(fs.Checksummer)}
 	sink := closingSink{f.sink, cs}
 	e, err := transfer.New(f.tree, sink, f.cat, transfer.Options{Workers: 4, PartSize: 1 << 20, Attempts: 2, ObjectRetryTime: time.Nanosecond})
 	if err != nil {

@@ -12,7 +12,7 @@
 //   - Policy refuses loopback, link-local and private targets (after DNS
 //     resolution and on every redirect) unless the job allows them;
 //   - Executor downloads one URL (ranged and parallel when the origin
-//     supports it) into a transfer.Sink, with SHA-1 and size computed
+//     supports it) into a fs.Sink, with SHA-1 and size computed
 //     while streaming and the destination's ETag verified;
 //   - Dispatcher delivers callbacks with retries and backoff whose
 //     schedule lives in the catalog;

@@ -14,8 +14,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/internal/httporigin"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // Task is one URL to store at Key in the sink Execute is given.
@@ -147,7 +147,7 @@ func retryf(err error, format string, a ...any) error {
 // Execute downloads t.URL into sink at t.Key and verifies it. It never
 // panics on bad input and always returns a Result; a canceled ctx gives a
 // retryable failure.
-func (x *Executor) Execute(ctx context.Context, t Task, sink transfer.Sink) Result {
+func (x *Executor) Execute(ctx context.Context, t Task, sink fs.Sink) Result {
 	start := time.Now()
 	j := &job{x: x, t: t, sink: sink, c: x.client(t.AllowPrivateURLs), conc: t.Concurrency, pin: &pin{}}
 	if j.conc <= 0 {
@@ -176,7 +176,7 @@ func (x *Executor) Execute(ctx context.Context, t Task, sink transfer.Sink) Resu
 type job struct {
 	x    *Executor
 	t    Task
-	sink transfer.Sink
+	sink fs.Sink
 	c    *retryablehttp.Client
 	conc int
 	pin  *pin // the version of the object this call stores

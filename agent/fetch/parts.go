@@ -5,7 +5,7 @@ import (
 	"hash"
 	"sync"
 
-	"github.com/ferry-project/ferry/transfer"
+	"github.com/ferry-project/ferry/fs"
 )
 
 // group runs goroutines and keeps the first error; that error cancels the
@@ -146,10 +146,10 @@ func (s *sequencer) sum() string {
 }
 
 // partSum hashes one part for a Checksummer sink; nil for other sinks.
-func partSum(sink transfer.Sink, b []byte) []byte {
-	cs, ok := sink.(transfer.Checksummer)
+func partSum(sink fs.Sink, b []byte) []byte {
+	cs, ok := sink.(fs.Checksummer)
 	if !ok {
 		return nil
 	}
-	return transfer.SumPart(cs, b)
+	return fs.SumPart(cs, b)
 }

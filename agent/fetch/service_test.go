@@ -15,11 +15,10 @@ import (
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/us3"
 	"github.com/ferry-project/ferry/test/us3emu"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // us3Opener opens us3:// destinations from a job's credentials.
-func us3Opener(ctx context.Context, dest string, creds map[string]string) (transfer.Sink, error) {
+func us3Opener(ctx context.Context, dest string, creds map[string]string) (fs.Sink, error) {
 	u, err := fs.ParseURI(dest)
 	if err != nil {
 		return nil, err

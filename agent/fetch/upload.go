@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ferry-project/ferry/transfer"
+	"github.com/ferry-project/ferry/fs"
 )
 
 // sinkAttempts is how often one sink call is tried.
@@ -45,8 +45,8 @@ func (j *job) sinkDo(ctx context.Context, op string, fn func() error) error {
 
 // put stores body as the whole object; sum is its part hash (nil when the
 // sink is no Checksummer).
-func (j *job) put(ctx context.Context, body []byte, sum []byte) (transfer.ObjectInfo, error) {
-	var info transfer.ObjectInfo
+func (j *job) put(ctx context.Context, body []byte, sum []byte) (fs.ObjectInfo, error) {
+	var info fs.ObjectInfo
 	err := j.sinkDo(ctx, "store object", func() error {
 		var err error
 		info, err = j.sink.Put(ctx, j.t.Key, bytes.NewReader(body), int64(len(body)))
@@ -61,8 +61,8 @@ func (j *job) put(ctx context.Context, body []byte, sum []byte) (transfer.Object
 // verify checks what the destination reports against the bytes sent: the
 // predicted ETag when the sink is a Checksummer and can predict it, else
 // the size from Head. It returns the object's info with its ETag.
-func (j *job) verify(ctx context.Context, info transfer.ObjectInfo, sums [][]byte, size, partSize int64, multipart bool) (transfer.ObjectInfo, error) {
-	if cs, ok := j.sink.(transfer.Checksummer); ok && info.ETag != "" {
+func (j *job) verify(ctx context.Context, info fs.ObjectInfo, sums [][]byte, size, partSize int64, multipart bool) (fs.ObjectInfo, error) {
+	if cs, ok := j.sink.(fs.Checksummer); ok && info.ETag != "" {
 		if want := cs.ObjectETag(sums, size, partSize, multipart); want != "" {
 			if want != info.ETag {
 				err := fmt.Errorf("destination ETag %s does not match the bytes sent (want %s)", info.ETag, want)
@@ -72,7 +72,7 @@ func (j *job) verify(ctx context.Context, info transfer.ObjectInfo, sums [][]byt
 			return info, nil
 		}
 	}
-	var head transfer.ObjectInfo
+	var head fs.ObjectInfo
 	err := j.sinkDo(ctx, "verify object", func() error {
 		var err error
 		head, err = j.sink.Head(ctx, j.t.Key)
@@ -97,10 +97,10 @@ type upload struct {
 	j        *job
 	id       string
 	partSize int64
-	cs       transfer.Checksummer // nil: parts are not verified
+	cs       fs.Checksummer // nil: parts are not verified
 
 	mu    sync.Mutex
-	parts map[int]transfer.Part
+	parts map[int]fs.Part
 	sums  map[int][]byte
 }
 
@@ -111,7 +111,7 @@ func (j *job) startUpload(ctx context.Context, size, partSize int64) (*upload, e
 		// An upper bound for sinks that check it: the most this upload can hold.
 		hint = partSize * int64(max(j.sink.Limits().MaxParts, 1))
 	}
-	var up transfer.Upload
+	var up fs.Upload
 	err := j.sinkDo(ctx, "start multipart upload", func() error {
 		var err error
 		up, err = j.sink.CreateMultipart(ctx, j.t.Key, hint, partSize)
@@ -123,14 +123,14 @@ func (j *job) startUpload(ctx context.Context, size, partSize int64) (*upload, e
 	if up.PartSize <= 0 {
 		up.PartSize = partSize
 	}
-	u := &upload{j: j, id: up.ID, partSize: up.PartSize, parts: map[int]transfer.Part{}, sums: map[int][]byte{}}
-	u.cs, _ = j.sink.(transfer.Checksummer)
+	u := &upload{j: j, id: up.ID, partSize: up.PartSize, parts: map[int]fs.Part{}, sums: map[int][]byte{}}
+	u.cs, _ = j.sink.(fs.Checksummer)
 	return u, nil
 }
 
 // put uploads part n from body; sum is its part hash (nil: unchecked).
 func (u *upload) put(ctx context.Context, n int, body []byte, sum []byte) error {
-	var p transfer.Part
+	var p fs.Part
 	op := fmt.Sprintf("upload part %d", n)
 	err := u.j.sinkDo(ctx, op, func() error {
 		var err error
@@ -153,21 +153,21 @@ func (u *upload) put(ctx context.Context, n int, body []byte, sum []byte) error 
 }
 
 // complete assembles parts 0..count-1 and verifies the object.
-func (u *upload) complete(ctx context.Context, count int, size int64) (transfer.ObjectInfo, error) {
+func (u *upload) complete(ctx context.Context, count int, size int64) (fs.ObjectInfo, error) {
 	u.mu.Lock()
-	parts := make([]transfer.Part, count)
+	parts := make([]fs.Part, count)
 	sums := make([][]byte, count)
 	for n := range count {
 		p, ok := u.parts[n]
 		if !ok {
 			u.mu.Unlock()
 			err := fmt.Errorf("part %d missing", n)
-			return transfer.ObjectInfo{}, retryf(err, "complete upload: %v", err)
+			return fs.ObjectInfo{}, retryf(err, "complete upload: %v", err)
 		}
 		parts[n], sums[n] = p, u.sums[n]
 	}
 	u.mu.Unlock()
-	var info transfer.ObjectInfo
+	var info fs.ObjectInfo
 	err := u.j.sinkDo(ctx, "complete multipart upload", func() error {
 		var err error
 		info, err = u.j.sink.CompleteMultipart(ctx, u.j.t.Key, u.id, parts)

@@ -11,14 +11,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/internal/backoff"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // SinkOpener opens the destination dest (a location URI) with a job's
 // credentials (environment variables consulted before the agent's own)
 // and checks it can be written. cmd/ferry implements it over the drivers.
-type SinkOpener func(ctx context.Context, dest string, creds map[string]string) (transfer.Sink, error)
+type SinkOpener func(ctx context.Context, dest string, creds map[string]string) (fs.Sink, error)
 
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
@@ -49,7 +49,7 @@ type Worker struct {
 	opts WorkerOptions
 
 	mu    sync.Mutex
-	sinks map[string]transfer.Sink
+	sinks map[string]fs.Sink
 }
 
 // NewWorker checks opts and returns a Worker.
@@ -72,7 +72,7 @@ func NewWorker(opts WorkerOptions) (*Worker, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{opts: opts, sinks: map[string]transfer.Sink{}}, nil
+	return &Worker{opts: opts, sinks: map[string]fs.Sink{}}, nil
 }
 
 // Run leases and runs tasks until ctx ends, then waits for the running
@@ -219,7 +219,7 @@ func (w *Worker) report(ctx context.Context, id string, res Result, log *slog.Lo
 }
 
 // sink returns the (cached) sink of a task's destination.
-func (w *Worker) sink(ctx context.Context, t LeasedTask) (transfer.Sink, error) {
+func (w *Worker) sink(ctx context.Context, t LeasedTask) (fs.Sink, error) {
 	key := sinkKey(t.Dest, t.Credentials)
 	w.mu.Lock()
 	s, ok := w.sinks[key]

@@ -3,7 +3,6 @@ package fetch
 import (
 	"context"
 	"errors"
-	"github.com/ferry-project/ferry/internal/syncbuf"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ferry-project/ferry/transfer"
+	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/internal/syncbuf"
 )
 
 // TestWorker_Run_backsOffFromAnUnreachableMaster: while the master's
@@ -51,7 +51,7 @@ func TestWorker_Run_backsOffFromAnUnreachableMaster(t *testing.T) {
 	w, err := NewWorker(WorkerOptions{
 		Client: &Client{Master: srv.URL, Token: "cluster-token"}, Agent: "a1", Slots: 1,
 		Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		Open: func(context.Context, string, map[string]string) (transfer.Sink, error) {
+		Open: func(context.Context, string, map[string]string) (fs.Sink, error) {
 			return nil, errors.New("no tasks expected")
 		},
 	})

@@ -127,7 +127,7 @@ func (o jobOpener) OpenSource(ctx context.Context, loc agent.Location) (fs.Tree,
 
 // OpenDest opens a job's destination (every Sink Ferry has is an
 // fs.Deleter too).
-func (o jobOpener) OpenDest(ctx context.Context, loc agent.Location) (transfer.Sink, error) {
+func (o jobOpener) OpenDest(ctx context.Context, loc agent.Location) (fs.Sink, error) {
 	return o.with(loc.Creds).openDest(ctx, loc.URI, o.side("FERRY_DST_", loc))
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/internal/tlsclient"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // fetchCommand posts signed fetch requests to a master, or shows a task.
@@ -342,7 +341,7 @@ func (e *env) fetchWorker(master, token string, ca *x509.CertPool, name string, 
 	return fetch.NewWorker(fetch.WorkerOptions{
 		Client: &fetch.Client{Master: master, Token: token, HTTP: masterHTTP(ca, slots)}, Agent: name, Slots: slots, Logger: log,
 		Executor: fetch.NewExecutor(fetch.ExecutorOptions{Logger: log}),
-		Open: func(ctx context.Context, dest string, creds map[string]string) (transfer.Sink, error) {
+		Open: func(ctx context.Context, dest string, creds map[string]string) (fs.Sink, error) {
 			return open.OpenDest(ctx, agent.Location{URI: dest, Creds: creds, Conns: 16})
 		},
 	})

@@ -169,7 +169,7 @@ func interruptedErr(r transfer.Result) error {
 // prepareRun checks the part size against the destination, sets up
 // --check-dest and opens the catalog (read-only for a dry run, nil when a
 // dry run has none yet).
-func (e *env) prepareRun(c *cli.Context, opts *transfer.Options, dst transfer.Sink, to string, dstSide side, catPath string) (*runCatalog, error) {
+func (e *env) prepareRun(c *cli.Context, opts *transfer.Options, dst fs.Sink, to string, dstSide side, catPath string) (*runCatalog, error) {
 	ctx := c.Context
 	if err := checkPartSize(opts.PartSize, dst.Limits()); err != nil {
 		return nil, err
@@ -234,7 +234,7 @@ func (r *runCatalog) close(ctx context.Context) {
 // checkPartSize refuses a --part-size the destination cannot use. A
 // destination with a fixed part size (US3: its service's block size)
 // takes any size: it only sets which objects go up in one request.
-func checkPartSize(ps int64, l transfer.Limits) error {
+func checkPartSize(ps int64, l fs.Limits) error {
 	if ps <= 0 {
 		return usageErr("--part-size must be more than 0 (e.g. 8MiB)")
 	}

@@ -93,7 +93,7 @@ func (e *env) openSource(ctx context.Context, loc string, s side) (fs.Tree, erro
 
 // openDest turns a location into a Sink and checks it can be written:
 // credentials present and accepted, bucket existing.
-func (e *env) openDest(ctx context.Context, loc string, s side) (transfer.Sink, error) {
+func (e *env) openDest(ctx context.Context, loc string, s side) (fs.Sink, error) {
 	u, err := fs.ParseURI(loc)
 	if err != nil {
 		return nil, usageErr("%w", err)
@@ -114,7 +114,7 @@ func (e *env) openDest(ctx context.Context, loc string, s side) (transfer.Sink, 
 	if err != nil {
 		return nil, err
 	}
-	return st.(transfer.Sink), nil
+	return st.(fs.Sink), nil
 }
 
 // openStore opens an object store (S3 family or US3) and checks it.

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/base64"
-	"github.com/ferry-project/ferry/internal/syncbuf"
 	"log/slog"
 	"net"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ferry-project/ferry/internal/syncbuf"
 )
 
 // waitFor polls buf until it holds every one of want, or fails after d.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/local"
-	"github.com/ferry-project/ferry/transfer/sinktest"
+	"github.com/ferry-project/ferry/fs/sinktest"
 )
 
 // newSink returns a Sink over a fresh directory and that directory.

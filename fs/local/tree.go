@@ -1,5 +1,5 @@
 // Package local serves a local directory (a disk, a NAS mount, any mounted
-// path) as an fs.Tree, and stores objects into one as a transfer.Sink.
+// path) as an fs.Tree, and stores objects into one as a fs.Sink.
 package local
 
 import (

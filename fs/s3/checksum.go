@@ -11,7 +11,7 @@ import (
 
 // PartHash returns an MD5 hash (S3 ETags of unencrypted objects are MD5s):
 // for a part of md5x.MinSIMD bytes or more one of the Config.MD5 server,
-// which must be closed (transfer.CloseHash), else crypto/md5.
+// which must be closed (fs.CloseHash), else crypto/md5.
 func (s *Store) PartHash(size int64) hash.Hash { return md5x.New(s.md5, size) }
 
 // PartETag is the hex MD5 of the part, the ETag S3 returns for UploadPart.

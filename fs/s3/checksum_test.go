@@ -3,10 +3,11 @@ package s3
 import (
 	"bytes"
 	"crypto/md5"
-	"github.com/ferry-project/ferry/fs"
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"github.com/ferry-project/ferry/fs"
 
 	md5simd "github.com/minio/md5-simd"
 

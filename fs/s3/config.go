@@ -1,6 +1,6 @@
 // Package s3 reads and writes S3 and S3-compatible object stores (AWS,
 // MinIO, Aliyun OSS, Tencent COS, Qiniu Kodo, …) through aws-sdk-go-v2. One
-// Store is both a read-only fs.Tree (a source) and a transfer.Sink (a
+// Store is both a read-only fs.Tree (a source) and a fs.Sink (a
 // destination) over one bucket and key prefix.
 package s3
 

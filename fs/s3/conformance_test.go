@@ -8,8 +8,8 @@ import (
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/fstest"
+	"github.com/ferry-project/ferry/fs/sinktest"
 	"github.com/ferry-project/ferry/test/miniotest"
-	"github.com/ferry-project/ferry/transfer/sinktest"
 )
 
 // TestStore_Tree runs the Tree conformance suite on MinIO: at the bucket

@@ -3,11 +3,12 @@ package s3
 import (
 	"context"
 	"fmt"
-	"github.com/ferry-project/ferry/fs"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/ferry-project/ferry/fs"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"

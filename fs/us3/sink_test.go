@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ferry-project/ferry/transfer/sinktest"
+	"github.com/ferry-project/ferry/fs/sinktest"
 )
 
 // TestStore_Sink runs the Sink conformance suite; what it stores is read

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // copyLimit copies the named objects of srcPrefix on MinIO (all of one
@@ -41,7 +40,7 @@ func (s *servers) copyLimit(workload, tool, srcPrefix string, names []string, to
 
 // copyAll reads each name (size bytes) from src and puts it under the
 // same key, workers at a time. It returns the first error.
-func copyAll(ctx context.Context, src fs.EntryOpener, dst transfer.Sink, workers int, names []string, size int64) error {
+func copyAll(ctx context.Context, src fs.EntryOpener, dst fs.Sink, workers int, names []string, size int64) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	bufs := sync.Pool{New: func() any { return make([]byte, size) }}
@@ -62,7 +61,7 @@ func copyAll(ctx context.Context, src fs.EntryOpener, dst transfer.Sink, workers
 	return context.Cause(ctx)
 }
 
-func copyOne(ctx context.Context, src fs.EntryOpener, dst transfer.Sink, name string, buf []byte) error {
+func copyOne(ctx context.Context, src fs.EntryOpener, dst fs.Sink, name string, buf []byte) error {
 	f, err := src.OpenEntry(ctx, fs.Entry{Path: name, Size: int64(len(buf))})
 	if err != nil {
 		return fmt.Errorf("open %s: %w", name, err)

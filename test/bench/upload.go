@@ -11,15 +11,15 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/ferry-project/ferry/fs"
 	s3fs "github.com/ferry-project/ferry/fs/s3"
 	"github.com/ferry-project/ferry/fs/us3"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // sink opens Ferry's Sink for bucket "bench" of store "s3" (MinIO) or
 // "us3" (us3emu) under prefix.
-func (s *servers) sink(ctx context.Context, store, prefix string) (transfer.Sink, error) {
-	var sink transfer.Sink
+func (s *servers) sink(ctx context.Context, store, prefix string) (fs.Sink, error) {
+	var sink fs.Sink
 	var err error
 	if store == "us3" {
 		sink, err = us3.New(ctx, us3.Config{PublicKey: emuPub, PrivateKey: emuKey, Bucket: "bench", Prefix: prefix, Endpoint: s.emuURL})
@@ -89,7 +89,7 @@ type objectFunc func(k int) (key string, body io.ReaderAt, size int64, err error
 // uploadAll stores objects 0..n-1 with workers requests in flight, using
 // multipart (8 MiB parts or the store's minimum) for objects above the
 // sink's single-put limit. It returns the first error.
-func uploadAll(ctx context.Context, sink transfer.Sink, workers, n int, object objectFunc) error {
+func uploadAll(ctx context.Context, sink fs.Sink, workers, n int, object objectFunc) error {
 	l := sink.Limits()
 	type job struct {
 		key, id string

@@ -21,7 +21,7 @@ const MinSIMD = 1 << 20
 
 // New returns an MD5 hash for size bytes: one of srv when srv is set and
 // size is at least MinSIMD (it has a Close method that must be called
-// once it is done with, see transfer.CloseHash), else crypto/md5.
+// once it is done with, see fs.CloseHash), else crypto/md5.
 func New(srv md5simd.Server, size int64) hash.Hash {
 	if srv != nil && size >= MinSIMD {
 		return srv.NewHash()

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // plan is a multipart object cut into parts of the upload's part size.
@@ -21,7 +20,7 @@ type plan struct {
 
 // newPlan starts a multipart upload of a 2.5-part object (MinPartSize
 // parts) and cuts the data with the part size the sink chose.
-func (s *suite) newPlan(t *testing.T, key string) (transfer.Upload, plan) {
+func (s *suite) newPlan(t *testing.T, key string) (fs.Upload, plan) {
 	t.Helper()
 	l := s.sink.Limits()
 	want := l.MinPartSize
@@ -44,7 +43,7 @@ func (s *suite) newPlan(t *testing.T, key string) (transfer.Upload, plan) {
 }
 
 // uploadPart uploads part n of p and checks the answer.
-func (s *suite) uploadPart(t *testing.T, key, id string, p plan, n int) transfer.Part {
+func (s *suite) uploadPart(t *testing.T, key, id string, p plan, n int) fs.Part {
 	data := p.parts[n]
 	part, err := s.sink.UploadPart(context.Background(), key, id, n, bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -54,8 +53,8 @@ func (s *suite) uploadPart(t *testing.T, key, id string, p plan, n int) transfer
 	if part.Number != n || part.Size != int64(len(data)) {
 		t.Errorf("UploadPart(%q, part %d): Part = %+v, want Number %d Size %d", key, n, part, n, len(data))
 	}
-	if c, ok := s.sink.(transfer.Checksummer); ok {
-		if want := c.PartETag(transfer.SumPart(c, data), int64(len(data))); want != "" && part.ETag != want {
+	if c, ok := s.sink.(fs.Checksummer); ok {
+		if want := c.PartETag(fs.SumPart(c, data), int64(len(data))); want != "" && part.ETag != want {
 			t.Errorf("UploadPart(%q, part %d): ETag = %q, want %q (Checksummer.PartETag)", key, n, part.ETag, want)
 		}
 	}
@@ -64,13 +63,13 @@ func (s *suite) uploadPart(t *testing.T, key, id string, p plan, n int) transfer
 
 // objectETag predicts the ETag of the completed upload, or "".
 func (s *suite) objectETag(p plan) string {
-	c, ok := s.sink.(transfer.Checksummer)
+	c, ok := s.sink.(fs.Checksummer)
 	if !ok {
 		return ""
 	}
 	sums := make([][]byte, len(p.parts))
 	for i, d := range p.parts {
-		sums[i] = transfer.SumPart(c, d)
+		sums[i] = fs.SumPart(c, d)
 	}
 	return c.ObjectETag(sums, int64(len(p.data)), p.partSize, true)
 }
@@ -80,7 +79,7 @@ func (s *suite) testMultipart(t *testing.T) {
 	key := s.prefix + "multipart/ü big+file #1.bin"
 	up, p := s.newPlan(t, key)
 	n := len(p.parts)
-	got := make([]transfer.Part, n)
+	got := make([]fs.Part, n)
 	// The last part first, then the others concurrently.
 	got[n-1] = s.uploadPart(t, key, up.ID, p, n-1)
 	var wg sync.WaitGroup

@@ -1,4 +1,4 @@
-// Package sinktest is the conformance suite every transfer.Sink runs.
+// Package sinktest is the conformance suite every fs.Sink runs.
 //
 //	sinktest.Run(t, sink, func(ctx context.Context, key string) ([]byte, error) {
 //		// read key back through the store's own API (not the Sink);
@@ -24,7 +24,6 @@ import (
 	"testing"
 
 	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/transfer"
 )
 
 // ReadBack returns the stored bytes of key, read through the store's own
@@ -33,7 +32,7 @@ type ReadBack func(ctx context.Context, key string) ([]byte, error)
 
 // suite carries what every subtest needs.
 type suite struct {
-	sink     transfer.Sink
+	sink     fs.Sink
 	readBack ReadBack
 	prefix   string
 }
@@ -42,7 +41,7 @@ type suite struct {
 // uploads (out of order, concurrent, listed, completed, aborted), error
 // classification and context cancellation. readBack reads what the store
 // holds without going through the Sink.
-func Run(t *testing.T, sink transfer.Sink, readBack func(ctx context.Context, key string) ([]byte, error)) {
+func Run(t *testing.T, sink fs.Sink, readBack func(ctx context.Context, key string) ([]byte, error)) {
 	t.Helper()
 	var rnd [4]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
@@ -96,7 +95,7 @@ func content(key string, size int) []byte {
 
 // put stores data at key and checks Put's answer, what the store holds and
 // Head; it returns the ObjectInfo of Put.
-func (s *suite) put(t *testing.T, key string, data []byte) transfer.ObjectInfo {
+func (s *suite) put(t *testing.T, key string, data []byte) fs.ObjectInfo {
 	t.Helper()
 	ctx := context.Background()
 	info, err := s.sink.Put(ctx, key, bytes.NewReader(data), int64(len(data)))
@@ -117,11 +116,11 @@ func (s *suite) put(t *testing.T, key string, data []byte) transfer.ObjectInfo {
 
 // singleETag predicts the ETag of data stored with Put, or "".
 func (s *suite) singleETag(data []byte) string {
-	c, ok := s.sink.(transfer.Checksummer)
+	c, ok := s.sink.(fs.Checksummer)
 	if !ok {
 		return ""
 	}
-	return c.ObjectETag([][]byte{transfer.SumPart(c, data)}, int64(len(data)), int64(len(data)), false)
+	return c.ObjectETag([][]byte{fs.SumPart(c, data)}, int64(len(data)), int64(len(data)), false)
 }
 
 // checkStored reads key back and heads it; wantETag, when set, must equal
