@@ -47,6 +47,9 @@ func (e *Error) Error() string {
 		if e.Code != "" {
 			b.WriteString(" " + e.Code)
 		}
+		if e.Code == "BlobArchived" {
+			b.WriteString(" (" + ErrArchived.Error() + ")")
+		}
 	}
 	if e.Err != nil {
 		b.WriteString(": " + strings.ReplaceAll(e.Err.Error(), "\n", " "))
