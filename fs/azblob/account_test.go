@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/ferry-project/ferry/fs"
@@ -131,6 +129,4 @@ func TestStore_Account(t *testing.T) {
 			t.Errorf("Put(%q) = %v, want a permanent error", key, err)
 		}
 	}
-	_ = io.EOF
-	_ = strings.Contains
 }

@@ -83,7 +83,11 @@ func wrap(op, name string, err error) error {
 	}
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
-		return &Error{Op: op, Name: name, Status: re.StatusCode, Code: re.ErrorCode}
+		e := &Error{Op: op, Name: name, Status: re.StatusCode, Code: re.ErrorCode}
+		if e.Code == "InvalidOperation" && strings.Contains(strings.ToLower(re.Error()), "contentmd5 doesn't match") {
+			e.Code = "Md5Mismatch" // Azurite's form of Azure's Md5Mismatch
+		}
+		return e
 	}
 	return &Error{Op: op, Name: name, Err: redactErr(err)}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -209,5 +208,4 @@ func TestStore_Archived(t *testing.T) {
 		}
 		f.Close()
 	}
-	_ = io.EOF
 }

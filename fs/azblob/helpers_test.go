@@ -1,7 +1,6 @@
 package azblob
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -109,5 +108,3 @@ func readAll(t *testing.T, f fs.File, size int64) []byte {
 	}
 	return got
 }
-
-var _ = bytes.Equal
