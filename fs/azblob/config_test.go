@@ -128,6 +128,9 @@ func TestStore_Credentials(t *testing.T) {
 			t.Errorf("%s: New: %v", name, err)
 			continue
 		}
+		if err := st.Check(ctx); err != nil {
+			t.Errorf("%s: Check: %v", name, err)
+		}
 		data := []byte("via " + name)
 		if _, err := st.Put(ctx, "f.txt", bytes.NewReader(data), int64(len(data))); err != nil {
 			t.Errorf("%s: Put: %v", name, err)

@@ -24,8 +24,8 @@ var ErrArchived = errors.New("blob is in the Archive access tier and cannot be r
 // signatures or the service's raw reply.
 //
 // errors.Is maps it onto the fs sentinels: 404 → fs.ErrNotExist, 401/403 →
-// fs.ErrPermission, 412 (a read pinned with If-Match to a replaced blob) →
-// fs.ErrChanged, BlobArchived → ErrArchived.
+// fs.ErrPermission, ConditionNotMet (a read pinned with If-Match to a
+// replaced blob) → fs.ErrChanged, BlobArchived → ErrArchived.
 type Error struct {
 	Op     string // "get properties", "stage block 3", …
 	Name   string // "container/blob", or "container", or "" for the account
@@ -68,7 +68,8 @@ func (e *Error) Is(target error) bool {
 	case fs.ErrPermission:
 		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
 	case fs.ErrChanged:
-		return e.Status == http.StatusPreconditionFailed || e.Code == "ConditionNotMet"
+		// Only a failed If-Match: other 412s are about leases.
+		return e.Code == "ConditionNotMet" || (e.Status == http.StatusPreconditionFailed && e.Code == "")
 	case ErrArchived:
 		return e.Code == "BlobArchived"
 	}

@@ -45,7 +45,7 @@ func itemProps(it *container.BlobItem) props {
 // services that ignore it list from the start, so fn must still skip
 // names below its range).
 func (b *bucket) listFlat(ctx context.Context, prefix, startFrom string, fn func([]*container.BlobItem) (bool, error)) error {
-	opts := &container.ListBlobsFlatOptions{MaxResults: ptr(b.s.pageSize)}
+	opts := &container.ListBlobsFlatOptions{MaxResults: ptr(b.s.pageSize), Include: container.ListBlobsInclude{Metadata: true}}
 	if prefix != "" {
 		opts.Prefix = ptr(prefix)
 	}
@@ -64,7 +64,7 @@ func (b *bucket) listFlat(ctx context.Context, prefix, startFrom string, fn func
 		if resp.Segment == nil {
 			continue
 		}
-		more, err := fn(resp.Segment.BlobItems)
+		more, err := fn(files(resp.Segment.BlobItems))
 		if err != nil || !more {
 			return err
 		}
@@ -72,11 +72,36 @@ func (b *bucket) listFlat(ctx context.Context, prefix, startFrom string, fn func
 	return nil
 }
 
+// files drops the directory blobs of accounts with a hierarchical
+// namespace (Data Lake Storage Gen2): zero-length blobs with the metadata
+// hdi_isfolder=true that stand for a directory, not a file (their
+// contents are listed under "name/" anyway).
+func files(items []*container.BlobItem) []*container.BlobItem {
+	out := items[:0]
+	for _, it := range items {
+		if it == nil || it.Name == nil || isFolder(it.Metadata) {
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// isFolder reports the hdi_isfolder=true metadata of a directory blob.
+func isFolder(md map[string]*string) bool {
+	for k, v := range md {
+		if strings.EqualFold(k, "hdi_isfolder") && v != nil && strings.EqualFold(*v, "true") {
+			return true
+		}
+	}
+	return false
+}
+
 // listLevel lists one level under prefix (delimiter "/"), calling fn
 // with each page's blobs and blob prefixes (full names, prefixes ending in
 // '/') until fn returns false or an error.
 func (b *bucket) listLevel(ctx context.Context, prefix string, fn func(blobs []*container.BlobItem, dirs []string) (bool, error)) error {
-	opts := &container.ListBlobsHierarchyOptions{MaxResults: ptr(b.s.pageSize)}
+	opts := &container.ListBlobsHierarchyOptions{MaxResults: ptr(b.s.pageSize), Include: container.ListBlobsInclude{Metadata: true}}
 	if prefix != "" {
 		opts.Prefix = ptr(prefix)
 	}
@@ -98,7 +123,7 @@ func (b *bucket) listLevel(ctx context.Context, prefix string, fn func(blobs []*
 				dirs = append(dirs, *p.Name)
 			}
 		}
-		more, err := fn(resp.Segment.BlobItems, dirs)
+		more, err := fn(files(resp.Segment.BlobItems), dirs)
 		if err != nil || !more {
 			return err
 		}

@@ -146,16 +146,18 @@ func (s *Store) describe() string {
 	return d
 }
 
-// Check verifies that the container exists and the credentials may use it
-// (Get Container Properties), or for a whole account that its containers
-// can be listed. The errors are one line without secrets: "container X
+// Check verifies that the container exists and the credentials may list
+// it, or for a whole account that its containers can be listed. The errors are one line without secrets: "container X
 // does not exist" (wrapping fs.ErrNotExist), "access denied … (check …)"
 // (wrapping fs.ErrPermission).
 func (s *Store) Check(ctx context.Context) error {
 	var err error
 	if s.bucket != nil {
-		_, err = s.bucket.cc.GetProperties(ctx, nil)
-		err = wrap("get container properties", s.bucket.name, err)
+		// One listed name, not Get Container Properties, which a container
+		// SAS does not allow.
+		pager := s.bucket.cc.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{MaxResults: ptr(int32(1))})
+		_, err = pager.NextPage(ctx)
+		err = wrap("list blobs of container", s.bucket.name, err)
 	} else {
 		pager := s.svc.NewListContainersPager(&service.ListContainersOptions{MaxResults: ptr(int32(1))})
 		_, err = pager.NextPage(ctx)
