@@ -93,8 +93,10 @@ func (c Config) GoString() string { return c.String() }
 // AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_SAS_TOKEN and
 // AZURE_STORAGE_ENDPOINT. For each variable the prefixed name
 // (prefix+"AZURE_STORAGE_KEY", e.g. "FERRY_DST_AZURE_STORAGE_KEY") is
-// checked first. Container and Prefix come from the URI, and an account
-// the URI names replaces Account.
+// checked first. The three credentials go together: when any prefixed one
+// is set, the plain ones are ignored, so a side's own SAS token is never
+// outranked by a plain key meant for the other side. Container and Prefix
+// come from the URI, and an account the URI names replaces Account.
 func ConfigFromEnv(getenv func(string) string, prefix string) Config {
 	get := func(name string) string {
 		if prefix != "" {
@@ -104,11 +106,18 @@ func ConfigFromEnv(getenv func(string) string, prefix string) Config {
 		}
 		return getenv(name)
 	}
+	credPrefix := ""
+	for _, name := range []string{"AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_SAS_TOKEN"} {
+		if prefix != "" && getenv(prefix+name) != "" {
+			credPrefix = prefix
+		}
+	}
+	cred := func(name string) string { return getenv(credPrefix + name) }
 	return Config{
 		Account:          get("AZURE_STORAGE_ACCOUNT"),
-		Key:              get("AZURE_STORAGE_KEY"),
-		ConnectionString: get("AZURE_STORAGE_CONNECTION_STRING"),
-		SASToken:         get("AZURE_STORAGE_SAS_TOKEN"),
+		Key:              cred("AZURE_STORAGE_KEY"),
+		ConnectionString: cred("AZURE_STORAGE_CONNECTION_STRING"),
+		SASToken:         cred("AZURE_STORAGE_SAS_TOKEN"),
 		Endpoint:         get("AZURE_STORAGE_ENDPOINT"),
 	}
 }

@@ -20,28 +20,33 @@ import (
 	"github.com/ferry-project/ferry/test/azuritetest"
 )
 
-// TestConfigFromEnv: the prefixed variable wins over the plain one, each
-// on its own.
+// TestConfigFromEnv: the prefixed variable wins over the plain one; the
+// credentials go together, so a side's own SAS is not outranked by a
+// plain key.
 func TestConfigFromEnv(t *testing.T) {
 	env := map[string]string{
-		"AZURE_STORAGE_ACCOUNT":           "plainacct",
-		"AZURE_STORAGE_KEY":               "plainkey",
-		"FERRY_DST_AZURE_STORAGE_KEY":     "dstkey",
-		"AZURE_STORAGE_SAS_TOKEN":         "sv=1&sig=x",
-		"FERRY_SRC_AZURE_STORAGE_ACCOUNT": "srcacct",
-		"AZURE_STORAGE_ENDPOINT":          "http://127.0.0.1:10000/plainacct",
-		"AZURE_STORAGE_CONNECTION_STRING": "",
+		"AZURE_STORAGE_ACCOUNT":             "plainacct",
+		"AZURE_STORAGE_KEY":                 "plainkey",
+		"AZURE_STORAGE_SAS_TOKEN":           "sv=1&sig=plain",
+		"FERRY_DST_AZURE_STORAGE_SAS_TOKEN": "sv=1&sig=dst",
+		"FERRY_SRC_AZURE_STORAGE_ACCOUNT":   "srcacct",
+		"AZURE_STORAGE_ENDPOINT":            "http://127.0.0.1:10000/plainacct",
+		"FERRY_DST_AZURE_STORAGE_ENDPOINT":  "https://dst.blob.core.chinacloudapi.cn",
 	}
 	get := func(k string) string { return env[k] }
 	src := ConfigFromEnv(get, "FERRY_SRC_")
-	if src.Account != "srcacct" || src.Key != "plainkey" || src.SASToken != "sv=1&sig=x" || src.Endpoint != env["AZURE_STORAGE_ENDPOINT"] {
-		t.Errorf("src = %#v", src)
+	if src.Account != "srcacct" || src.Key != "plainkey" || src.SASToken != "sv=1&sig=plain" || src.Endpoint != env["AZURE_STORAGE_ENDPOINT"] {
+		t.Errorf("src = %+v (key %q, sas %q)", src, src.Key, src.SASToken)
 	}
 	dst := ConfigFromEnv(get, "FERRY_DST_")
-	if dst.Account != "plainacct" || dst.Key != "dstkey" {
-		t.Errorf("dst = %#v", dst)
+	if dst.Account != "plainacct" || dst.Key != "" || dst.SASToken != "sv=1&sig=dst" || dst.Endpoint != env["FERRY_DST_AZURE_STORAGE_ENDPOINT"] {
+		t.Errorf("dst = %+v (key %q, sas %q)", dst, dst.Key, dst.SASToken)
 	}
-	if s := fmt.Sprintf("%v %+v %#v %s", dst, dst, dst, dst); strings.Contains(s, "dstkey") || strings.Contains(s, "sig=x") {
+	if plain := ConfigFromEnv(get, ""); plain.Key != "plainkey" || plain.Account != "plainacct" {
+		t.Errorf("no prefix = %+v", plain)
+	}
+	src.ConnectionString = "AccountKey=cs-secret"
+	if s := fmt.Sprintf("%v %+v %#v %s", src, src, src, src); strings.Contains(s, "plainkey") || strings.Contains(s, "sig=") || strings.Contains(s, "cs-secret") {
 		t.Errorf("formatted config shows a secret: %s", s)
 	}
 }
