@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -54,8 +55,13 @@ func (e *Error) Error() string {
 	if e.Err != nil {
 		b.WriteString(": " + strings.ReplaceAll(e.Err.Error(), "\n", " "))
 	}
-	return b.String()
+	return sigParam.ReplaceAllString(b.String(), "${1}REDACTED")
 }
+
+// sigParam matches a SAS signature in a message, should an error below
+// the transport ever quote a full URL: a second line of defence behind
+// redactErr.
+var sigParam = regexp.MustCompile(`(?i)([?&]sig=)[^&\s"']*`)
 
 // Unwrap returns the transport or local error, if any.
 func (e *Error) Unwrap() error { return e.Err }

@@ -36,6 +36,7 @@ type Store struct {
 	account string
 	bucket  *bucket // the configured container; nil for a whole account
 	md5     md5simd.Server
+	tr      *transport
 	// pageSize is the page size of listings; tests lower it to exercise
 	// pagination.
 	pageSize int32
@@ -70,8 +71,9 @@ func New(ctx context.Context, c Config) (*Store, error) {
 	if hc == nil {
 		hc = newHTTPClient()
 	}
+	tr := &transport{client: hc}
 	opts := &service.ClientOptions{ClientOptions: policy.ClientOptions{
-		Transport: &transport{client: hc},
+		Transport: tr,
 		Retry:     policy.RetryOptions{MaxRetries: -1},
 		Telemetry: policy.TelemetryOptions{Disabled: true},
 	}}
@@ -97,7 +99,7 @@ func New(ctx context.Context, c Config) (*Store, error) {
 			return nil, fmt.Errorf("azblob: build client for %s: %w", a.endpoint, redactErr(err))
 		}
 	}
-	s := &Store{svc: svc, account: a.account, md5: c.MD5, pageSize: pageSize}
+	s := &Store{svc: svc, account: a.account, md5: c.MD5, tr: tr, pageSize: pageSize}
 	if c.Container != "" {
 		s.bucket = s.open(c.Container, normPrefix(c.Prefix))
 	}

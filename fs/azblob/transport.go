@@ -44,7 +44,8 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	resp, err := t.client.Do(out)
 	if err != nil {
 		g.Stop()
-		return nil, redactErr(g.Err(err))
+		// Redact first: the guard's wrapper formats the message at once.
+		return nil, g.Err(redactErr(err))
 	}
 	resp.Body = g.Body(resp.Body)
 	return resp, nil

@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/lease"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/internal/stall"
 	"github.com/ferry-project/ferry/test/azuritetest"
 )
 
@@ -63,5 +67,51 @@ func TestStore_LeasedDestination(t *testing.T) {
 	t.Logf("Put over a leased blob: %v", err)
 	if errors.Is(err, fs.ErrChanged) || !st.IsPermanent(err) {
 		t.Errorf("Put over a leased blob = %v: want permanent, not fs.ErrChanged", err)
+	}
+}
+
+// TestStore_Stall: a service that accepts the connection and then says
+// nothing is abandoned after the stall timeout, as a transient error whose
+// message shows no SAS signature.
+func TestStore_Stall(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent
+		}
+	}()
+	st, err := New(context.Background(), Config{Account: "stall", SASToken: "sv=1&sig=c2VjcmV0", Container: "c0c",
+		Endpoint: "http://" + l.Addr().String() + "/stall"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.tr.stall = 300 * time.Millisecond
+	start := time.Now()
+	err = st.Check(context.Background())
+	if !errors.Is(err, stall.ErrStalled) || st.IsPermanent(err) {
+		t.Fatalf("Check against a silent server = %v, want a transient stall", err)
+	}
+	if strings.Contains(err.Error(), "sig=") || strings.Contains(err.Error(), "c2VjcmV0") {
+		t.Errorf("stall error shows the SAS: %v", err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("stall noticed after %s", d)
+	}
+}
+
+// TestError_NoSignature: an error that quotes a URL with a SAS shows the
+// signature as REDACTED, whatever wrapped it.
+func TestError_NoSignature(t *testing.T) {
+	e := &Error{Op: "get blob", Name: "c/b", Err: errors.New(`Get "http://h/c/b?sv=1&SIG=c2VjcmV0%3D&se=2": EOF`)}
+	if msg := e.Error(); strings.Contains(msg, "c2VjcmV0") || !strings.Contains(msg, "SIG=REDACTED&se=2") {
+		t.Errorf("Error() = %q", msg)
 	}
 }
