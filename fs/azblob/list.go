@@ -2,10 +2,13 @@ package azblob
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"sort"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
@@ -42,8 +45,9 @@ func itemProps(it *container.BlobItem) props {
 // service's continuation markers, and calls fn with each page's blobs
 // until fn returns false or an error. startFrom, when not "", asks the
 // service to begin at that name (the service's startFrom, inclusive;
-// services that ignore it list from the start, so fn must still skip
-// names below its range).
+// services that ignore it list from the start, and one that refuses it
+// with 400 is asked again without it, so fn must still skip names below
+// its range).
 func (b *bucket) listFlat(ctx context.Context, prefix, startFrom string, fn func([]*container.BlobItem) (bool, error)) error {
 	opts := &container.ListBlobsFlatOptions{MaxResults: ptr(b.s.pageSize), Include: container.ListBlobsInclude{Metadata: true}}
 	if prefix != "" {
@@ -53,14 +57,23 @@ func (b *bucket) listFlat(ctx context.Context, prefix, startFrom string, fn func
 		opts.StartFrom = ptr(startFrom)
 	}
 	pager := b.cc.NewListBlobsFlatPager(opts)
+	first := true
 	for pager.More() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		resp, err := pager.NextPage(ctx)
+		var re *azcore.ResponseError
+		if err != nil && first && opts.StartFrom != nil && errors.As(err, &re) && re.StatusCode == http.StatusBadRequest {
+			// A service that refuses startFrom: list from the beginning.
+			opts.StartFrom = nil
+			pager = b.cc.NewListBlobsFlatPager(opts)
+			continue
+		}
 		if err != nil {
 			return wrap("list blobs", b.name+"/"+prefix, err)
 		}
+		first = false
 		if resp.Segment == nil {
 			continue
 		}

@@ -5,8 +5,13 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,5 +118,42 @@ func TestError_NoSignature(t *testing.T) {
 	e := &Error{Op: "get blob", Name: "c/b", Err: errors.New(`Get "http://h/c/b?sv=1&SIG=c2VjcmV0%3D&se=2": EOF`)}
 	if msg := e.Error(); strings.Contains(msg, "c2VjcmV0") || !strings.Contains(msg, "SIG=REDACTED&se=2") {
 		t.Errorf("Error() = %q", msg)
+	}
+}
+
+// TestStore_WalkStartFromRefused: a service that refuses the listing's
+// startFrom (400) is asked again without it, and the ranged walk is whole.
+func TestStore_WalkStartFromRefused(t *testing.T) {
+	srv := azuritetest.Start(t)
+	srv.CreateContainer(t, "startfrom")
+	upload(t, srv, "startfrom", map[string][]byte{"a": {1}, "ba": {2}, "bb": {3}, "bc": {4}, "c": {5}})
+	target, err := url.Parse(srv.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused atomic.Int64
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(&url.URL{Scheme: target.Scheme, Host: target.Host})
+		r.Out.Host = target.Host
+	}}
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("startFrom") {
+			refused.Add(1)
+			w.Header().Set("x-ms-error-code", "InvalidQueryParameterValue")
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	defer proxy.Close()
+	st, err := New(context.Background(), Config{Account: srv.Account, Key: srv.Key, Endpoint: proxy.URL + target.Path, Container: "startfrom"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := keys(walkAll(t, st, fs.Range{Start: "bb"})); !slices.Equal(got, []string{"bb", "bc", "c"}) {
+		t.Errorf("Walk(from bb) = %q, want [bb bc c]", got)
+	}
+	if refused.Load() != 1 {
+		t.Errorf("startFrom refused %d times, want once (then listed without it)", refused.Load())
 	}
 }
