@@ -24,7 +24,7 @@ type SinkOpener func(ctx context.Context, dest string, creds map[string]string) 
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
 	Client *agent.Client // the master, with the cluster token (required)
-	Agent  string  // this agent's name (required)
+	Agent  string        // this agent's name (required)
 	Open   SinkOpener
 	// Executor runs the downloads (default NewExecutor with defaults).
 	Executor *Executor
