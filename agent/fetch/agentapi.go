@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 )
 
@@ -112,9 +113,10 @@ type agentAPI struct {
 	opts  AgentAPIOptions
 }
 
-// apiError answers {"error": msg}.
+// apiError answers {"error": msg, "code": …}, as the master's own API
+// does (agent.ErrorCode).
 func apiError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	writeJSON(w, status, map[string]string{"error": msg, "code": agent.ErrorCode(status)})
 }
 
 // decode reads a small JSON body into v.
