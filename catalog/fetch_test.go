@@ -17,7 +17,7 @@ func newFetch(id string) NewFetchTask {
 		SuccessCallback: "http://app/ok", FailureCallback: "http://app/fail"}
 }
 
-func mustCreate(t *testing.T, db *DB, nt NewFetchTask, now time.Time) string {
+func mustCreate(t *testing.T, db *FetchQueue, nt NewFetchTask, now time.Time) string {
 	t.Helper()
 	id, dup, err := db.CreateFetchTask(context.Background(), nt, now, QueueLimits{})
 	if err != nil || dup {
@@ -26,10 +26,11 @@ func mustCreate(t *testing.T, db *DB, nt NewFetchTask, now time.Time) string {
 	return id
 }
 
-func TestDB_CreateFetchTask(t *testing.T) {
+func TestFetchQueue_CreateFetchTask(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
-	db := mustOpen(t, path)
+	m := mustOpenMaster(t, path)
+	db := m.Fetch()
 	mustCreate(t, db, newFetch("a"), ft0)
 	// An identical request while the first is unfinished returns its ID.
 	again := newFetch("a2")
@@ -43,12 +44,10 @@ func TestDB_CreateFetchTask(t *testing.T) {
 		t.Fatal("CreateFetchTask without URL succeeded")
 	}
 	// Committed: visible after a reopen, with every field.
-	db.Close()
-	db, err = Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	m.Close()
+	m = mustOpenMaster(t, path)
+	defer m.Close()
+	db = m.Fetch()
 	got, err := db.FetchTask(ctx, "a")
 	if err != nil {
 		t.Fatal(err)
@@ -62,9 +61,9 @@ func TestDB_CreateFetchTask(t *testing.T) {
 	}
 }
 
-func TestDB_CreateFetchTask_queueFull(t *testing.T) {
+func TestFetchQueue_CreateFetchTask_queueFull(t *testing.T) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := openQueue(t)
 	mustCreate(t, db, newFetch("a"), ft0)
 	mustCreate(t, db, newFetch("b"), ft0)
 	other := newFetch("c")
@@ -93,9 +92,9 @@ func TestDB_CreateFetchTask_queueFull(t *testing.T) {
 	checkOpenCounts(t, db)
 }
 
-func TestDB_LeaseFetchTasks(t *testing.T) {
+func TestFetchQueue_LeaseFetchTasks(t *testing.T) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := openQueue(t)
 	for i := range 5 {
 		mustCreate(t, db, newFetch(fmt.Sprintf("t%d", i)), ft0.Add(time.Duration(i)*time.Second))
 	}
@@ -146,9 +145,9 @@ func TestDB_LeaseFetchTasks(t *testing.T) {
 	}
 }
 
-func TestDB_FinishFetchTask(t *testing.T) {
+func TestFetchQueue_FinishFetchTask(t *testing.T) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := openQueue(t)
 	nocb := newFetch("nocb")
 	nocb.SuccessCallback, nocb.FailureCallback = "", ""
 	for _, nt := range []NewFetchTask{newFetch("ok"), newFetch("bad"), newFetch("flaky"), nocb} {
@@ -201,9 +200,9 @@ func TestDB_FinishFetchTask(t *testing.T) {
 	}
 }
 
-func TestDB_ExpireFetchLeases(t *testing.T) {
+func TestFetchQueue_ExpireFetchLeases(t *testing.T) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := openQueue(t)
 	mustCreate(t, db, newFetch("a"), ft0)
 	now := ft0
 	for i := 1; i <= FetchMaxAttempts; i++ {
@@ -233,9 +232,9 @@ func TestDB_ExpireFetchLeases(t *testing.T) {
 	}
 }
 
-func TestDB_DueCallbacks(t *testing.T) {
+func TestFetchQueue_DueCallbacks(t *testing.T) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := openQueue(t)
 	for _, id := range []string{"a", "b", "c"} {
 		mustCreate(t, db, newFetch(id), ft0)
 	}
@@ -283,9 +282,11 @@ func TestDB_DueCallbacks(t *testing.T) {
 	}
 }
 
-func TestDB_CreateFetchTask_concurrent(t *testing.T) {
+// Without group commit (the path a failed batch falls back to), each call
+// in its own transaction.
+func TestFetchQueue_createOne_concurrent(t *testing.T) {
 	ctx := context.Background()
-	db := openTemp(t)
+	db := openQueue(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
 	for i := range 200 {
@@ -295,7 +296,7 @@ func TestDB_CreateFetchTask_concurrent(t *testing.T) {
 			// Every pair i, i+100 is the same request: one of the two wins.
 			nt := newFetch(fmt.Sprintf("id%d", i))
 			nt.URL, nt.Key = fmt.Sprintf("http://origin/%d", i%100), fmt.Sprintf("k/%d", i%100)
-			if _, _, err := db.CreateFetchTask(ctx, nt, ft0, QueueLimits{}); err != nil {
+			if _, _, err := db.createOne(ctx, nt, ft0, QueueLimits{}); err != nil {
 				errs <- err
 			}
 		}()
@@ -326,10 +327,11 @@ func fmust(t *testing.T, err error) {
 	}
 }
 
-func TestDB_CreateFetchJob(t *testing.T) {
+func TestFetchQueue_CreateFetchJob(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
-	db := mustOpen(t, path)
+	m := mustOpenMaster(t, path)
+	db := m.Fetch()
 	j := FetchJob{ID: "fj1", Dest: "us3://b", Creds: map[string]string{"US3_PUBLIC_KEY": "p"},
 		AllowedBuckets: []string{"b", "c"}, Keys: []FetchKey{{"pub", "priv"}, {"pub2", "priv2"}},
 		Concurrency: 3, AllowPrivateURLs: true, MaxQueue: 7}
@@ -341,12 +343,10 @@ func TestDB_CreateFetchJob(t *testing.T) {
 		t.Fatal("job without keys stored")
 	}
 	fmust(t, db.CreateFetchJob(ctx, FetchJob{ID: "fj2", Dest: "/data", Keys: []FetchKey{{"a", "b"}}}, ft0.Add(time.Second)))
-	db.Close()
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	m.Close()
+	m = mustOpenMaster(t, path)
+	defer m.Close()
+	db = m.Fetch()
 	got, err := db.FetchJob(ctx, "fj1")
 	if err != nil {
 		t.Fatal(err)
@@ -384,9 +384,9 @@ func TestDB_CreateFetchJob(t *testing.T) {
 }
 
 // checkOpenCounts compares the trigger-kept counts with the tasks.
-func checkOpenCounts(t *testing.T, db *DB) {
+func checkOpenCounts(t *testing.T, db *FetchQueue) {
 	t.Helper()
-	rows, err := db.r.Query(`SELECT j, a, b FROM (
+	rows, err := db.st.r.Query(`SELECT j, a, b FROM (
 		SELECT job_id AS j, n AS a, (SELECT COUNT(*) FROM fetch_tasks t WHERE t.job_id = c.job_id
 			AND t.state IN ('pending', 'leased', 'running')) AS b FROM fetch_open_counts c
 		UNION ALL
@@ -408,9 +408,9 @@ func checkOpenCounts(t *testing.T, db *DB) {
 	}
 }
 
-func TestFetchQueue_CreateFetchTask(t *testing.T) {
+func TestFetchQueue_CreateFetchTask_groupCommit(t *testing.T) {
 	ctx := context.Background()
-	q := NewFetchQueue(openTemp(t))
+	q := openQueue(t)
 	var mu sync.Mutex
 	byKey := map[string]map[string]bool{}
 	full := 0
@@ -465,5 +465,5 @@ func TestFetchQueue_CreateFetchTask(t *testing.T) {
 	if _, _, err := q.CreateFetchTask(cctx, newFetch("late"), ft0, QueueLimits{}); !errors.Is(err, context.Canceled) && err != nil {
 		t.Fatalf("canceled create: %v", err)
 	}
-	checkOpenCounts(t, q.DB)
+	checkOpenCounts(t, q)
 }
