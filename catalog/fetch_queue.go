@@ -9,6 +9,31 @@ import (
 	"time"
 )
 
+// FetchQueue is the fetch queue in the master's catalog file: fetch jobs
+// (with their sealed credentials and keys), fetch tasks, the agents' leases
+// on them and the callback schedule of finished ones. Get it from
+// MasterDB.Fetch. Every change is one committed SQLite transaction before
+// the method returns, so the queue survives a master killed at any point.
+// It is safe for concurrent use; concurrent CreateFetchTask calls share a
+// transaction (group commit). It has no object-catalog or master methods,
+// and no Close: the MasterDB it came from owns the file.
+type FetchQueue struct {
+	st *store
+
+	// Group commit of CreateFetchTask (fetch_create.go).
+	mu      sync.Mutex
+	pending []*fetchCreate
+	leading bool
+}
+
+// newFetchQueue returns the fetch queue over s.
+func newFetchQueue(s *store) *FetchQueue { return &FetchQueue{st: s} }
+
+// tx runs fn in one write transaction on the writer connection.
+func (q *FetchQueue) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return q.st.tx(ctx, "fetch", fn)
+}
+
 // FetchState is the life-cycle state of a fetch task:
 // pending → leased → running → done | failed (a retryable failure or an
 // expired lease returns it to pending).
@@ -99,31 +124,6 @@ func (t FetchTask) CallbackURL() string {
 type QueueLimits struct {
 	PerJob int // unfinished tasks of the task's job
 	Total  int // unfinished tasks of every job
-}
-
-// FetchQueue is the fetch queue in the master's catalog file: fetch jobs
-// (with their sealed credentials and keys), fetch tasks, the agents' leases
-// on them and the callback schedule of finished ones. Get it from
-// MasterDB.Fetch. Every change is one committed SQLite transaction before
-// the method returns, so the queue survives a master killed at any point.
-// It is safe for concurrent use; concurrent CreateFetchTask calls share a
-// transaction (group commit). It has no object-catalog or master methods,
-// and no Close: the MasterDB it came from owns the file.
-type FetchQueue struct {
-	st *store
-
-	// Group commit of CreateFetchTask (fetch_create.go).
-	mu      sync.Mutex
-	pending []*fetchCreate
-	leading bool
-}
-
-// newFetchQueue returns the fetch queue over s.
-func newFetchQueue(s *store) *FetchQueue { return &FetchQueue{st: s} }
-
-// tx runs fn in one write transaction on the writer connection.
-func (q *FetchQueue) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return q.st.tx(ctx, "fetch", fn)
 }
 
 // fetchCols are the columns scanFetch reads, in order.

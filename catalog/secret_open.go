@@ -12,7 +12,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// Option configures Open and OpenMaster.
+// Option configures OpenMaster.
 type Option func(*openOptions)
 
 type openOptions struct {
