@@ -22,11 +22,10 @@ type DB struct {
 // and new directories 0700, whatever the umask; an existing catalog that
 // group or others could read is narrowed to 0600.
 //
-// Open takes no secret key: secrets (job credentials, fetch keys) are then
-// stored as given, which only catalogs that never hold any (agents',
-// standalone runs') and tests rely on; a catalog whose secrets are
-// encrypted refuses to read or write them (ErrNoSecretKey), and an older
-// catalog with plain secrets is not upgraded. OpenMaster takes the key.
+// Open takes no secret key, and a DB reads and writes no secrets (job
+// credentials, fetch keys): a master's catalog opened with Open keeps its
+// secrets as they are, and an older one with plain secrets is not
+// upgraded. OpenMaster takes the key.
 //
 // It first takes a non-blocking exclusive flock on "<path>.lock"; if another
 // process (or another DB in this process) holds it, Open fails with an error
