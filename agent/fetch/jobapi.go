@@ -23,7 +23,7 @@ const (
 )
 
 // CatalogJobs is the JobLookup over the fetch jobs of a master catalog.
-type CatalogJobs struct{ DB *catalog.DB }
+type CatalogJobs struct{ DB *catalog.FetchQueue }
 
 var (
 	_ JobLookup = CatalogJobs{}
@@ -129,7 +129,7 @@ type JobAPIOptions struct {
 //	GET    /api/v1/fetch/jobs       → [JobView]
 //	GET    /api/v1/fetch/jobs/{id}  → JobView
 //	DELETE /api/v1/fetch/jobs/{id}  → 204 (unfinished tasks fail)
-func NewJobAPI(db *catalog.DB, opts JobAPIOptions) http.Handler {
+func NewJobAPI(db *catalog.FetchQueue, opts JobAPIOptions) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -146,7 +146,7 @@ func NewJobAPI(db *catalog.DB, opts JobAPIOptions) http.Handler {
 }
 
 type jobAPI struct {
-	db   *catalog.DB
+	db   *catalog.FetchQueue
 	opts JobAPIOptions
 }
 
