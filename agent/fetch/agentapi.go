@@ -21,14 +21,14 @@ const (
 )
 
 // LeaseStore is the part of the master catalog the agent API uses;
-// *catalog.DB implements it.
+// *catalog.FetchQueue implements it.
 type LeaseStore interface {
 	LeaseFetchTasks(ctx context.Context, agent string, n int, now time.Time, ttl time.Duration) ([]catalog.FetchTask, error)
 	RenewFetchLease(ctx context.Context, id, agent string, now time.Time, ttl time.Duration) error
 	FinishFetchTask(ctx context.Context, id, agent string, o catalog.FetchOutcome, now time.Time) error
 }
 
-var _ LeaseStore = (*catalog.DB)(nil)
+var _ LeaseStore = (*catalog.FetchQueue)(nil)
 
 // LeaseRequest is the body of POST /api/v1/fetch/lease.
 type LeaseRequest struct {

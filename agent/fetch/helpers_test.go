@@ -36,15 +36,16 @@ func testClient(t testing.TB, base string, token ...string) *agent.Client {
 	return c
 }
 
-// openDB opens a real catalog in a temporary directory.
-func openDB(t testing.TB) *catalog.DB {
+// openDB opens a real master catalog in a temporary directory and
+// returns its fetch queue.
+func openDB(t testing.TB) *catalog.FetchQueue {
 	t.Helper()
-	db, err := catalog.Open(context.Background(), filepath.Join(t.TempDir(), "master.db"))
+	m, err := catalog.OpenMaster(context.Background(), filepath.Join(t.TempDir(), "master.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	t.Cleanup(func() { m.Close() })
+	return m.Fetch()
 }
 
 // testJobs is one fetch job into us3://bucket-a (bucket-b allowed too),
@@ -105,7 +106,7 @@ func doJSON(t testing.TB, req *http.Request) (int, Response) {
 }
 
 // startHandler serves NewHandler over db and jobs.
-func startHandler(t testing.TB, db *catalog.DB, jobs JobLookup, opts HandlerOptions) string {
+func startHandler(t testing.TB, db *catalog.FetchQueue, jobs JobLookup, opts HandlerOptions) string {
 	t.Helper()
 	srv := httptest.NewServer(NewHandler(db, jobs, opts))
 	t.Cleanup(srv.Close)
@@ -113,7 +114,7 @@ func startHandler(t testing.TB, db *catalog.DB, jobs JobLookup, opts HandlerOpti
 }
 
 // fetchCounts returns the number of tasks of every state.
-func fetchCounts(t testing.TB, db *catalog.DB) int {
+func fetchCounts(t testing.TB, db *catalog.FetchQueue) int {
 	t.Helper()
 	tasks, _, err := db.FetchCounts(context.Background(), "")
 	if err != nil {

@@ -24,7 +24,7 @@ const (
 )
 
 // CatalogJobs is the JobLookup over the fetch jobs of a master catalog.
-type CatalogJobs struct{ DB *catalog.DB }
+type CatalogJobs struct{ DB *catalog.FetchQueue }
 
 var (
 	_ JobLookup = CatalogJobs{}
@@ -123,12 +123,12 @@ type JobAPIOptions struct {
 //	GET    /api/v1/fetch/jobs       → [JobView]
 //	GET    /api/v1/fetch/jobs/{id}  → JobView
 //	DELETE /api/v1/fetch/jobs/{id}  → 204 (unfinished tasks fail)
-func NewJobAPI(db *catalog.DB, opts JobAPIOptions) http.Handler {
+func NewJobAPI(db *catalog.FetchQueue, opts JobAPIOptions) http.Handler {
 	return newJobAPI(db, opts).handler()
 }
 
 // newJobAPI is the job API over db; it is also the master's fetch JobType.
-func newJobAPI(db *catalog.DB, opts JobAPIOptions) *jobAPI {
+func newJobAPI(db *catalog.FetchQueue, opts JobAPIOptions) *jobAPI {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -149,7 +149,7 @@ func (a *jobAPI) handler() http.Handler {
 }
 
 type jobAPI struct {
-	db   *catalog.DB
+	db   *catalog.FetchQueue
 	opts JobAPIOptions
 }
 

@@ -51,7 +51,7 @@ func startJobsMaster(t *testing.T) *jobsMaster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := NewService(ctx, ServiceConfig{DB: db.DB()})
+	svc, err := NewService(ctx, ServiceConfig{DB: db.Fetch()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestJobType_ambiguousTypesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	svc, err := NewService(ctx, ServiceConfig{DB: db.DB()})
+	svc, err := NewService(ctx, ServiceConfig{DB: db.Fetch()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 // ServiceConfig configures the master side of fetch.
 type ServiceConfig struct {
-	DB *catalog.DB // the master catalog
+	DB *catalog.FetchQueue // the master's fetch queue (catalog.MasterDB.Fetch)
 	// Jobs finds fetch jobs (default: CatalogJobs over DB).
 	Jobs      JobLookup
 	Handler   HandlerOptions
@@ -27,7 +27,7 @@ type ServiceConfig struct {
 // Service is the master side of fetch, assembled: the public handler,
 // the agent API and the callback dispatcher over one catalog.
 type Service struct {
-	db         *catalog.DB
+	db         *catalog.FetchQueue
 	public     http.Handler
 	agents     http.Handler
 	jobs       http.Handler
@@ -71,7 +71,7 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if cfg.Agents.OnFinish == nil {
 		cfg.Agents.OnFinish = s.dispatcher.Notify
 	}
-	s.public = NewHandler(catalog.NewFetchQueue(cfg.DB), cfg.Jobs, cfg.Handler)
+	s.public = NewHandler(cfg.DB, cfg.Jobs, cfg.Handler)
 	s.agents = NewAgentAPI(cfg.DB, cfg.Jobs, cfg.Agents)
 	s.jobType = newJobAPI(cfg.DB, cfg.JobAPI)
 	s.jobs = s.jobType.handler()

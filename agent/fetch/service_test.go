@@ -35,7 +35,7 @@ func us3Opener(ctx context.Context, dest string, creds map[string]string) (fs.Si
 // job created through the job API) and n workers, with the emulator as
 // destination.
 type cluster struct {
-	db     *catalog.DB
+	db     *catalog.FetchQueue
 	master string
 	job    string
 	sink   *us3.Store

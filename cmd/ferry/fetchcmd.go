@@ -304,8 +304,8 @@ func fetchMasterFlags() []cli.Flag {
 }
 
 // fetchService builds the master's fetch endpoint, agent API and callback
-// dispatcher over the master catalog.
-func (e *env) fetchService(c *cli.Context, db *catalog.DB, log *slog.Logger) (*fetch.Service, error) {
+// dispatcher over the master's fetch queue.
+func (e *env) fetchService(c *cli.Context, db *catalog.FetchQueue, log *slog.Logger) (*fetch.Service, error) {
 	open := jobOpener{e}
 	return fetch.NewService(c.Context, fetch.ServiceConfig{
 		DB: db, Logger: log,

@@ -62,7 +62,7 @@ func (e *env) masterRun(c *cli.Context) error {
 		level = slog.LevelWarn
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	fetchSvc, err := e.fetchService(c, db.DB(), log)
+	fetchSvc, err := e.fetchService(c, db.Fetch(), log)
 	if err != nil {
 		return err
 	}
