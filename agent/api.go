@@ -81,6 +81,8 @@ type JobView struct {
 	// State is pending, running, paused, done, failed or canceled. done: the
 	// run finished with every object copied or unchanged; failed: it
 	// finished but some objects (see the failed list) or ranges failed.
+	// A fetch job is running while any task is pending, leased or
+	// running, and idle otherwise; its objects are its finished tasks.
 	State string `json:"state"`
 	Run   int    `json:"run"`
 	Error string `json:"error,omitempty"`
