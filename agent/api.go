@@ -6,7 +6,9 @@
 //
 // The wire types below are the JSON API under /api/v1/. Operators use the
 // admin token, agents the cluster token, both as "Authorization: Bearer T".
-// Every error is a JSON body {"error": "..."} with a fitting status.
+// Every error is a JSON body {"error": "...", "code": "..."} with a fitting
+// status (ErrorCode); the one Client turns it into an *APIError. GET
+// /api/v1/jobs[/{id}] serves every type of job (JobType) as one JobView.
 // Credentials given to a job travel only in leases, to agents; no other
 // answer carries them.
 package agent

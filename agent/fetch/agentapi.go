@@ -88,7 +88,7 @@ type AgentAPIOptions struct {
 //	POST /api/v1/fetch/tasks/{id}/finish  AgentRequest with the outcome → 200 {}
 //
 // Renew and finish answer 409 when the agent lost the lease, 404 for an
-// unknown task. Errors are {"error": "..."}.
+// unknown task. Errors are {"error": "...", "code": "..."} (agent.APIError).
 func NewAgentAPI(store LeaseStore, jobs JobLookup, opts AgentAPIOptions) http.Handler {
 	if opts.TTL <= 0 {
 		opts.TTL = 30 * time.Second
