@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 )
 
@@ -87,7 +88,7 @@ type AgentAPIOptions struct {
 //	POST /api/v1/fetch/tasks/{id}/finish  AgentRequest with the outcome → 200 {}
 //
 // Renew and finish answer 409 when the agent lost the lease, 404 for an
-// unknown task. Errors are {"error": "..."}.
+// unknown task. Errors are {"error": "...", "code": "..."} (agent.APIError).
 func NewAgentAPI(store LeaseStore, jobs JobLookup, opts AgentAPIOptions) http.Handler {
 	if opts.TTL <= 0 {
 		opts.TTL = 30 * time.Second
@@ -112,9 +113,10 @@ type agentAPI struct {
 	opts  AgentAPIOptions
 }
 
-// apiError answers {"error": msg}.
+// apiError answers {"error": msg, "code": …}, as the master's own API
+// does (agent.ErrorCode).
 func apiError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	writeJSON(w, status, map[string]string{"error": msg, "code": agent.ErrorCode(status)})
 }
 
 // decode reads a small JSON body into v.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 )
 
@@ -19,6 +20,21 @@ const (
 	testPriv = "fetch-priv-1"
 	testJob  = "job-fetch-1"
 )
+
+// testClient is the master's client for base, with token (default: a
+// token that handlers without a token check ignore).
+func testClient(t testing.TB, base string, token ...string) *agent.Client {
+	t.Helper()
+	tok := "test-token"
+	if len(token) > 0 {
+		tok = token[0]
+	}
+	c, err := agent.NewClient(base, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
 
 // openDB opens a real master catalog in a temporary directory and
 // returns its fetch queue.

@@ -68,7 +68,8 @@ func (e *env) masterRun(c *cli.Context) error {
 	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{
 		DB: db, Opener: jobOpener{e}, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics,
-		Mount:    fetchSvc.Mount,
+		Mounts:   []agent.Mount{fetchSvc.Mount},
+		JobTypes: []agent.JobType{fetchSvc.JobType()},
 		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),
 		Plan:     agent.PlanOptions{Ranges: c.Int("ranges")},
 		SplitMin: c.Int("split-min"), PathsPerRange: c.Int("paths-per-range"),
