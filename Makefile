@@ -18,10 +18,16 @@ build:
 # module version; an unpinned @latest re-resolves and rebuilds).
 MINIO_VERSION ?= v0.0.0-20260212201848-7aac2a2c5b7c
 
+# AZURITE_VERSION pins the Azurite blob emulator the Azure driver's tests run
+# (npm; its Node.js 20 is enough).
+AZURITE_VERSION ?= 3.35.0
+
 # tools installs what the tests need when it is missing: a MinIO server
-# (built with go install) and fuse3 (fusermount3, for non-root mounts).
+# (built with go install), Azurite (npm) and fuse3 (fusermount3, for
+# non-root mounts).
 tools:
 	@command -v minio >/dev/null || { echo "installing minio $(MINIO_VERSION) (go install)"; $(GO) install github.com/minio/minio@$(MINIO_VERSION); }
+	@command -v azurite-blob >/dev/null || { echo "installing azurite $(AZURITE_VERSION) (npm)"; npm install -g azurite@$(AZURITE_VERSION); }
 	@if ! command -v fusermount3 >/dev/null; then \
 	  echo "installing fuse3"; (apt-get update -qq && apt-get install -y -qq fuse3 >/dev/null) || echo "warning: could not install fuse3"; fi
 	@# Debian's default mode, which lets the non-root mount test use fusermount3.
