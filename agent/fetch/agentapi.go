@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
 )
 
 // Paths of the agent API (cluster token), relative to the master's root.
@@ -70,6 +71,9 @@ type AgentRequest struct {
 
 // AgentAPIOptions tune the agent API.
 type AgentAPIOptions struct {
+	// Drivers parses job destinations (required; NewService fills it from
+	// ServiceConfig).
+	Drivers fs.Registry
 	// TTL is a lease's lifetime without renewal (default 30s).
 	TTL time.Duration
 	// OnFinish is called after a task reaches a final state (to wake the
@@ -167,7 +171,7 @@ func (a *agentAPI) leased(ctx context.Context, t catalog.FetchTask) (LeasedTask,
 	if err != nil {
 		return LeasedTask{}, fmt.Errorf("fetch job %s: %w", t.JobID, err)
 	}
-	dest, err := job.SinkURI(t.Bucket)
+	dest, err := job.SinkURI(a.opts.Drivers, t.Bucket)
 	if err != nil {
 		return LeasedTask{}, err
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/drivers"
 )
 
 // Test keys and job.
@@ -19,6 +21,16 @@ const (
 	testPriv = "fetch-priv-1"
 	testJob  = "job-fetch-1"
 )
+
+// testDrivers is the standard registry, as cmd/ferry builds it.
+func testDrivers(t testing.TB) fs.Registry {
+	t.Helper()
+	r, err := drivers.Standard(drivers.Options{SQLite: "sqlite3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 // openDB opens a real catalog in a temporary directory.
 func openDB(t testing.TB) *catalog.DB {
@@ -91,6 +103,9 @@ func doJSON(t testing.TB, req *http.Request) (int, Response) {
 // startHandler serves NewHandler over db and jobs.
 func startHandler(t testing.TB, db *catalog.DB, jobs JobLookup, opts HandlerOptions) string {
 	t.Helper()
+	if len(opts.Drivers.Schemes()) == 0 {
+		opts.Drivers = testDrivers(t)
+	}
 	srv := httptest.NewServer(NewHandler(db, jobs, opts))
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -67,7 +67,7 @@ func (e *env) masterRun(c *cli.Context) error {
 		return err
 	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{
-		DB: db, Opener: jobOpener{e}, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics,
+		DB: db, Opener: jobOpener{e}, Drivers: e.drivers, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics,
 		Mount:    fetchSvc.Mount,
 		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),
 		Plan:     agent.PlanOptions{Ranges: c.Int("ranges")},

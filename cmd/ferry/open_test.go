@@ -32,11 +32,15 @@ func headBucketServer(t *testing.T, statuses ...int) (string, *atomic.Int64) {
 // at its first answer, with no retry.
 func TestOpenStore_RetriesTransientCheck(t *testing.T) {
 	ctx := context.Background()
+	drivers, err := standardDrivers()
+	if err != nil {
+		t.Fatal(err)
+	}
 	open := func(endpoint string) error {
-		e := &env{getenv: func(k string) string {
+		e := &env{drivers: drivers, getenv: func(k string) string {
 			return map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET", "AWS_ENDPOINT_URL": endpoint}[k]
 		}}
-		_, err := e.openStore(ctx, fs.URI{Scheme: "s3", Bucket: "b"}, sourceSide)
+		_, err := e.openSource(ctx, fs.URI{Scheme: "s3", Bucket: "b"}.String(), sourceSide)
 		return err
 	}
 	url, n := headBucketServer(t, 500, 503)
