@@ -40,4 +40,3 @@ func TestKeyToPath_RoundTrip(t *testing.T) {
 		t.Fatalf("UnescapeSegment(ClashName(a)) = %q, %v", k, ok)
 	}
 }
-
