@@ -24,7 +24,7 @@ func validateSpec(drivers fs.Registry, s *JobSpec) error {
 	if _, err := drivers.Parse(s.Source); err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
-	if _, _, err := drivers.OpenDest(s.Dest); err != nil {
+	if _, _, err := drivers.ResolveDest(s.Dest); err != nil {
 		return fmt.Errorf("destination: %w", err)
 	}
 	if s.Schedule != "" {

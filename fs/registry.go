@@ -77,7 +77,7 @@ func (o Options) Env(name string) string {
 }
 
 // ErrNotWritable is the error of a destination whose driver has no
-// OpenSink (Registry.OpenDest).
+// OpenSink (Registry.ResolveDest).
 var ErrNotWritable = errors.New("cannot be written to")
 
 // ConfigError marks an opener's error about the location or its settings
@@ -216,8 +216,8 @@ func (r Registry) Parse(s string) (URI, error) {
 	return parseShaped(s, scheme, rest, d.Shape)
 }
 
-// Open parses a location and returns it with its driver.
-func (r Registry) Open(s string) (URI, Driver, error) {
+// Resolve parses a location and returns it with its driver.
+func (r Registry) Resolve(s string) (URI, Driver, error) {
 	u, err := r.Parse(s)
 	if err != nil {
 		return URI{}, Driver{}, err
@@ -226,10 +226,10 @@ func (r Registry) Open(s string) (URI, Driver, error) {
 	return u, d, err
 }
 
-// OpenDest is Open for a destination: it refuses a location whose driver
-// cannot be written (no OpenSink), before anything is opened.
-func (r Registry) OpenDest(s string) (URI, Driver, error) {
-	u, d, err := r.Open(s)
+// ResolveDest is Resolve for a destination: it refuses a location whose
+// driver cannot be written (no OpenSink), before anything is opened.
+func (r Registry) ResolveDest(s string) (URI, Driver, error) {
+	u, d, err := r.Resolve(s)
 	if err == nil && d.OpenSink == nil {
 		err = fmt.Errorf("%s: %w (%s:// is a source only)", u, ErrNotWritable, u.Scheme)
 	}

@@ -65,8 +65,8 @@ func TestRegistry_UnknownScheme(t *testing.T) {
 			!strings.Contains(err.Error(), "s3, oss, cos, kodo, minio, us3 or urllist") {
 			t.Errorf("Parse(%q) = %v, want one line: unknown scheme (want file, s3, …)", loc, err)
 		}
-		if _, _, err := reg.OpenDest(loc); err == nil || !strings.Contains(err.Error(), "unknown scheme") {
-			t.Errorf("OpenDest(%q) = %v, want unknown scheme", loc, err)
+		if _, _, err := reg.ResolveDest(loc); err == nil || !strings.Contains(err.Error(), "unknown scheme") {
+			t.Errorf("ResolveDest(%q) = %v, want unknown scheme", loc, err)
 		}
 	}
 	if _, err := reg.Lookup("ftp"); err == nil {
@@ -83,16 +83,16 @@ func TestRegistry_UnknownScheme(t *testing.T) {
 	}
 }
 
-// TestRegistry_OpenDest: a source-only scheme is refused as a destination
+// TestRegistry_ResolveDest: a source-only scheme is refused as a destination
 // before anything is opened.
-func TestRegistry_OpenDest(t *testing.T) {
+func TestRegistry_ResolveDest(t *testing.T) {
 	reg := standard(t)
-	if _, _, err := reg.OpenDest("urllist:///tmp/l.txt"); !errors.Is(err, fs.ErrNotWritable) {
-		t.Errorf("OpenDest(urllist) = %v, want ErrNotWritable", err)
+	if _, _, err := reg.ResolveDest("urllist:///tmp/l.txt"); !errors.Is(err, fs.ErrNotWritable) {
+		t.Errorf("ResolveDest(urllist) = %v, want ErrNotWritable", err)
 	}
 	for _, loc := range []string{"/data", "s3://b/p", "us3://b", "kodo://b/p"} {
-		if u, d, err := reg.OpenDest(loc); err != nil || d.OpenSink == nil || d.OpenLister == nil || u.Scheme == "" {
-			t.Errorf("OpenDest(%q) = %+v, %q, %v; want a writable, listable driver", loc, u, d.Name(), err)
+		if u, d, err := reg.ResolveDest(loc); err != nil || d.OpenSink == nil || d.OpenLister == nil || u.Scheme == "" {
+			t.Errorf("ResolveDest(%q) = %+v, %q, %v; want a writable, listable driver", loc, u, d.Name(), err)
 		}
 	}
 }

@@ -156,7 +156,7 @@ func (j Job) BucketAllowed(drivers fs.Registry, bucket string) bool {
 // directory bucket inside Dest for a local destination (a path-shaped one);
 // drivers parse Dest and refuse one that cannot be written.
 func (j Job) SinkURI(drivers fs.Registry, bucket string) (string, error) {
-	u, d, err := drivers.OpenDest(j.Dest)
+	u, d, err := drivers.ResolveDest(j.Dest)
 	if err != nil {
 		return "", fmt.Errorf("fetch job %s destination: %w", j.ID, err)
 	}

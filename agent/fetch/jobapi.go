@@ -156,7 +156,7 @@ type jobAPI struct {
 // validateSpec checks a spec without I/O; drivers parse its destination
 // and name the credential variables it may carry.
 func validateSpec(drivers fs.Registry, s JobSpec) error {
-	u, _, err := drivers.OpenDest(s.Dest)
+	u, _, err := drivers.ResolveDest(s.Dest)
 	if err != nil {
 		return fmt.Errorf("dest: %w", err)
 	}

@@ -67,7 +67,7 @@ func (e *env) missingPrefix(loc string, listed int) error {
 	if listed > 0 {
 		return nil
 	}
-	u, d, err := e.drivers.Open(loc)
+	u, d, err := e.drivers.Resolve(loc)
 	if err != nil || d.Shape == fs.PathShape || strings.Trim(u.Path, "/") == "" {
 		return nil
 	}

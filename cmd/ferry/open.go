@@ -57,7 +57,7 @@ const (
 
 // locate parses a location with the registry; its errors are usage errors.
 func (e *env) locate(loc string) (fs.URI, fs.Driver, error) {
-	u, d, err := e.drivers.Open(loc)
+	u, d, err := e.drivers.Resolve(loc)
 	if err != nil {
 		return u, d, usageErr("%w", err)
 	}
@@ -87,7 +87,7 @@ func (e *env) openSource(ctx context.Context, loc string, s side) (fs.Tree, erro
 // openDest turns a location into a Sink and checks it can be written:
 // credentials present and accepted, bucket existing.
 func (e *env) openDest(ctx context.Context, loc string, s side) (fs.Sink, error) {
-	u, d, err := e.drivers.OpenDest(loc)
+	u, d, err := e.drivers.ResolveDest(loc)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotWritable) {
 			return nil, usageErr("destination: %w", err)
@@ -156,11 +156,11 @@ func (e *env) check(ctx context.Context, u fs.URI, v any) error {
 // source inside its destination, or the same location, is overwritten
 // while it is read.
 func (e *env) checkOverlap(from, to string, src, dst side) error {
-	fu, fd, err := e.drivers.Open(from)
+	fu, fd, err := e.drivers.Resolve(from)
 	if err != nil {
 		return nil // openSource reports it
 	}
-	tu, td, err := e.drivers.Open(to)
+	tu, td, err := e.drivers.Resolve(to)
 	if err != nil || fd.Place == nil || td.Place == nil {
 		return nil
 	}
