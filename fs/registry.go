@@ -113,10 +113,10 @@ type Driver struct {
 	EnvPrefix string
 	// Env names the variables it reads, without a side prefix.
 	Env []string
-	// OpenTree opens a location as a source and returns it unchecked: a
-	// Tree that can Check(ctx) error is checked by the caller. Errors
-	// name the location; those about the location or its settings are
-	// ConfigErrors.
+	// OpenTree opens a location as a source without a request: a store
+	// with Check(ctx) error and IsPermanent(error) bool is checked by the
+	// caller (cmd retries transient failures). Errors name the location;
+	// those about the location or its settings are ConfigErrors.
 	OpenTree func(ctx context.Context, u URI, o Options) (Tree, error)
 	// OpenSink opens a location as a destination (refusing it before any
 	// request when it cannot be written, e.g. without keys); nil when the
@@ -141,8 +141,9 @@ func (d Driver) Name() string {
 	return d.Schemes[0]
 }
 
-// Registry maps schemes to drivers. Build it with NewRegistry; the zero
-// Registry knows no scheme. It is safe for concurrent use.
+// Registry maps schemes to drivers (see the top of this file). Build it
+// with NewRegistry; the zero Registry knows no scheme. It is safe for
+// concurrent use.
 type Registry struct {
 	drivers []Driver
 	scheme  map[string]int // scheme → index in drivers
