@@ -72,7 +72,7 @@ func TestAgent_Run_backsOffFromAnUnreachableMaster(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs syncbuf.Buffer
-	a, err := New(Config{Client: client, Name: "a1", Opener: &localOpener{}, CatalogDir: t.TempDir(),
+	a, err := New(Config{Client: client, Name: "a1", Opener: &localOpener{drivers: testDrivers(t)}, CatalogDir: t.TempDir(),
 		IdleWait: time.Hour, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

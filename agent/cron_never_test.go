@@ -27,7 +27,7 @@ func TestCheckSchedule(t *testing.T) {
 // TestValidateSpec_schedule: a job whose schedule never fires is invalid.
 func TestValidateSpec_schedule(t *testing.T) {
 	spec := JobSpec{Source: "/tmp/a", Dest: "/tmp/b", Schedule: "0 0 31 2 *"}
-	if err := validateSpec(&spec); err == nil || !strings.Contains(err.Error(), "never fires") {
+	if err := validateSpec(testDrivers(t), &spec); err == nil || !strings.Contains(err.Error(), "never fires") {
 		t.Fatalf("validateSpec = %v, want never fires", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/drivers"
 	"github.com/ferry-project/ferry/fs/local"
 )
 
@@ -24,12 +25,23 @@ const (
 	clusterToken = "cluster-secret-token"
 )
 
+// testDrivers is the standard registry, as cmd/ferry builds it.
+func testDrivers(t testing.TB) fs.Registry {
+	t.Helper()
+	r, err := drivers.Standard(drivers.Options{SQLite: "sqlite3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // localOpener opens local directories with the real local driver; any
 // other location cannot be opened (as an unreachable store would not).
 // It records the credentials it was handed.
 type localOpener struct {
-	mu    sync.Mutex
-	creds []map[string]string
+	drivers fs.Registry
+	mu      sync.Mutex
+	creds   []map[string]string
 }
 
 var _ Opener = (*localOpener)(nil)
@@ -38,11 +50,11 @@ func (o *localOpener) path(loc Location) (string, error) {
 	o.mu.Lock()
 	o.creds = append(o.creds, loc.Creds)
 	o.mu.Unlock()
-	u, err := fs.ParseURI(loc.URI)
+	u, err := o.drivers.Parse(loc.URI)
 	if err != nil {
 		return "", err
 	}
-	if u.Scheme != "file" {
+	if u.Scheme != fs.FileScheme {
 		return "", fmt.Errorf("%s: no such store here", loc.URI)
 	}
 	return u.Path, nil
@@ -111,8 +123,8 @@ func startMaster(t testing.TB, tweak func(*MasterConfig)) *testMaster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tm := &testMaster{db: db, opener: &localOpener{}}
-	cfg := MasterConfig{DB: db, Opener: tm.opener, AdminToken: adminToken, ClusterToken: clusterToken,
+	tm := &testMaster{db: db, opener: &localOpener{drivers: testDrivers(t)}}
+	cfg := MasterConfig{DB: db, Opener: tm.opener, Drivers: testDrivers(t), AdminToken: adminToken, ClusterToken: clusterToken,
 		LeaseTTL: 2 * time.Second, Heartbeat: 100 * time.Millisecond}
 	if tweak != nil {
 		tweak(&cfg)
@@ -133,7 +145,7 @@ func startMaster(t testing.TB, tweak func(*MasterConfig)) *testMaster {
 // runAgent runs an agent until the returned stop function is called.
 func runAgent(t testing.TB, tm *testMaster, name string, workers int) (stop func()) {
 	t.Helper()
-	a, err := New(Config{Client: tm.cluster, Name: name, Opener: &localOpener{},
+	a, err := New(Config{Client: tm.cluster, Name: name, Opener: &localOpener{drivers: testDrivers(t)},
 		CatalogDir: filepath.Join(t.TempDir(), name), Workers: workers, IdleWait: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/ferry-project/ferry/catalog"
@@ -16,34 +15,17 @@ import (
 	"github.com/ferry-project/ferry/transfer"
 )
 
-// credentialPrefixes are the environment variables a job may carry.
-var credentialPrefixes = []string{"US3_", "AWS_", "FERRY_SRC_", "FERRY_DST_"}
-
-// IsCredentialVar reports whether an environment variable name is one a
-// job stores with itself (US3_*, AWS_*, FERRY_SRC_*, FERRY_DST_*).
-func IsCredentialVar(name string) bool {
-	for _, p := range credentialPrefixes {
-		if strings.HasPrefix(name, p) && len(name) > len(p) {
-			return true
-		}
-	}
-	return false
-}
-
-// validateSpec checks everything about a job that needs no I/O.
-func validateSpec(s *JobSpec) error {
+// validateSpec checks everything about a job that needs no I/O; drivers
+// parse its locations and say which credential variables it may carry.
+func validateSpec(drivers fs.Registry, s *JobSpec) error {
 	if s.Source == "" || s.Dest == "" {
 		return errors.New("a job needs a source and a destination")
 	}
-	if _, err := fs.ParseURI(s.Source); err != nil {
+	if _, err := drivers.Parse(s.Source); err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
-	u, err := fs.ParseURI(s.Dest)
-	if err != nil {
+	if _, _, err := drivers.ResolveDest(s.Dest); err != nil {
 		return fmt.Errorf("destination: %w", err)
-	}
-	if u.Scheme == "urllist" {
-		return errors.New("destination: a URL list cannot be written to")
 	}
 	if s.Schedule != "" {
 		if err := CheckSchedule(s.Schedule); err != nil {
@@ -66,8 +48,8 @@ func validateSpec(s *JobSpec) error {
 		return fmt.Errorf("options: %w", err)
 	}
 	for k := range s.Credentials {
-		if !IsCredentialVar(k) {
-			return fmt.Errorf("credentials: %q is not a US3_*, AWS_*, FERRY_SRC_* or FERRY_DST_* variable", k)
+		if err := drivers.CheckCredentialVar(k); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -81,7 +63,7 @@ func (m *Master) createJob(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, maxJobBody, &spec); err != nil {
 		return err
 	}
-	if err := validateSpec(&spec); err != nil {
+	if err := validateSpec(m.cfg.Drivers, &spec); err != nil {
 		return errStatus(http.StatusBadRequest, "invalid job: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)

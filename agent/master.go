@@ -21,6 +21,9 @@ type MasterConfig struct {
 	// Opener opens job sources (to plan and split) and destinations (to
 	// check them when a job is created).
 	Opener Opener
+	// Drivers is the driver registry: it parses job locations and names
+	// the credential variables a job may carry. Required.
+	Drivers fs.Registry
 	// AdminToken authenticates operators, ClusterToken agents. Both are
 	// required and must differ.
 	AdminToken, ClusterToken string
@@ -103,8 +106,8 @@ type Master struct {
 // that kept copying through an outage keep their ranges.
 func NewMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	cfg = cfg.withDefaults()
-	if cfg.DB == nil || cfg.Opener == nil {
-		return nil, errors.New("new master: a catalog and an opener are required")
+	if cfg.DB == nil || cfg.Opener == nil || len(cfg.Drivers.Schemes()) == 0 {
+		return nil, errors.New("new master: a catalog, an opener and drivers are required")
 	}
 	if cfg.AdminToken == "" || cfg.ClusterToken == "" {
 		return nil, errors.New("new master: both an admin token and a cluster token are required")

@@ -40,25 +40,3 @@ func TestKeyToPath_RoundTrip(t *testing.T) {
 		t.Fatalf("UnescapeSegment(ClashName(a)) = %q, %v", k, ok)
 	}
 }
-
-func TestParseURI(t *testing.T) {
-	good := map[string]URI{
-		"/data/x":              {Scheme: "file", Path: "/data/x"},
-		"file:///data/x":       {Scheme: "file", Path: "/data/x"},
-		"s3://bkt/pre/fix":     {Scheme: "s3", Bucket: "bkt", Path: "pre/fix"},
-		"us3://bkt":            {Scheme: "us3", Bucket: "bkt"},
-		"urllist:///tmp/l.txt": {Scheme: "urllist", Path: "/tmp/l.txt"},
-		"oss://b/p":            {Scheme: "oss", Bucket: "b", Path: "p"},
-	}
-	for in, want := range good {
-		got, err := ParseURI(in)
-		if err != nil || got != want {
-			t.Errorf("ParseURI(%q) = %+v, %v; want %+v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "ftp://x/y", "s3://", "s3:///key", "file://rel/path", "gs:bucket"} {
-		if _, err := ParseURI(bad); err == nil {
-			t.Errorf("ParseURI(%q) succeeded, want error", bad)
-		}
-	}
-}

@@ -9,90 +9,149 @@ import (
 
 // URI is a parsed source or destination location. Credentials and endpoints
 // never appear in it: they come from flags, the environment or a config file.
+// Registry.Parse makes one; which fields a scheme fills is its driver's Shape.
 type URI struct {
-	// Scheme is "file", "s3", "us3", "urllist" or a provider preset
-	// ("oss", "cos", "kodo", "minio").
+	// Scheme is the location's scheme in lower case: FileScheme for a
+	// local path, else one of a registered driver's Schemes ("s3", "us3",
+	// "urllist", a provider preset such as "oss", …).
 	Scheme string
-	// Bucket is the bucket for object stores; empty for file and urllist.
+	// Account is the storage account for AccountShape schemes
+	// ("azblob://account/container/prefix"); empty for every other shape.
+	Account string
+	// Bucket is the bucket (container) for BucketShape and AccountShape
+	// schemes; empty for PathShape.
 	Bucket string
 	// Path is the key prefix inside the bucket (no leading slash), or the
-	// absolute local path for file and urllist.
+	// absolute local path for PathShape schemes.
 	Path string
 }
 
-// String renders the URI in its canonical form, which ParseURI reads back
-// to the same URI.
+// FileScheme is the scheme of a bare local path ("/abs/path", "./rel"): the
+// driver that registers it reads them.
+const FileScheme = "file"
+
+// String renders the URI in its canonical form, which Registry.Parse reads
+// back to the same URI: a FileScheme location is its bare path, another
+// path-shaped one "scheme:///abs/path" ('%' escaped), an object store's
+// "scheme://[account/]bucket[/prefix]".
 func (u URI) String() string {
-	switch u.Scheme {
-	case "file":
-		return u.Path
-	case "urllist":
-		// ParseURI unescapes the path, so a literal '%' is written as %25.
-		return "urllist://" + strings.ReplaceAll(u.Path, "%", "%25")
+	if u.Bucket == "" && u.Account == "" {
+		if u.Scheme == FileScheme {
+			return u.Path
+		}
+		// Parse unescapes the path, so a literal '%' is written as %25.
+		return u.Scheme + "://" + strings.ReplaceAll(u.Path, "%", "%25")
 	}
-	if u.Path == "" {
-		return u.Scheme + "://" + u.Bucket
+	s := u.Scheme + "://"
+	if u.Account != "" {
+		s += u.Account + "/"
 	}
-	return u.Scheme + "://" + u.Bucket + "/" + u.Path
+	s += u.Bucket
+	if u.Path != "" {
+		s += "/" + u.Path
+	}
+	return s
 }
 
-// objectSchemes lists the schemes that address a bucket.
-var objectSchemes = map[string]bool{"s3": true, "us3": true, "oss": true, "cos": true, "kodo": true, "minio": true}
+// Shape is how the locations of a scheme are written.
+type Shape int
 
-// ParseURI parses a location: "/abs/path", "./rel", "file:///abs/path",
-// "s3://bucket/prefix", "us3://bucket/prefix", "urllist:///path/list.txt"
-// and the S3 provider presets. Relative local paths are made absolute.
-// It returns a clear error for anything else; a location carrying user info
-// ("s3://KEY:SECRET@bucket") is refused, and its errors never quote it.
-func ParseURI(s string) (URI, error) {
-	if s == "" {
-		return URI{}, fmt.Errorf("parse location: empty")
+const (
+	// PathShape locations name an absolute local path:
+	// "scheme:///abs/path" (and bare paths for FileScheme).
+	PathShape Shape = iota + 1
+	// BucketShape locations name a bucket and a key prefix:
+	// "scheme://bucket/prefix".
+	BucketShape
+	// AccountShape locations name an account, a bucket (container) and a
+	// key prefix: "scheme://account/bucket/prefix".
+	AccountShape
+)
+
+// example is the form a scheme of this shape is written in, for messages.
+func (s Shape) example(scheme string) string {
+	switch s {
+	case PathShape:
+		if scheme == FileScheme {
+			return "/path, file:///path"
+		}
+		return scheme + ":///file"
+	case AccountShape:
+		return scheme + "://account/bucket/prefix"
 	}
+	return scheme + "://bucket/prefix"
+}
+
+// splitScheme cuts "scheme://rest"; ok is false without "://".
+func splitScheme(s string) (scheme, rest string, ok bool) {
 	i := strings.Index(s, "://")
 	if i < 0 {
-		if strings.Contains(s, ":") && !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, ".") {
-			if j := strings.Index(s, ":"); j > 0 && !strings.ContainsAny(s[:j], "/\\") {
-				return URI{}, fmt.Errorf("parse location %q: unknown form (want /path, file:///path, s3://bucket/prefix, us3://bucket/prefix or urllist:///file)", redactLocation(s))
-			}
-		}
-		abs, err := filepath.Abs(s)
-		if err != nil {
-			return URI{}, fmt.Errorf("parse location %q: %w", redactLocation(s), err)
-		}
-		return URI{Scheme: "file", Path: abs}, nil
+		return "", s, false
 	}
-	scheme, rest := strings.ToLower(s[:i]), s[i+3:]
-	switch {
-	case scheme == "file" || scheme == "urllist":
+	return strings.ToLower(s[:i]), s[i+3:], true
+}
+
+// parseBare reads a location without "://" as a local path (made
+// absolute). A "name:rest" that is no path ("gs:bucket") is refused; forms
+// lists the accepted forms for that message.
+func parseBare(s, forms string) (URI, error) {
+	if strings.Contains(s, ":") && !strings.HasPrefix(s, "/") && !strings.HasPrefix(s, ".") {
+		if j := strings.Index(s, ":"); j > 0 && !strings.ContainsAny(s[:j], "/\\") {
+			return URI{}, fmt.Errorf("parse location %q: unknown form (want %s)", RedactLocation(s), forms)
+		}
+	}
+	abs, err := filepath.Abs(s)
+	if err != nil {
+		return URI{}, fmt.Errorf("parse location %q: %w", RedactLocation(s), err)
+	}
+	return URI{Scheme: FileScheme, Path: abs}, nil
+}
+
+// parseShaped reads rest, what follows "scheme://" in s, as shape says.
+func parseShaped(s, scheme, rest string, shape Shape) (URI, error) {
+	switch shape {
+	case PathShape:
 		// The slash is checked before unescaping: "file://%2Fx" names a
 		// host (or user info), not the path /x.
 		if !strings.HasPrefix(rest, "/") {
-			return URI{}, fmt.Errorf("parse location %q: %s:// needs an absolute path (%s:///abs/path)", redactLocation(s), scheme, scheme)
+			return URI{}, fmt.Errorf("parse location %q: %s:// needs an absolute path (%s:///abs/path)", RedactLocation(s), scheme, scheme)
 		}
 		p, err := url.PathUnescape(rest)
 		if err != nil {
 			return URI{}, fmt.Errorf("parse location %q: %w", s, err)
 		}
 		return URI{Scheme: scheme, Path: filepath.Clean(p)}, nil
-	case objectSchemes[scheme]:
+	case BucketShape, AccountShape:
+		u := URI{Scheme: scheme}
+		if shape == AccountShape {
+			var ok bool
+			u.Account, rest, ok = strings.Cut(rest, "/")
+			if u.Account == "" || !ok {
+				return URI{}, fmt.Errorf("parse location %q: missing account or bucket (want %s)", RedactLocation(s), shape.example(scheme))
+			}
+			if strings.ContainsAny(u.Account, " ?#@:") {
+				return URI{}, fmt.Errorf("parse location %q: invalid account name %q", RedactLocation(s), RedactLocation(u.Account))
+			}
+		}
 		bucket, prefix, _ := strings.Cut(rest, "/")
 		if bucket == "" {
-			return URI{}, fmt.Errorf("parse location %q: missing bucket (want %s://bucket/prefix)", s, scheme)
+			return URI{}, fmt.Errorf("parse location %q: missing bucket (want %s)", s, shape.example(scheme))
 		}
 		if strings.ContainsAny(bucket, " ?#@:") {
-			return URI{}, fmt.Errorf("parse location %q: invalid bucket name %q", redactLocation(s), redactLocation(bucket))
+			return URI{}, fmt.Errorf("parse location %q: invalid bucket name %q", RedactLocation(s), RedactLocation(bucket))
 		}
-		return URI{Scheme: scheme, Bucket: bucket, Path: strings.TrimLeft(prefix, "/")}, nil
-	default:
-		return URI{}, fmt.Errorf("parse location %q: unknown scheme %q (want file, s3, us3, urllist, oss, cos, kodo or minio)", redactLocation(s), scheme)
+		u.Bucket, u.Path = bucket, strings.TrimLeft(prefix, "/")
+		return u, nil
 	}
+	return URI{}, fmt.Errorf("parse location %q: scheme %q has no shape", RedactLocation(s), scheme)
 }
 
-// redactLocation returns s fit for an error message: user info before the
-// host (everything up to the last '@' ahead of the first '/' after "://", or
-// after the start when there is no "://") becomes "xxxxx", so a location
-// that wrongly carries credentials does not leak them into logs.
-func redactLocation(s string) string {
+// RedactLocation returns s fit for an error message: user info before the
+// host (everything up to the last '@' ahead of the first '/' after "://",
+// or after the start when there is no "://") becomes "xxxxx", so a
+// location that wrongly carries credentials does not leak them into logs.
+// It is every driver's Redact unless the driver gives its own.
+func RedactLocation(s string) string {
 	start := 0
 	if i := strings.Index(s, "://"); i >= 0 {
 		start = i + len("://")

@@ -1,18 +1,21 @@
-package fs
+package fs_test
 
 import (
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ferry-project/ferry/fs"
 )
 
-// FuzzParseURI checks ParseURI on arbitrary text: a location that parses has
-// a known scheme and the fields that scheme promises (an absolute clean path
-// and no bucket for file and urllist; a bucket without '/', ' ', '?', '#',
-// '@' or ':' and a prefix without a leading slash for object stores); its
-// String parses back to the same URI; the rendered form carries no user
-// info; and a location whose authority holds user info never parses.
+// FuzzParseURI checks Registry.Parse on arbitrary text: a location that
+// parses has a registered scheme and the fields its driver's Shape promises
+// (an absolute clean path and no bucket for PathShape; a bucket without
+// '/', ' ', '?', '#', '@' or ':' and a prefix without a leading slash for
+// object stores); its String parses back to the same URI; the rendered form
+// carries no user info; and a location whose authority holds user info
+// never parses.
 func FuzzParseURI(f *testing.F) {
 	for _, s := range []string{"/data/x", "./rel", ".", "..", "rel/a:b", "a:b", "C:\\x", "gs:bucket", "file:///data/x",
 		"file:///", "file://host/x", "file://%2Fetc/x", "FILE:///a/../b", "file:///a%20b", "file:///a%2", "file:///a%25",
@@ -24,28 +27,29 @@ func FuzzParseURI(f *testing.F) {
 		"s3+x://b", "s3:/b", "s3:b", "s3://b/\x00", "s3://b/\xff", "/tmp/a://b", "./s3://b", "\x00", " s3://b"} {
 		f.Add(s)
 	}
+	reg := standard(f)
 	f.Fuzz(func(t *testing.T, s string) {
-		u, err := ParseURI(s)
+		u, err := reg.Parse(s)
 		if authorityHasUserinfo(s) && err == nil {
-			t.Fatalf("ParseURI(%q) accepted user info: %+v", s, u)
+			t.Fatalf("Parse(%q) accepted user info: %+v", s, u)
 		}
 		if err != nil {
 			return
 		}
-		checkURI(t, s, u)
+		checkURI(t, reg, s, u)
 		r := u.String()
-		again, err := ParseURI(r)
+		again, err := reg.Parse(r)
 		if err != nil {
-			t.Fatalf("ParseURI(%q) = %+v renders %q, which does not parse: %v", s, u, r, err)
+			t.Fatalf("Parse(%q) = %+v renders %q, which does not parse: %v", s, u, r, err)
 		}
 		if again != u {
-			t.Fatalf("ParseURI(%q) = %+v renders %q, which parses to %+v", s, u, r, again)
+			t.Fatalf("Parse(%q) = %+v renders %q, which parses to %+v", s, u, r, again)
 		}
 		if again.String() != r {
-			t.Fatalf("ParseURI(%q) renders %q, then %q", s, r, again.String())
+			t.Fatalf("Parse(%q) renders %q, then %q", s, r, again.String())
 		}
 		if pu, err := url.Parse(r); err == nil && pu.User != nil {
-			t.Fatalf("ParseURI(%q) renders %q, which has user info %q", s, r, pu.User)
+			t.Fatalf("Parse(%q) renders %q, which has user info %q", s, r, pu.User)
 		}
 	})
 }
@@ -60,41 +64,47 @@ func FuzzParseURI_Userinfo(f *testing.F) {
 		{"S3", "u:p", "b?x", "#f"}, {"kodo", "u p", "b", "/p@q"}} {
 		f.Add(c[0], c[1], c[2], c[3])
 	}
+	reg := standard(f)
 	f.Fuzz(func(t *testing.T, scheme, userinfo, host, rest string) {
 		if strings.Trim(strings.ToLower(scheme), "abcdefghijklmnopqrstuvwxyz0123456789+-.") != "" ||
 			strings.Contains(userinfo, "/") || rest != "" && !strings.ContainsAny(rest[:1], "/?#") {
 			return // not a scheme, or the user info would not be user info
 		}
 		s := scheme + "://" + userinfo + "@" + host + rest
-		u, err := ParseURI(s)
+		u, err := reg.Parse(s)
 		if err == nil {
-			t.Fatalf("ParseURI(%q) accepted user info: %+v", s, u)
+			t.Fatalf("Parse(%q) accepted user info: %+v", s, u)
 		}
 		const other = "u:p"
 		if userinfo == other {
 			return
 		}
-		_, oerr := ParseURI(scheme + "://" + other + "@" + host + rest)
+		_, oerr := reg.Parse(scheme + "://" + other + "@" + host + rest)
 		if oerr == nil || err.Error() != oerr.Error() {
-			t.Fatalf("ParseURI(%q) error depends on the user info:\n%v\nwith %q instead:\n%v", s, err, other, oerr)
+			t.Fatalf("Parse(%q) error depends on the user info:\n%v\nwith %q instead:\n%v", s, err, other, oerr)
 		}
 	})
 }
 
-// checkURI checks the fields a parsed URI promises for its scheme.
-func checkURI(t *testing.T, s string, u URI) {
+// checkURI checks the fields a parsed URI promises for its driver's shape.
+func checkURI(t *testing.T, reg fs.Registry, s string, u fs.URI) {
 	t.Helper()
-	switch {
-	case u.Scheme == "file" || u.Scheme == "urllist":
-		if u.Bucket != "" || !filepath.IsAbs(u.Path) || filepath.Clean(u.Path) != u.Path {
-			t.Fatalf("ParseURI(%q) = %+v: want no bucket and an absolute clean path", s, u)
+	d, err := reg.Lookup(u.Scheme)
+	if err != nil {
+		t.Fatalf("Parse(%q) = %+v: %v", s, u, err)
+	}
+	switch d.Shape {
+	case fs.PathShape:
+		if u.Bucket != "" || u.Account != "" || !filepath.IsAbs(u.Path) || filepath.Clean(u.Path) != u.Path {
+			t.Fatalf("Parse(%q) = %+v: want no bucket and an absolute clean path", s, u)
 		}
-	case objectSchemes[u.Scheme]:
-		if u.Bucket == "" || strings.ContainsAny(u.Bucket, "/ ?#@:") || strings.HasPrefix(u.Path, "/") {
-			t.Fatalf("ParseURI(%q) = %+v: want a plain bucket and a prefix without a leading slash", s, u)
+	case fs.BucketShape, fs.AccountShape:
+		if u.Bucket == "" || strings.ContainsAny(u.Bucket, "/ ?#@:") || strings.HasPrefix(u.Path, "/") ||
+			(d.Shape == fs.AccountShape) != (u.Account != "") || strings.ContainsAny(u.Account, "/ ?#@:") {
+			t.Fatalf("Parse(%q) = %+v: want a plain bucket and a prefix without a leading slash", s, u)
 		}
 	default:
-		t.Fatalf("ParseURI(%q) = %+v: unknown scheme", s, u)
+		t.Fatalf("Parse(%q) = %+v: driver %q has no shape", s, u, d.Name())
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
 )
 
 // Paths of the agent API (cluster token), relative to the master's root.
@@ -71,6 +72,9 @@ type AgentRequest struct {
 
 // AgentAPIOptions tune the agent API.
 type AgentAPIOptions struct {
+	// Drivers parses job destinations (required; NewService fills it from
+	// ServiceConfig).
+	Drivers fs.Registry
 	// TTL is a lease's lifetime without renewal (default 30s).
 	TTL time.Duration
 	// OnFinish is called after a task reaches a final state (to wake the
@@ -169,7 +173,7 @@ func (a *agentAPI) leased(ctx context.Context, t catalog.FetchTask) (LeasedTask,
 	if err != nil {
 		return LeasedTask{}, fmt.Errorf("fetch job %s: %w", t.JobID, err)
 	}
-	dest, err := job.SinkURI(t.Bucket)
+	dest, err := job.SinkURI(a.opts.Drivers, t.Bucket)
 	if err != nil {
 		return LeasedTask{}, err
 	}

@@ -18,7 +18,7 @@ func TestAgentAPI_leaseRenewFinish(t *testing.T) {
 		j.Concurrency = 3
 	})
 	finished := 0
-	srv := httptest.NewServer(NewAgentAPI(db, jobs, AgentAPIOptions{TTL: time.Minute, OnFinish: func() { finished++ }}))
+	srv := httptest.NewServer(NewAgentAPI(db, jobs, AgentAPIOptions{Drivers: testDrivers(t), TTL: time.Minute, OnFinish: func() { finished++ }}))
 	defer srv.Close()
 	c := testClient(t, srv.URL)
 	now := time.Now()

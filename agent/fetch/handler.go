@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
 )
 
 // DefaultMaxBody is the default request body limit of POST /fetch/.
@@ -35,6 +36,9 @@ var _ Store = (*catalog.FetchQueue)(nil)
 
 // HandlerOptions tune the handler; zero values take the defaults.
 type HandlerOptions struct {
+	// Drivers parses job destinations (required; NewService fills it from
+	// ServiceConfig).
+	Drivers fs.Registry
 	// MaxBody is the largest accepted body (default DefaultMaxBody); a
 	// larger one is refused with 413.
 	MaxBody int64
@@ -193,7 +197,7 @@ func (h *handler) post(w http.ResponseWriter, r *http.Request) {
 		h.refuse(w, r, rf)
 		return
 	}
-	if rf := validate(req, job); rf.status != 0 {
+	if rf := validate(h.opts.Drivers, req, job); rf.status != 0 {
 		h.refuse(w, r, rf)
 		return
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/drivers"
 )
 
 // Test keys and job.
@@ -20,6 +22,16 @@ const (
 	testPriv = "fetch-priv-1"
 	testJob  = "job-fetch-1"
 )
+
+// testDrivers is the standard registry, as cmd/ferry builds it.
+func testDrivers(t testing.TB) fs.Registry {
+	t.Helper()
+	r, err := drivers.Standard(drivers.Options{SQLite: "sqlite3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
 
 // testClient is the master's client for base, with token (default: a
 // token that handlers without a token check ignore).
@@ -108,6 +120,9 @@ func doJSON(t testing.TB, req *http.Request) (int, Response) {
 // startHandler serves NewHandler over db and jobs.
 func startHandler(t testing.TB, db *catalog.FetchQueue, jobs JobLookup, opts HandlerOptions) string {
 	t.Helper()
+	if len(opts.Drivers.Schemes()) == 0 {
+		opts.Drivers = testDrivers(t)
+	}
 	srv := httptest.NewServer(NewHandler(db, jobs, opts))
 	t.Cleanup(srv.Close)
 	return srv.URL

@@ -133,13 +133,14 @@ func (Job) bucketName(b string) bool {
 	return b != "" && !strings.ContainsAny(b, "/\\ ?#@:\x00") && b != "." && b != ".." && len(b) <= 255
 }
 
-// BucketAllowed reports whether requests may name bucket.
-func (j Job) BucketAllowed(bucket string) bool {
+// BucketAllowed reports whether requests may name bucket; drivers parse
+// Dest.
+func (j Job) BucketAllowed(drivers fs.Registry, bucket string) bool {
 	if !j.bucketName(bucket) {
 		return false
 	}
 	if len(j.AllowedBuckets) == 0 {
-		u, err := fs.ParseURI(j.Dest)
+		u, err := drivers.Parse(j.Dest)
 		return err == nil && u.Bucket != "" && u.Bucket == bucket
 	}
 	for _, b := range j.AllowedBuckets {
@@ -152,21 +153,19 @@ func (j Job) BucketAllowed(bucket string) bool {
 
 // SinkURI is the location a task for bucket is written to: Dest with its
 // bucket replaced by bucket (the prefix kept) for object stores, or the
-// directory bucket inside Dest for a local destination.
-func (j Job) SinkURI(bucket string) (string, error) {
-	u, err := fs.ParseURI(j.Dest)
+// directory bucket inside Dest for a local destination (a path-shaped one);
+// drivers parse Dest and refuse one that cannot be written.
+func (j Job) SinkURI(drivers fs.Registry, bucket string) (string, error) {
+	u, d, err := drivers.ResolveDest(j.Dest)
 	if err != nil {
 		return "", fmt.Errorf("fetch job %s destination: %w", j.ID, err)
 	}
 	if !j.bucketName(bucket) {
 		return "", fmt.Errorf("fetch job %s: invalid bucket %q", j.ID, bucket)
 	}
-	switch u.Scheme {
-	case "file":
+	if d.Shape == fs.PathShape {
 		u.Path = filepath.Join(u.Path, bucket)
-	case "urllist":
-		return "", fmt.Errorf("fetch job %s: a URL list cannot be a destination", j.ID)
-	default:
+	} else {
 		u.Bucket = bucket
 	}
 	return u.String(), nil

@@ -109,6 +109,9 @@ type JobView struct {
 
 // JobAPIOptions tune the job API.
 type JobAPIOptions struct {
+	// Drivers parses destinations and names the credential variables a
+	// job may carry (required; NewService fills it from ServiceConfig).
+	Drivers fs.Registry
 	// Check, when set, opens the new job's destination with its
 	// credentials; a failure refuses the job (422).
 	Check  func(ctx context.Context, j Job) error
@@ -153,17 +156,12 @@ type jobAPI struct {
 	opts JobAPIOptions
 }
 
-// credentialPrefixes are the variables a job may carry.
-var credentialPrefixes = []string{"US3_", "AWS_", "FERRY_DST_", "FERRY_SRC_"}
-
-// validateSpec checks a spec without I/O.
-func validateSpec(s JobSpec) error {
-	u, err := fs.ParseURI(s.Dest)
+// validateSpec checks a spec without I/O; drivers parse its destination
+// and name the credential variables it may carry.
+func validateSpec(drivers fs.Registry, s JobSpec) error {
+	u, _, err := drivers.ResolveDest(s.Dest)
 	if err != nil {
 		return fmt.Errorf("dest: %w", err)
-	}
-	if u.Scheme == "urllist" {
-		return errors.New("dest: a URL list cannot be written to")
 	}
 	if u.Bucket == "" && len(s.AllowedBuckets) == 0 {
 		return errors.New("a local destination needs allowed_buckets (each becomes a directory in it)")
@@ -188,12 +186,8 @@ func validateSpec(s JobSpec) error {
 		}
 	}
 	for k := range s.Credentials {
-		ok := false
-		for _, p := range credentialPrefixes {
-			ok = ok || (strings.HasPrefix(k, p) && len(k) > len(p))
-		}
-		if !ok {
-			return fmt.Errorf("credentials: %q is not a US3_*, AWS_*, FERRY_DST_* or FERRY_SRC_* variable", k)
+		if err := drivers.CheckCredentialVar(k); err != nil {
+			return err
 		}
 	}
 	if s.Concurrency < 0 || s.Concurrency > 256 || s.MaxQueue < 0 {
@@ -210,7 +204,7 @@ func (a *jobAPI) create(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusBadRequest, "malformed JSON: "+err.Error())
 		return
 	}
-	if err := validateSpec(spec); err != nil {
+	if err := validateSpec(a.opts.Drivers, spec); err != nil {
 		apiError(w, http.StatusBadRequest, "invalid fetch job: "+err.Error())
 		return
 	}

@@ -14,7 +14,7 @@ import (
 func TestJobAPI_create(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{}))
+	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{Drivers: testDrivers(t)}))
 	defer srv.Close()
 	c := testClient(t, srv.URL)
 	key := []JobKey{{"p", "s"}}
@@ -44,10 +44,10 @@ func TestJobAPI_create(t *testing.T) {
 		t.Fatalf("view = %+v", v)
 	}
 	j, err := CatalogJobs{DB: db}.FetchJob(ctx, v.ID)
-	if err != nil || j.Keys[0] != (KeyPair{"p", "s"}) || j.Creds["US3_PRIVATE_KEY"] != "secret" || !j.BucketAllowed("in") {
+	if err != nil || j.Keys[0] != (KeyPair{"p", "s"}) || j.Creds["US3_PRIVATE_KEY"] != "secret" || !j.BucketAllowed(testDrivers(t), "in") {
 		t.Fatalf("stored job = %+v, %v", j, err)
 	}
-	if dest, _ := j.SinkURI("in"); dest != "/data/in" {
+	if dest, _ := j.SinkURI(testDrivers(t), "in"); dest != "/data/in" {
 		t.Fatalf("SinkURI = %q", dest)
 	}
 	if _, err := (CatalogJobs{DB: db}).FetchJob(ctx, "fetch-none"); !errors.Is(err, ErrUnknownJob) {
@@ -64,14 +64,14 @@ func TestJobAPI_create(t *testing.T) {
 }
 
 func TestJob_SinkURI(t *testing.T) {
-	j := Job{ID: "j", Dest: "us3://main/pre/fix"}
-	if got, _ := j.SinkURI("other"); got != "us3://other/pre/fix" {
+	j, d := Job{ID: "j", Dest: "us3://main/pre/fix"}, testDrivers(t)
+	if got, _ := j.SinkURI(d, "other"); got != "us3://other/pre/fix" {
 		t.Fatalf("SinkURI = %q", got)
 	}
-	if _, err := j.SinkURI("../x"); err == nil {
+	if _, err := j.SinkURI(d, "../x"); err == nil {
 		t.Fatal("SinkURI accepted a bucket with a slash")
 	}
-	if !j.BucketAllowed("main") || j.BucketAllowed("other") {
+	if !j.BucketAllowed(d, "main") || j.BucketAllowed(d, "other") {
 		t.Fatal("without AllowedBuckets only the destination's bucket is allowed")
 	}
 }
@@ -81,7 +81,7 @@ func TestJob_SinkURI(t *testing.T) {
 func TestCatalogJobs_JobsWithKey(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{}))
+	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{Drivers: testDrivers(t)}))
 	defer srv.Close()
 	c := testClient(t, srv.URL)
 	v, err := CreateJob(ctx, c, JobSpec{Dest: "us3://b", Keys: []JobKey{{"p", "s"}}, AllowPrivateCallbacks: true, RejectReplays: true})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/ferry-project/ferry/fs"
 )
 
 // refusal is how a request is refused: HTTP status, RetCode and ErrMsg.
@@ -39,11 +41,11 @@ func parseRequest(body []byte) (Request, refusal) {
 // Bucket, the Url under the job's URL policy and the callback URLs under
 // its callback policy (literal addresses and local-host names; names are
 // judged again when the callback is dialed).
-func validate(req Request, job Job) refusal {
+func validate(drivers fs.Registry, req Request, job Job) refusal {
 	if len(req.Key) > maxKeyLen {
 		return refusal{http.StatusBadRequest, RetBadField, fmt.Sprintf("Key longer than %d bytes", maxKeyLen)}
 	}
-	if !job.BucketAllowed(req.Bucket) {
+	if !job.BucketAllowed(drivers, req.Bucket) {
 		return refusal{http.StatusForbidden, RetBucketForbidden, fmt.Sprintf("bucket %q is not allowed for this job", req.Bucket)}
 	}
 	if _, err := (Policy{AllowPrivate: job.AllowPrivateURLs}).CheckURL(req.URL); err != nil {

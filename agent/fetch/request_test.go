@@ -24,6 +24,7 @@ func FuzzParseRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	job := Job{ID: "j", Dest: "us3://bucket-a", AllowedBuckets: []string{"bucket-a", "bucket-b"}}
+	d := testDrivers(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req, rf := parseRequest(body)
 		if rf.status != 0 {
@@ -44,13 +45,13 @@ func FuzzParseRequest(f *testing.F) {
 		if again, rf := parseRequest(b); rf.status != 0 || again != req {
 			t.Fatalf("round trip of %+v = %+v, %+v", req, again, rf)
 		}
-		if rf := validate(req, job); rf.status == 0 {
+		if rf := validate(d, req, job); rf.status == 0 {
 			for _, u := range []string{req.URL, req.SuccessCallbackURL, req.FailureCallbackURL} {
 				if _, err := (Policy{}).CheckURL(u); u != "" && err != nil {
 					t.Fatalf("validate accepted %q, which the policy refuses: %v", u, err)
 				}
 			}
-			if !job.BucketAllowed(req.Bucket) || len(req.Key) > maxKeyLen {
+			if !job.BucketAllowed(d, req.Bucket) || len(req.Key) > maxKeyLen {
 				t.Fatalf("validate accepted bucket %q, key of %d bytes", req.Bucket, len(req.Key))
 			}
 		} else if rf.code == RetURLRefused {

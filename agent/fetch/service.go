@@ -10,11 +10,15 @@ import (
 
 	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
 )
 
 // ServiceConfig configures the master side of fetch.
 type ServiceConfig struct {
 	DB *catalog.FetchQueue // the master's fetch queue (catalog.MasterDB.Fetch)
+	// Drivers is the driver registry the handler, the agent API and the
+	// job API parse destinations with (each one's own, when set, wins).
+	Drivers fs.Registry
 	// Jobs finds fetch jobs (default: CatalogJobs over DB).
 	Jobs      JobLookup
 	Handler   HandlerOptions
@@ -42,8 +46,8 @@ type Service struct {
 // master ran are extended by one TTL, so agents that kept downloading
 // through an outage keep their tasks.
 func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
-	if cfg.DB == nil {
-		return nil, errors.New("new fetch service: a catalog is required")
+	if cfg.DB == nil || len(cfg.Drivers.Schemes()) == 0 {
+		return nil, errors.New("new fetch service: a catalog and drivers are required")
 	}
 	if cfg.Jobs == nil {
 		cfg.Jobs = CatalogJobs{DB: cfg.DB}
@@ -54,6 +58,11 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	for _, l := range []**slog.Logger{&cfg.Handler.Logger, &cfg.Agents.Logger, &cfg.Callbacks.Logger, &cfg.JobAPI.Logger} {
 		if *l == nil {
 			*l = cfg.Logger
+		}
+	}
+	for _, d := range []*fs.Registry{&cfg.Handler.Drivers, &cfg.Agents.Drivers, &cfg.JobAPI.Drivers} {
+		if len(d.Schemes()) == 0 {
+			*d = cfg.Drivers
 		}
 	}
 	if cfg.Agents.TTL <= 0 {

@@ -13,13 +13,18 @@ import (
 
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/drivers"
 	"github.com/ferry-project/ferry/fs/us3"
 	"github.com/ferry-project/ferry/test/us3emu"
 )
 
 // us3Opener opens us3:// destinations from a job's credentials.
 func us3Opener(ctx context.Context, dest string, creds map[string]string) (fs.Sink, error) {
-	u, err := fs.ParseURI(dest)
+	d, err := drivers.Standard(drivers.Options{})
+	if err != nil {
+		return nil, err
+	}
+	u, err := d.Parse(dest)
 	if err != nil {
 		return nil, err
 	}
@@ -46,9 +51,10 @@ func startCluster(t *testing.T, workers int) *cluster {
 	ctx, cancel := context.WithCancel(context.Background())
 	db := openDB(t)
 	_, endpoint := us3emu.StartForTest(t, us3emu.Options{})
-	svc, err := NewService(ctx, ServiceConfig{DB: db, Callbacks: fastDispatch(nil), Agents: AgentAPIOptions{TTL: 5 * time.Second},
+	d := testDrivers(t)
+	svc, err := NewService(ctx, ServiceConfig{DB: db, Drivers: d, Callbacks: fastDispatch(nil), Agents: AgentAPIOptions{TTL: 5 * time.Second},
 		JobAPI: JobAPIOptions{Check: func(ctx context.Context, j Job) error {
-			dest, err := j.SinkURI(us3emu.TestBucket)
+			dest, err := j.SinkURI(d, us3emu.TestBucket)
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/fs/local"
 	"github.com/ferry-project/ferry/transfer"
 )
 
@@ -104,7 +103,7 @@ func (o jobOpener) with(creds map[string]string) *env {
 	}
 	cp := *o.e
 	cp.getenv = func(k string) string {
-		if agent.IsCredentialVar(k) {
+		if o.e.drivers.IsCredentialVar(k) {
 			return creds[k]
 		}
 		return o.e.getenv(k)
@@ -122,31 +121,16 @@ func (o jobOpener) side(prefix string, loc agent.Location) side {
 
 // OpenSource opens a job's source.
 func (o jobOpener) OpenSource(ctx context.Context, loc agent.Location) (fs.Tree, error) {
-	return o.with(loc.Creds).openSource(ctx, loc.URI, o.side("FERRY_SRC_", loc))
+	return o.with(loc.Creds).openSource(ctx, loc.URI, o.side(fs.SourcePrefix, loc))
 }
 
 // OpenDest opens a job's destination (every Sink Ferry has is an
 // fs.Deleter too).
 func (o jobOpener) OpenDest(ctx context.Context, loc agent.Location) (fs.Sink, error) {
-	return o.with(loc.Creds).openDest(ctx, loc.URI, o.side("FERRY_DST_", loc))
+	return o.with(loc.Creds).openDest(ctx, loc.URI, o.side(fs.DestPrefix, loc))
 }
 
 // OpenDestTree lists a job's destination.
 func (o jobOpener) OpenDestTree(ctx context.Context, loc agent.Location) (fs.Tree, error) {
-	u, err := fs.ParseURI(loc.URI)
-	if err != nil {
-		return nil, err
-	}
-	if u.Scheme == "file" {
-		return local.New(u.Path)
-	}
-	st, err := o.with(loc.Creds).openStore(ctx, u, o.side("FERRY_DST_", loc))
-	if err != nil {
-		return nil, err
-	}
-	t, ok := st.(fs.Tree)
-	if !ok {
-		return nil, fmt.Errorf("destination %s cannot be listed", u)
-	}
-	return t, nil
+	return o.with(loc.Creds).openLister(ctx, loc.URI, o.side(fs.DestPrefix, loc))
 }

@@ -276,7 +276,7 @@ func (e *env) fetchJobCreate(c *cli.Context) error {
 	if len(spec.Keys) == 0 {
 		return usageErr("a fetch job needs at least one key pair PUBLIC:PRIVATE: --fetch-key-file FILE or FERRY_FETCH_KEYS")
 	}
-	for _, k := range credentialNames() {
+	for _, k := range e.drivers.CredentialVars() {
 		if v := e.getenv(k); v != "" {
 			spec.Credentials[k] = v
 		}
@@ -308,7 +308,7 @@ func fetchMasterFlags() []cli.Flag {
 func (e *env) fetchService(c *cli.Context, db *catalog.FetchQueue, log *slog.Logger) (*fetch.Service, error) {
 	open := jobOpener{e}
 	return fetch.NewService(c.Context, fetch.ServiceConfig{
-		DB: db, Logger: log,
+		DB: db, Drivers: e.drivers, Logger: log,
 		Handler:   fetch.HandlerOptions{MaxQueue: c.Int("fetch-max-queue")},
 		Agents:    fetch.AgentAPIOptions{TTL: c.Duration("fetch-lease-ttl")},
 		Callbacks: fetch.DispatcherOptions{MaxAttempts: c.Int("callback-attempts"), BackoffMin: c.Duration("callback-backoff")},
@@ -316,10 +316,10 @@ func (e *env) fetchService(c *cli.Context, db *catalog.FetchQueue, log *slog.Log
 			bucket := ""
 			if len(j.AllowedBuckets) > 0 {
 				bucket = j.AllowedBuckets[0]
-			} else if u, err := fs.ParseURI(j.Dest); err == nil {
+			} else if u, err := e.drivers.Parse(j.Dest); err == nil {
 				bucket = u.Bucket
 			}
-			dest, err := j.SinkURI(bucket)
+			dest, err := j.SinkURI(e.drivers, bucket)
 			if err != nil {
 				return err
 			}

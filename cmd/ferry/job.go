@@ -132,21 +132,6 @@ func jobArg(c *cli.Context) (string, error) {
 	return c.Args().First(), nil
 }
 
-// credentialNames are the variables `ferry job create` hands to a job:
-// what the drivers read, plain and with the FERRY_SRC_/FERRY_DST_ prefixes.
-func credentialNames() []string {
-	base := []string{"US3_PUBLIC_KEY", "US3_PRIVATE_KEY", "US3_ENDPOINT", "US3_CUSTOM_DOMAIN",
-		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
-		"AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"}
-	var out []string
-	for _, p := range []string{"", "FERRY_SRC_", "FERRY_DST_"} {
-		for _, b := range base {
-			out = append(out, p+b)
-		}
-	}
-	return out
-}
-
 // jobSpec builds a job from the option flags and this command's credentials.
 func (e *env) jobSpec(c *cli.Context, from, to string) (agent.JobSpec, error) {
 	o := agent.JobOptions{
@@ -167,7 +152,7 @@ func (e *env) jobSpec(c *cli.Context, from, to string) (agent.JobSpec, error) {
 		}
 	}
 	creds := map[string]string{}
-	for _, k := range credentialNames() {
+	for _, k := range e.drivers.CredentialVars() {
 		if v := e.getenv(k); v != "" {
 			creds[k] = v
 		}
@@ -480,7 +465,7 @@ func (e *env) jobReport(c *cli.Context) error {
 	if to == "" {
 		return nil
 	}
-	u, err := fs.ParseURI(to)
+	u, err := e.drivers.Parse(to)
 	if err != nil {
 		return usageErr("--to: %w", err)
 	}
@@ -488,8 +473,8 @@ func (e *env) jobReport(c *cli.Context) error {
 	if key == "" {
 		return usageErr("--to %s: name the report object, e.g. us3://bucket/reports/%s.%s", to, id, format)
 	}
-	loc := fs.URI{Scheme: u.Scheme, Bucket: u.Bucket, Path: strings.TrimSuffix(dir, "/")}.String()
-	sink, err := e.openDest(c.Context, loc, side{envPrefix: "FERRY_DST_", conns: 2})
+	u.Path = strings.TrimSuffix(dir, "/")
+	sink, err := e.openDest(c.Context, u.String(), side{envPrefix: fs.DestPrefix, conns: 2})
 	if err != nil {
 		return err
 	}

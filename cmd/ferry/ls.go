@@ -55,7 +55,7 @@ func lsCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			return missingPrefix(c.Args().First(), n)
+			return e.missingPrefix(c.Args().First(), n)
 		},
 	}
 }
@@ -63,12 +63,12 @@ func lsCommand(e *env) *cli.Command {
 // missingPrefix is the error of a listing of an object-store prefix that
 // holds nothing: such a path does not exist (a directory's absence is
 // already reported when it is opened). A whole bucket may be empty.
-func missingPrefix(loc string, listed int) error {
+func (e *env) missingPrefix(loc string, listed int) error {
 	if listed > 0 {
 		return nil
 	}
-	u, err := fs.ParseURI(loc)
-	if err != nil || u.Scheme == "file" || u.Scheme == "urllist" || strings.Trim(u.Path, "/") == "" {
+	u, d, err := e.drivers.Resolve(loc)
+	if err != nil || d.Shape == fs.PathShape || strings.Trim(u.Path, "/") == "" {
 		return nil
 	}
 	return usageErr("ls %s: no such path (no object has this prefix)", loc)

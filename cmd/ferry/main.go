@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/fs"
 )
 
 // Exit codes.
@@ -60,6 +61,7 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	hashers        *hashers // nil in tests that build an env by hand
+	drivers        fs.Registry
 	args           []string // the command line, to tell flags from variables
 }
 
@@ -68,7 +70,12 @@ type env struct {
 // foreign catalog), 3 some objects failed, 128+N ended by signal N. Every
 // error is printed as one line "ferry: …" on stderr.
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, hashers: &hashers{}, args: args}
+	reg, err := standardDrivers()
+	if err != nil {
+		fmt.Fprintf(stderr, "ferry: %v\n", err)
+		return exitError
+	}
+	e := &env{stdout: stdout, stderr: stderr, getenv: getenv, hashers: &hashers{}, drivers: reg, args: args}
 	defer e.hashers.close()
 	// One log format in the whole process: drivers that log through the
 	// default logger write the same text records as the commands do.
@@ -80,7 +87,7 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 	ctx, stop := signalContext(context.Background())
 	defer stop()
 	defer startProfiles(getenv)()
-	err := app.RunContext(ctx, permuteArgs(app.Commands, args))
+	err = app.RunContext(ctx, permuteArgs(app.Commands, args))
 	if err == nil {
 		return exitOK
 	}

@@ -67,7 +67,7 @@ func (e *env) masterRun(c *cli.Context) error {
 		return err
 	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{
-		DB: db, Opener: jobOpener{e}, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics,
+		DB: db, Opener: jobOpener{e}, Drivers: e.drivers, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics,
 		Mounts:   []agent.Mount{fetchSvc.Mount},
 		JobTypes: []agent.JobType{fetchSvc.JobType()},
 		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),

@@ -95,8 +95,8 @@ func (e *env) migrateRun(c *cli.Context) error {
 		return err
 	}
 	conns := opts.Workers + 4
-	srcSide := side{envPrefix: "FERRY_SRC_", endpoint: c.String("from-endpoint"), region: c.String("from-region"), pathStyle: c.Bool("path-style"), conns: conns}
-	dstSide := side{envPrefix: "FERRY_DST_", endpoint: c.String("to-endpoint"), region: c.String("to-region"), pathStyle: c.Bool("path-style"), conns: conns}
+	srcSide := side{envPrefix: fs.SourcePrefix, endpoint: c.String("from-endpoint"), region: c.String("from-region"), pathStyle: c.Bool("path-style"), conns: conns}
+	dstSide := side{envPrefix: fs.DestPrefix, endpoint: c.String("to-endpoint"), region: c.String("to-region"), pathStyle: c.Bool("path-style"), conns: conns}
 	if err := e.checkOverlap(from, to, srcSide, dstSide); err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (e *env) migrateRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	undo := newDirUndo(to)
+	undo := e.newDirUndo(to)
 	dst, err := e.openDest(ctx, to, dstSide)
 	if err != nil {
 		undo.run()
@@ -181,7 +181,7 @@ func (e *env) prepareRun(c *cli.Context, opts *transfer.Options, dst fs.Sink, to
 			opts.Dest = t
 		} else {
 			var err error
-			if opts.Dest, err = e.openSource(ctx, to, dstSide); err != nil {
+			if opts.Dest, err = e.openLister(ctx, to, dstSide); err != nil {
 				return nil, err
 			}
 		}
@@ -268,9 +268,9 @@ type dirUndo struct {
 
 // newDirUndo notes which directories of a directory destination are
 // missing now; for other locations it does nothing.
-func newDirUndo(to string) *dirUndo {
-	u, err := fs.ParseURI(to)
-	if err != nil || u.Scheme != "file" {
+func (e *env) newDirUndo(to string) *dirUndo {
+	u, err := e.drivers.Parse(to)
+	if err != nil || u.Scheme != fs.FileScheme {
 		return &dirUndo{}
 	}
 	var d dirUndo

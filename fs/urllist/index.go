@@ -8,12 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	// The index is a SQLite database.
-	_ "github.com/mattn/go-sqlite3"
 )
 
-// The index is a throw-away SQLite database in its own temporary directory:
+// The index is a throw-away SQLite database in its own temporary directory,
+// opened through the database/sql driver the caller names (Options.SQLite):
 // one row per file (its URL, size, MD5, …) and one per directory, keyed by
 // tree path, with an index on (parent, name). Memory stays bounded whatever
 // the list's length: Walk and ReadDir read it in pages.
@@ -56,14 +54,17 @@ type index struct {
 }
 
 // openIndex creates an empty index in a new directory under tmpDir ("" =
-// the OS temp dir).
-func openIndex(ctx context.Context, tmpDir string) (*index, error) {
+// the OS temp dir), through the SQL driver named sqlDriver.
+func openIndex(ctx context.Context, tmpDir, sqlDriver string) (*index, error) {
+	if sqlDriver == "" {
+		return nil, errors.New("create index: no SQLite driver (Options.SQLite names one, e.g. \"sqlite3\" of github.com/mattn/go-sqlite3)")
+	}
 	dir, err := os.MkdirTemp(tmpDir, "ferry-urllist-")
 	if err != nil {
 		return nil, fmt.Errorf("create index dir: %w", err)
 	}
 	dsn := "file:" + filepath.Join(dir, "index.db") + "?_journal_mode=WAL&_synchronous=OFF&_busy_timeout=10000&_cache_size=-65536"
-	db, err := sql.Open("sqlite3", dsn)
+	db, err := sql.Open(sqlDriver, dsn)
 	if err == nil {
 		db.SetMaxOpenConns(4)
 		_, err = db.ExecContext(ctx, schema)

@@ -235,6 +235,7 @@ func testOptions(t *testing.T) Options {
 		RetryWaitMin: time.Millisecond,
 		RetryWaitMax: 5 * time.Millisecond,
 		TempDir:      t.TempDir(),
+		SQLite:       "sqlite3",
 		Logger:       slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 }

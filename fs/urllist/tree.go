@@ -79,6 +79,12 @@ type Options struct {
 	IdleTimeout time.Duration
 	// TempDir is where the index directory is created (default os.TempDir()).
 	TempDir string
+	// SQLite is the database/sql driver name of github.com/mattn/go-sqlite3
+	// (whose DSN parameters the index uses), registered by the caller
+	// ("sqlite3" after a blank import): the index is on disk, so memory
+	// stays bounded whatever the list's length, and fs/... links no SQLite.
+	// Required: Open fails without it.
+	SQLite string
 	// Logger receives warnings about duplicates and unreachable URLs
 	// (default slog.Default()).
 	Logger *slog.Logger
@@ -134,7 +140,7 @@ func Open(ctx context.Context, listPath string, o Options) (*Tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open url list %s: %w", listPath, err)
 	}
-	ix, err := openIndex(ctx, o.TempDir)
+	ix, err := openIndex(ctx, o.TempDir, o.SQLite)
 	if err != nil {
 		return nil, fmt.Errorf("open url list %s: %w", listPath, err)
 	}
