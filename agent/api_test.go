@@ -173,7 +173,7 @@ func TestMasterConfig_Mount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	_, err = NewMaster(context.Background(), MasterConfig{DB: db, Opener: &localOpener{}, AdminToken: adminToken,
+	_, err = NewMaster(context.Background(), MasterConfig{DB: db, Opener: &localOpener{drivers: testDrivers(t)}, Drivers: testDrivers(t), AdminToken: adminToken,
 		ClusterToken: clusterToken, Mounts: []Mount{mountPing, mountPing}})
 	if err == nil || !strings.Contains(err.Error(), "mount 1") {
 		t.Fatalf("NewMaster with conflicting mounts = %v, want an error naming mount 1", err)

@@ -51,11 +51,11 @@ func startJobsMaster(t *testing.T) *jobsMaster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := NewService(ctx, ServiceConfig{DB: db.Fetch()})
+	svc, err := NewService(ctx, ServiceConfig{DB: db.Fetch(), Drivers: testDrivers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: dirOpener{}, AdminToken: "admin-token",
+	m, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: dirOpener{}, Drivers: testDrivers(t), AdminToken: "admin-token",
 		ClusterToken: "cluster-token", Mounts: []agent.Mount{svc.Mount}, JobTypes: []agent.JobType{svc.JobType()}})
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +212,7 @@ func TestJobType_ambiguousTypesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	svc, err := NewService(ctx, ServiceConfig{DB: db.Fetch()})
+	svc, err := NewService(ctx, ServiceConfig{DB: db.Fetch(), Drivers: testDrivers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,9 +220,9 @@ func TestJobType_ambiguousTypesRefused(t *testing.T) {
 		"twice":        {svc.JobType(), svc.JobType()},
 		"migrate's ID": {greedyType{svc.JobType()}},
 	} {
-		_, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: dirOpener{}, AdminToken: "a", ClusterToken: "c", JobTypes: types})
-		if err == nil {
-			t.Errorf("%s: NewMaster accepted ambiguous job types", name)
+		_, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: dirOpener{}, Drivers: testDrivers(t), AdminToken: "a", ClusterToken: "c", JobTypes: types})
+		if err == nil || !strings.Contains(err.Error(), "job type") {
+			t.Errorf("%s: NewMaster with ambiguous job types = %v, want a job type error", name, err)
 		}
 	}
 }
