@@ -58,7 +58,7 @@ type CopierOptions struct {
 	Retried func(n int)
 	// ObjectRetryTime is what an Object's Deadline allows, for messages.
 	ObjectRetryTime time.Duration
-	Logger  *slog.Logger
+	Logger          *slog.Logger
 }
 
 // NewCopier returns a Copier into dst; Start gives it its workers.
