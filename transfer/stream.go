@@ -145,7 +145,11 @@ func (c *Copier) streamPart(ctx context.Context, o *Object, f fs.File, n int, st
 	}
 	b := (*buf)[:ps]
 	copy(b, prefix)
-	k, err := c.readUpTo(ctx, f, start+int64(len(prefix)), b[len(prefix):])
+	var k int
+	var err error
+	if len(prefix) < len(b) {
+		k, err = c.readUpTo(ctx, f, start+int64(len(prefix)), b[len(prefix):])
+	}
 	if err != nil {
 		err = fmt.Errorf("read source %s: %w", o.Path, err)
 		read <- readNote{err: err}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
 // Timeouts of origin connections.
@@ -93,7 +95,7 @@ func get(ctx context.Context, c *retryablehttp.Client, method, rawURL, rng strin
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("%s %s: %w", method, redact(rawURL), err)
+		return nil, fmt.Errorf("%s %s: %w", method, httporigin.Redact(rawURL), err)
 	}
 	return resp, nil
 }

@@ -92,7 +92,7 @@ func (j *job) request(ctx context.Context, method, rng string) (*http.Response, 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, originError(fmt.Errorf("%s %s: %w", method, redact(j.t.URL), err))
+		return nil, originError(fmt.Errorf("%s %s: %w", method, httporigin.Redact(j.t.URL), err))
 	}
 	if resp.StatusCode == http.StatusPreconditionFailed {
 		resp.Body.Close()

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
 // ErrUnreachable reports a URL that could not be read for a reason other
@@ -110,7 +111,7 @@ func lastAnswer(resp *http.Response, err error, tries int) (*http.Response, erro
 func (t *Tree) do(ctx context.Context, method, rawURL string, h http.Header) (*http.Response, error) {
 	req, err := retryablehttp.NewRequestWithContext(ctx, method, rawURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("build request for %s: %w", redact(rawURL), err)
+		return nil, fmt.Errorf("build request for %s: %w", httporigin.Redact(rawURL), err)
 	}
 	for k, v := range h {
 		req.Header[k] = v
@@ -120,7 +121,7 @@ func (t *Tree) do(ctx context.Context, method, rawURL string, h http.Header) (*h
 	req.Header.Set("Accept-Encoding", "identity")
 	resp, err := t.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, redact(rawURL), err)
+		return nil, fmt.Errorf("%s %s: %w", method, httporigin.Redact(rawURL), err)
 	}
 	return resp, nil
 }
@@ -138,5 +139,5 @@ func statusError(method, rawURL string, resp *http.Response) error {
 	default:
 		kind = kindOther
 	}
-	return fmt.Errorf("%s %s: server answered %s: %w", method, redact(rawURL), resp.Status, kindErr(kind))
+	return fmt.Errorf("%s %s: server answered %s: %w", method, httporigin.Redact(rawURL), resp.Status, kindErr(kind))
 }

@@ -175,15 +175,15 @@ func (t *Tree) firstByte(ctx context.Context, rawURL string) (urlInfo, error) {
 	case http.StatusPartialContent, http.StatusRequestedRangeNotSatisfiable:
 		_, _, total, err := httporigin.ParseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil {
-			return urlInfo{}, fmt.Errorf("GET %s: %w: %w", redact(rawURL), err, ErrUnreachable)
+			return urlInfo{}, fmt.Errorf("GET %s: %w: %w", httporigin.Redact(rawURL), err, ErrUnreachable)
 		}
 		if total < 0 {
-			return urlInfo{}, fmt.Errorf("GET %s: server gives no size: %w", redact(rawURL), ErrUnreachable)
+			return urlInfo{}, fmt.Errorf("GET %s: server gives no size: %w", httporigin.Redact(rawURL), ErrUnreachable)
 		}
 		info.size, info.ranges = total, rangesYes
 	case http.StatusOK:
 		if resp.ContentLength < 0 {
-			return urlInfo{}, fmt.Errorf("GET %s: server gives no size: %w", redact(rawURL), ErrUnreachable)
+			return urlInfo{}, fmt.Errorf("GET %s: server gives no size: %w", httporigin.Redact(rawURL), ErrUnreachable)
 		}
 		info.size, info.ranges = resp.ContentLength, rangesNo
 	default:

@@ -7,7 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/ferry-project/ferry/fs"
@@ -18,57 +18,95 @@ import (
 // falls back to streaming.
 var errIgnoresRange = errors.New("origin ignores Range")
 
-// parallel fetches an object of known size with parallel ranged GETs of one
-// part each and uploads it as multipart (see Executor for the memory bound).
-func (j *job) parallel(ctx context.Context, size, ps int64) (Result, error) {
-	up, err := j.startUpload(ctx, size, ps)
-	if err != nil {
-		return Result{}, err
-	}
-	count := int((size + up.partSize - 1) / up.partSize)
-	pool := newBufPool(min(j.conc, count), up.partSize)
-	seq := newSequencer(pool)
-	g, gctx := newGroup(ctx)
-	var next atomic.Int64
-	for range min(j.conc, count) {
-		g.spawn(func() error {
-			for {
-				buf, err := pool.get(gctx)
-				if err != nil {
-					return err
-				}
-				n := int(next.Add(1) - 1)
-				if n >= count {
-					pool.put(buf)
-					return nil
-				}
-				off := int64(n) * up.partSize
-				b := buf[:min(up.partSize, size-off)]
-				if err := j.readRange(gctx, off, b); err != nil {
-					return err
-				}
-				sum := partSum(j.sink, b)
-				seq.downloaded(n, b)
-				if err := up.put(gctx, n, b, sum); err != nil {
-					return err
-				}
-				seq.uploaded(n)
-			}
-		})
-	}
-	if err := g.wait(); err != nil {
-		up.abort(ctx)
-		if ctx.Err() != nil {
-			return Result{}, ctx.Err()
+// source is the origin's object as the Copier reads it (an fs.File),
+// pinned to one version (see pin). A ranged source answers each ReadAt
+// with one ranged GET (parts read in parallel); any other is one plain
+// GET, read in order. Its errors are the task's failures (failure,
+// bodyError); the Copier does not retry them.
+type source struct {
+	j      *job
+	ctx    context.Context // the task's: ReadAt has no context of its own
+	ranged bool
+
+	mu   sync.Mutex    // guards the stream
+	body io.ReadCloser // the plain GET's body; nil before the first read
+	pos  int64         // offset of the body's next byte
+	size int64         // the plain GET's Content-Length (-1 unknown)
+}
+
+var _ fs.File = (*source)(nil)
+
+// ReadAt fills p at off, or up to the end of the object with io.EOF.
+func (s *source) ReadAt(p []byte, off int64) (int, error) {
+	if s.ranged {
+		if err := s.j.readRange(s.ctx, off, p); err != nil {
+			return 0, err
 		}
-		return Result{}, err
+		return len(p), nil
 	}
-	info, err := up.complete(ctx, count, size)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.body == nil {
+		if err := s.open(); err != nil {
+			return 0, err
+		}
+	}
+	if off != s.pos {
+		return 0, fmt.Errorf("read at %d of a stream at %d", off, s.pos)
+	}
+	n := 0
+	for n < len(p) {
+		k, err := s.body.Read(p[n:])
+		n += k
+		s.pos += int64(k)
+		switch {
+		case errors.Is(err, io.EOF):
+			return n, io.EOF
+		case err != nil:
+			return n, &bodyError{err}
+		}
+	}
+	return n, nil
+}
+
+// Size is the object's size as the plain GET declared it, -1 unknown.
+func (s *source) Size() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.size
+}
+
+// Close ends the plain GET.
+func (s *source) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.body != nil {
+		s.body.Close()
+		s.body = nil
+	}
+	return nil
+}
+
+// open sends the plain GET; its answer sets the pin.
+func (s *source) open() error {
+	resp, err := s.j.request(s.ctx, http.MethodGet, "")
 	if err != nil {
-		up.abort(ctx)
-		return Result{}, err
+		return err
 	}
-	return Result{OK: true, ETag: info.ETag, SHA1: seq.sum(), Size: size}, nil
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		err := statusFailure(resp)
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			err.(*failure).retry = true
+		}
+		return err
+	}
+	if err := s.j.pin.check(resp.Header, resp.ContentLength); err != nil {
+		resp.Body.Close()
+		return changed(err)
+	}
+	s.body, s.pos, s.size = resp.Body, 0, resp.ContentLength
+	return nil
 }
 
 // readRange fills b with the bytes at off of the pinned version, retrying
