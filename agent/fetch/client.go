@@ -53,9 +53,9 @@ func originClient(p Policy, conns, retryMax int, waitMin, waitMax time.Duration)
 	return c
 }
 
-// lastAnswer is the ErrorHandler once retries are exhausted: the last
-// response goes to the caller, which judges its status; otherwise the
-// network error, without the URL (the caller adds a redacted one).
+// lastAnswer is the ErrorHandler once retries are exhausted
+// (httporigin.LastAnswer), except that a policy refusal is returned as it
+// is, once.
 func lastAnswer(resp *http.Response, err error, tries int) (*http.Response, error) {
 	if errors.Is(err, ErrRefused) {
 		if resp != nil {
@@ -67,35 +67,19 @@ func lastAnswer(resp *http.Response, err error, tries int) (*http.Response, erro
 		}
 		return nil, err
 	}
-	if resp != nil {
-		return resp, nil
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return nil, fmt.Errorf("%w (after %d attempts)", err, tries)
+	return httporigin.LastAnswer(resp, err, tries)
 }
 
 // get sends method to rawURL with an optional Range, asking for the bytes
 // as stored (no content coding).
 func get(ctx context.Context, c *retryablehttp.Client, method, rawURL, rng string) (*http.Response, error) {
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, rawURL, nil)
+	h := http.Header{"User-Agent": {"ferry-fetch"}}
+	if rng != "" {
+		h.Set("Range", rng)
+	}
+	req, err := httporigin.NewRequest(ctx, method, rawURL, h)
 	if err != nil {
 		return nil, fmt.Errorf("invalid Url: %w", err)
 	}
-	req.Header.Set("Accept-Encoding", "identity")
-	req.Header.Set("User-Agent", "ferry-fetch")
-	if rng != "" {
-		req.Header.Set("Range", rng)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("%s %s: %w", method, httporigin.Redact(rawURL), err)
-	}
-	return resp, nil
+	return httporigin.Do(c, req)
 }

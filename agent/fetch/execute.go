@@ -154,7 +154,7 @@ func retryf(err error, format string, a ...any) error {
 // retryable failure.
 func (x *Executor) Execute(ctx context.Context, t Task, sink fs.Sink) Result {
 	start := time.Now()
-	j := &job{x: x, t: t, sink: sink, c: x.client(t.AllowPrivateURLs), conc: t.Concurrency, pin: &pin{}}
+	j := &job{x: x, t: t, sink: sink, c: x.client(t.AllowPrivateURLs), conc: t.Concurrency, pin: newPin()}
 	if j.conc <= 0 {
 		j.conc = x.opts.Concurrency
 	}
@@ -238,7 +238,7 @@ func (j *job) run(ctx context.Context) (Result, error) {
 // and some origins answer HEAD with another length than GET; a retry that
 // finds another version fails (see pin).
 func (j *job) stream(ctx context.Context, cp *transfer.Copier) (Result, error) {
-	j.pin = &pin{}
+	j.pin = newPin()
 	wait := j.x.opts.RetryWaitMin
 	for attempt := 0; ; attempt++ {
 		res, err := j.copy(ctx, cp, -1, &source{j: j, ctx: ctx})

@@ -43,7 +43,7 @@ func (f *file) get(rng string) (*stream, *http.Response, error) {
 	if rng != "" {
 		h.Set("Range", rng)
 	}
-	f.pin.condition(h, rng != "")
+	f.pin.ver.Condition(h, rng != "")
 	ctx, cancel := context.WithCancel(f.ctx)
 	resp, err := f.t.do(ctx, http.MethodGet, f.url, h)
 	if err != nil {
