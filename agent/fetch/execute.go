@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -55,8 +54,9 @@ type ExecutorOptions struct {
 	// RetryMax is how often a request (and a broken body) is retried
 	// (default 4; negative: never).
 	RetryMax int
-	// RetryWaitMin and RetryWaitMax bound the backoff between retries
-	// (default 500ms and 15s).
+	// RetryWaitMin and RetryWaitMax bound the origin client's backoff
+	// (default 500ms and 15s); a broken body and a sink call are tried
+	// again with transfer.Retry's backoff from RetryWaitMin.
 	RetryWaitMin, RetryWaitMax time.Duration
 	Logger                     *slog.Logger
 }
@@ -239,22 +239,23 @@ func (j *job) run(ctx context.Context) (Result, error) {
 // finds another version fails (see pin).
 func (j *job) stream(ctx context.Context, cp *transfer.Copier) (Result, error) {
 	j.pin = newPin()
-	wait := j.x.opts.RetryWaitMin
-	for attempt := 0; ; attempt++ {
-		res, err := j.copy(ctx, cp, -1, &source{j: j, ctx: ctx})
-		var be *bodyError
-		if !errors.As(err, &be) || attempt >= j.x.opts.RetryMax || ctx.Err() != nil {
-			return res, err
-		}
-		t := time.NewTimer(wait/2 + rand.N(wait))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return Result{}, ctx.Err()
-		case <-t.C:
-		}
-		wait = min(2*wait, j.x.opts.RetryWaitMax)
-	}
+	var res Result
+	err := j.again(ctx, func() error {
+		var err error
+		res, err = j.copy(ctx, cp, -1, &source{j: j, ctx: ctx})
+		return err
+	})
+	return res, err
+}
+
+// again calls fn again while it fails with a broken body (bodyError), up
+// to RetryMax times, with backoff from RetryWaitMin.
+func (j *job) again(ctx context.Context, fn func() error) error {
+	return transfer.Retry(ctx, transfer.RetryPolicy{Attempts: j.x.opts.RetryMax + 1, Base: j.x.opts.RetryWaitMin},
+		func(err error) bool {
+			var be *bodyError
+			return !errors.As(err, &be)
+		}, fn)
 }
 
 // copy makes one copy of src (size -1: unknown) to the task's key; a

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/internal/httporigin"
@@ -113,22 +111,7 @@ func (s *source) open() error {
 // a broken body up to RetryMax times.
 func (j *job) readRange(ctx context.Context, off int64, b []byte) error {
 	rng := fmt.Sprintf("bytes=%d-%d", off, off+int64(len(b))-1)
-	wait := j.x.opts.RetryWaitMin
-	for attempt := 0; ; attempt++ {
-		err := j.readRangeOnce(ctx, rng, off, b)
-		var be *bodyError
-		if !errors.As(err, &be) || attempt >= j.x.opts.RetryMax || ctx.Err() != nil {
-			return err
-		}
-		t := time.NewTimer(wait/2 + rand.N(wait))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-		wait = min(2*wait, j.x.opts.RetryWaitMax)
-	}
+	return j.again(ctx, func() error { return j.readRangeOnce(ctx, rng, off, b) })
 }
 
 // bodyError is a response body that broke: worth a new request.
