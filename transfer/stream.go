@@ -29,13 +29,12 @@ func (c *Copier) streamOnce(ctx context.Context, o *Object) (fs.ObjectInfo, []by
 	}
 	defer f.Close()
 	limit := c.singleLimit()
-	first := make([]byte, limit+1)
-	n, err := c.readUpTo(ctx, f, 0, first)
+	first, err := c.readFirst(ctx, f, limit+1)
 	if err != nil {
 		return fs.ObjectInfo{}, nil, fmt.Errorf("read source %s: %w", o.Path, err)
 	}
-	if int64(n) <= limit {
-		d := partData{buf: first[:n], size: int64(n)}
+	if n := len(first); int64(n) <= limit {
+		d := partData{buf: first, size: int64(n)}
 		if c.cs != nil {
 			d.sum = fs.SumPart(c.cs, d.buf)
 		}
@@ -164,6 +163,23 @@ func (c *Copier) streamPart(ctx context.Context, o *Object, f fs.File, n int, st
 		return partResult{n: n}
 	}
 	return c.uploadPart(ctx, o, part{n: n, size: int64(len(b)), data: b}, nil, nil)
+}
+
+// readFirst reads up to limit bytes from the start of f, in a buffer that
+// grows from 64 KiB as the bytes come, so that a small object does not
+// cost a whole part of memory.
+func (c *Copier) readFirst(ctx context.Context, f io.ReaderAt, limit int64) ([]byte, error) {
+	b := make([]byte, 0, min(limit, 64<<10))
+	for {
+		k, err := c.readUpTo(ctx, f, int64(len(b)), b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err != nil || len(b) < cap(b) || int64(len(b)) == limit {
+			return b, err
+		}
+		nb := make([]byte, len(b), min(2*int64(cap(b)), limit))
+		copy(nb, b)
+		b = nb
+	}
 }
 
 // readUpTo fills buf from f at off, or up to f's end; it returns the
