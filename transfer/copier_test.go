@@ -70,7 +70,9 @@ func TestCopier_Copy(t *testing.T) {
 			o := &transfer.Object{Key: key, Path: key, Size: int64(size), Whole: sha1.New()}
 			if stream {
 				o.Size, o.Sequential = -1, true
-				o.Open = func(context.Context) (fs.File, error) { return &streamFile{r: bytes.NewReader(data), size: int64(len(data))}, nil }
+				o.Open = func(context.Context) (fs.File, error) {
+					return &streamFile{r: bytes.NewReader(data), size: int64(len(data))}, nil
+				}
 			} else {
 				o.Open = func(context.Context) (fs.File, error) { return memFile{bytes.NewReader(data)}, nil }
 			}
