@@ -50,9 +50,9 @@ type CopierOptions struct {
 	ReadAttempts int
 	// BWLimit caps source reads in bytes per second (0: unlimited).
 	BWLimit int64
-	// Progress, when set, is told the bytes each part or object adds once
+	// Progress, when set, is told the bytes of each multipart part once
 	// the Sink acknowledged it, and takes back (negative) the parts of an
-	// upload that was discarded.
+	// upload that was discarded; a single Put is the caller's to count.
 	Progress func(n int64)
 	// Retried, when set, counts the parts sent round again later.
 	Retried func(n int)
@@ -170,7 +170,7 @@ func (c *Copier) Start(ctx context.Context, workers int) (stop func()) {
 // ends first, or by the time a worker takes it, drop is called instead.
 func (c *Copier) Go(ctx context.Context, run func(buf *[]byte), drop func()) {
 	select {
-	case c.units <- unit{run: run, drop: drop}:
+	case c.units <- unit{ctx: ctx, run: run, drop: drop}:
 	case <-ctx.Done():
 		drop()
 	}
@@ -297,6 +297,7 @@ func stopped(ctx context.Context) error {
 
 // unit is what a worker executes.
 type unit struct {
+	ctx  context.Context // Go's
 	run  func(buf *[]byte)
 	drop func()
 }
@@ -307,7 +308,7 @@ type unit struct {
 func (c *Copier) worker(ctx context.Context) {
 	var buf []byte
 	for u := range c.units {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || u.ctx.Err() != nil {
 			u.drop()
 			continue
 		}
