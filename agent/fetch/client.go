@@ -3,7 +3,6 @@ package fetch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -73,13 +72,5 @@ func lastAnswer(resp *http.Response, err error, tries int) (*http.Response, erro
 // get sends method to rawURL with an optional Range, asking for the bytes
 // as stored (no content coding).
 func get(ctx context.Context, c *retryablehttp.Client, method, rawURL, rng string) (*http.Response, error) {
-	h := http.Header{"User-Agent": {"ferry-fetch"}}
-	if rng != "" {
-		h.Set("Range", rng)
-	}
-	req, err := httporigin.NewRequest(ctx, method, rawURL, h)
-	if err != nil {
-		return nil, fmt.Errorf("invalid Url: %w", err)
-	}
-	return httporigin.Do(c, req)
+	return httporigin.Get(ctx, c, method, rawURL, rng, http.Header{"User-Agent": {"ferry-fetch"}}, nil)
 }

@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -63,22 +64,12 @@ func changed(err error) error { return retryf(err, "%v", err) }
 // pin's conditions, asking for the bytes as stored (no content coding). A
 // 412 answer is a change (an error wrapping fs.ErrChanged).
 func (j *job) request(ctx context.Context, method, rng string) (*http.Response, error) {
-	h := http.Header{"User-Agent": {"ferry-fetch"}}
-	if rng != "" {
-		h.Set("Range", rng)
-	}
-	j.pin.ver.Condition(h, rng != "")
-	req, err := httporigin.NewRequest(ctx, method, j.t.URL, h)
-	if err != nil {
-		return nil, fail(err, "invalid Url: %v", err)
-	}
-	resp, err := httporigin.Do(j.c, req)
-	if err != nil {
+	resp, err := httporigin.Get(ctx, j.c, method, j.t.URL, rng, http.Header{"User-Agent": {"ferry-fetch"}}, j.pin.ver)
+	switch {
+	case errors.Is(err, fs.ErrChanged):
+		return nil, changed(err)
+	case err != nil:
 		return nil, originError(err)
-	}
-	if resp.StatusCode == http.StatusPreconditionFailed {
-		resp.Body.Close()
-		return nil, changed(fmt.Errorf("origin answered %s to a request pinned to the version first seen: %w", resp.Status, fs.ErrChanged))
 	}
 	return resp, nil
 }

@@ -1,7 +1,6 @@
 package urllist
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -89,16 +88,6 @@ func newClient(o Options) *retryablehttp.Client {
 	}
 	c.ErrorHandler = httporigin.LastAnswer
 	return c
-}
-
-// do sends one request (with retries) with the headers in h (Range,
-// conditions; nil for none), asking for the bytes as stored.
-func (t *Tree) do(ctx context.Context, method, rawURL string, h http.Header) (*http.Response, error) {
-	req, err := httporigin.NewRequest(ctx, method, rawURL, h)
-	if err != nil {
-		return nil, err
-	}
-	return httporigin.Do(t.client, req)
 }
 
 // statusError describes an unexpected answer: 404 and 410 wrap

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
@@ -39,25 +38,15 @@ type stream struct {
 // file is. A 412 (the URL is no longer that version) is an error wrapping
 // fs.ErrChanged.
 func (f *file) get(rng string) (*stream, *http.Response, error) {
-	h := http.Header{}
-	if rng != "" {
-		h.Set("Range", rng)
-	}
-	f.pin.ver.Condition(h, rng != "")
 	ctx, cancel := context.WithCancel(f.ctx)
-	resp, err := f.t.do(ctx, http.MethodGet, f.url, h)
+	resp, err := httporigin.Get(ctx, f.t.client, http.MethodGet, f.url, rng, nil, f.pin.ver)
 	if err != nil {
 		cancel()
 		return nil, nil, err
 	}
 	timer := time.AfterFunc(time.Hour, cancel)
 	timer.Stop()
-	s := &stream{body: resp.Body, ctx: ctx, cancel: cancel, timer: timer}
-	if resp.StatusCode == http.StatusPreconditionFailed {
-		s.close()
-		return nil, nil, fmt.Errorf("GET %s: server answered %s to a request pinned to the version opened: %w", httporigin.Redact(f.url), resp.Status, fs.ErrChanged)
-	}
-	return s, resp, nil
+	return &stream{body: resp.Body, ctx: ctx, cancel: cancel, timer: timer}, resp, nil
 }
 
 // openRange asks for at least n bytes (window bytes when more) at off.
