@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
 )
 
@@ -26,6 +25,128 @@ import (
 //     Options.ObjectRetryTime allows since the object's first attempt; only
 //     then does the object fail. A multipart upload keeps its finished parts
 //     meanwhile.
+
+// object returns t's copy (the Copier's Object) for the next attempt,
+// described by t's current entry.
+func (e *Engine) object(t *task) *Object {
+	if t.o == nil {
+		t.o = &Object{UploadID: t.obj.UploadID, PartSize: t.obj.PartSize, Stale: t.staleUpload, Local: e.isLocal()}
+		if e.cat != nil {
+			t.o.Journal = journal{e: e, t: t}
+		}
+		t.staleUpload = ""
+	}
+	ent, o := t.entry, t.o
+	o.Key, o.Path, o.Size = ent.ObjectKey(), ent.Path, ent.Size
+	o.Open = func(ctx context.Context) (fs.File, error) { return e.open(ctx, ent) }
+	if so, ok := e.src.(fs.SequentialOnly); ok {
+		o.Sequential = so.SequentialOnly(ent.Path)
+	}
+	o.Deadline = t.deadline
+	return o
+}
+
+// attempt is one attempt at copying t (with buf for a single Put); the
+// catalog row follows the upload it leaves.
+func (e *Engine) attempt(ctx context.Context, t *task, buf *[]byte) (fs.ObjectInfo, []byte, error) {
+	t.obj.Attempts++
+	o := e.object(t)
+	info, sum, err := e.cp.copy(ctx, o, buf)
+	t.obj.UploadID, t.obj.PartSize = o.UploadID, o.PartSize
+	return info, sum, err
+}
+
+// copySmall copies an object with one Put and verifies it, trying again as
+// next decides.
+func (e *Engine) copySmall(ctx context.Context, t *task, buf *[]byte) {
+	e.begin(t)
+	for {
+		info, sum, err := e.attempt(ctx, t, buf)
+		if err == nil {
+			e.bytesDone.Add(t.entry.Size)
+			e.succeed(t, info, checksum(info, sum))
+			return
+		}
+		d := e.next(ctx, t, err)
+		switch {
+		case d.stop:
+			e.inflight.Done()
+			return
+		case d.final != nil:
+			e.fail(t, d.final)
+			return
+		case d.wait > 0 || !e.cp.SinglePut(t.entry.Size):
+			e.later(ctx, t, d.wait) // frees this worker meanwhile
+			return
+		}
+	}
+}
+
+// begin starts the clock of an object's retries (Options.ObjectRetryTime).
+func (e *Engine) begin(t *task) {
+	if t.deadline.IsZero() {
+		t.deadline = time.Now().Add(e.opts.ObjectRetryTime)
+	}
+}
+
+// copyMultipart copies a large object part by part: the Copier resumes
+// the upload the catalog recorded when the object is unchanged (uploading
+// only the parts the destination lacks), or starts a new one whose ID is
+// durable in the catalog before the first part moves. Parts run on the
+// shared workers. Failed attempts are tried again as next decides; a
+// source that changed aborts the upload and starts a new one from its
+// current version.
+func (e *Engine) copyMultipart(ctx context.Context, t *task) {
+	e.begin(t)
+	for {
+		info, _, err := e.attempt(ctx, t, nil)
+		if err == nil {
+			e.succeed(t, info, checksum(info, nil))
+			return
+		}
+		d := e.next(ctx, t, err)
+		switch {
+		case d.stop:
+			e.inflight.Done() // the upload stays recorded for the next run
+			return
+		case d.final != nil:
+			e.cp.Abort(ctx, t.o) // nothing is orphaned
+			t.obj.UploadID, t.obj.PartSize = "", 0
+			e.fail(t, d.final)
+			return
+		case e.cp.SinglePut(t.entry.Size):
+			e.cp.Discard(t.o)
+			e.later(ctx, t, d.wait)
+			return
+		}
+		if !sleep(ctx, d.wait) {
+			e.inflight.Done()
+			return
+		}
+	}
+}
+
+// isLocal reports whether the source's files are local (fs.Local).
+func (e *Engine) isLocal() bool {
+	l, ok := e.src.(fs.Local)
+	return ok && l.IsLocal()
+}
+
+// open opens the walked entry, without a second request to the store when
+// the Tree can trust the entry (fs.EntryOpener).
+func (e *Engine) open(ctx context.Context, ent fs.Entry) (fs.File, error) {
+	var f fs.File
+	var err error
+	if eo, ok := e.src.(fs.EntryOpener); ok {
+		f, err = eo.OpenEntry(ctx, ent)
+	} else {
+		f, err = e.src.Open(ctx, ent.Path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open source %s: %w", ent.Path, err)
+	}
+	return f, nil
+}
 
 // decision is what follows a failed attempt.
 type decision struct {
@@ -60,7 +181,7 @@ func (e *Engine) next(ctx context.Context, t *task, err error) decision {
 	if t.deadline.IsZero() {
 		t.deadline = time.Now().Add(e.opts.ObjectRetryTime)
 	}
-	wait := e.backoff(t.round)
+	wait := backoff(e.opts.RetryBase, t.round)
 	if time.Now().Add(wait).After(t.deadline) {
 		return decision{final: fmt.Errorf("%w (still failing after %s of retries)", err, e.opts.ObjectRetryTime)}
 	}
@@ -70,10 +191,10 @@ func (e *Engine) next(ctx context.Context, t *task, err error) decision {
 	return decision{wait: wait}
 }
 
-// backoff is the wait before the round-th later attempt of an object:
-// 8 × RetryBase, doubling, capped at a minute, with jitter.
-func (e *Engine) backoff(round int) time.Duration {
-	d := e.opts.RetryBase * 8 << min(round, 16)
+// backoff is the wait before the round-th later attempt of an object or
+// part: 8 × base, doubling, capped at a minute, with jitter.
+func backoff(base time.Duration, round int) time.Duration {
+	d := base * 8 << min(round, 16)
 	if d <= 0 || d > time.Minute {
 		d = time.Minute
 	}
@@ -122,20 +243,16 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // dispatch hands an object that is in flight (counted in e.inflight) to
 // the path its size takes: a worker for a single Put, its own goroutine
 // for a multipart copy. A stopping run leaves it unfinished.
-func (e *Engine) dispatch(ctx context.Context, t task) {
-	if !e.singlePut(t.entry.Size) {
+func (e *Engine) dispatch(ctx context.Context, t *task) {
+	if !e.cp.SinglePut(t.entry.Size) {
 		go e.copyMultipart(ctx, t)
 		return
 	}
-	select {
-	case e.units <- unit{t: t, part: -1, size: t.entry.Size}:
-	case <-ctx.Done():
-		e.inflight.Done()
-	}
+	e.cp.Go(ctx, func(buf *[]byte) { e.copySmall(ctx, t, buf) }, e.inflight.Done)
 }
 
 // later dispatches t again after wait, without holding a worker meanwhile.
-func (e *Engine) later(ctx context.Context, t task, wait time.Duration) {
+func (e *Engine) later(ctx context.Context, t *task, wait time.Duration) {
 	go func() {
 		if !sleep(ctx, wait) {
 			e.inflight.Done()
@@ -167,12 +284,4 @@ func blame(ctx context.Context, f fs.File, err error) error {
 		return verr
 	}
 	return err
-}
-
-// markCopying records that the upload of t is under way, so the catalog
-// shows a resumed object as copying rather than pending.
-func (e *Engine) markCopying(t *task) {
-	t.obj.State = catalog.StateCopying
-	o := t.obj
-	e.rec.add(func(w *catalog.Writer) error { return w.PutObject(o) })
 }

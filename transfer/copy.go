@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"time"
 
 	"github.com/ferry-project/ferry/fs"
 )
@@ -16,99 +15,18 @@ import (
 // limiterBurst is the largest bandwidth-limiter grant.
 const limiterBurst = 1 << 20
 
-// unit is what a worker executes: a whole small object (part < 0) or one
-// part of a multipart upload.
-type unit struct {
-	t      task
-	part   int
-	off    int64
-	size   int64
-	file   fs.File
-	upload string
-	result chan<- partResult
-}
-
-type partResult struct {
-	n    int // the part's number, also when it failed
-	part fs.Part
-	sum  []byte
-	err  error
-}
-
-// worker executes units with its own buffer, so memory stays bounded by
-// Workers × part size whatever the job size (and by Workers × readChunk
-// for local sources, whose parts are never held in memory).
-func (e *Engine) worker(ctx context.Context) {
-	var buf []byte
-	for u := range e.units {
-		if ctx.Err() != nil {
-			if u.result != nil {
-				u.result <- partResult{n: u.part, err: ctx.Err()}
-			} else {
-				e.inflight.Done() // left unfinished for the next run
-			}
-			continue
-		}
-		if u.part < 0 {
-			e.copySmall(ctx, u.t, &buf)
-			continue
-		}
-		r := e.uploadPart(ctx, u, &buf)
-		r.n = u.part
-		u.result <- r
-	}
-}
-
-// copySmall copies an object with one Put and verifies it, trying again as
-// next decides.
-func (e *Engine) copySmall(ctx context.Context, t task, buf *[]byte) {
-	e.begin(&t)
-	for {
-		info, sum, err := e.putOnce(ctx, &t, buf)
-		if err == nil {
-			e.bytesDone.Add(t.entry.Size)
-			e.succeed(t, info, e.checksum(info, sum))
-			return
-		}
-		d := e.next(ctx, &t, err)
-		switch {
-		case d.stop:
-			e.inflight.Done()
-			return
-		case d.final != nil:
-			e.fail(t, d.final)
-			return
-		case d.wait > 0 || !e.singlePut(t.entry.Size):
-			e.later(ctx, t, d.wait) // frees this worker meanwhile
-			return
-		}
-	}
-}
-
-// begin starts the clock of an object's retries (Options.ObjectRetryTime).
-func (e *Engine) begin(t *task) {
-	if t.deadline.IsZero() {
-		t.deadline = time.Now().Add(e.opts.ObjectRetryTime)
-	}
-}
-
 // putOnce is one attempt at a single-Put copy. The source must be the
 // same version from the first byte read to the last: checked after the
 // bytes were read and hashed (before anything is stored) and, when the
 // body is streamed from the file again, after the Put.
-func (e *Engine) putOnce(ctx context.Context, t *task, buf *[]byte) (fs.ObjectInfo, []byte, error) {
-	t.obj.Attempts++
-	key := t.entry.ObjectKey()
-	if t.staleUpload != "" {
-		_ = e.dst.AbortMultipart(ctx, key, t.staleUpload)
-		t.staleUpload = ""
-	}
-	f, err := e.openRetry(ctx, t.entry)
+func (c *Copier) putOnce(ctx context.Context, o *Object, buf *[]byte) (fs.ObjectInfo, []byte, error) {
+	c.abortStale(ctx, o)
+	f, err := c.open(ctx, o)
 	if err != nil {
 		return fs.ObjectInfo{}, nil, err
 	}
 	defer f.Close()
-	d, err := e.load(ctx, t.entry, f, 0, t.entry.Size, buf)
+	d, err := c.load(ctx, o, f, 0, o.Size, buf)
 	if err != nil {
 		return fs.ObjectInfo{}, nil, err
 	}
@@ -116,35 +34,35 @@ func (e *Engine) putOnce(ctx context.Context, t *task, buf *[]byte) (fs.ObjectIn
 	if err := checkVersion(ctx, f); err != nil {
 		return fs.ObjectInfo{}, nil, err
 	}
+	if o.Whole != nil {
+		o.Whole.Write(d.buf)
+	}
+	info, err := c.put(ctx, o, f, d)
+	return info, d.sum, err
+}
+
+// put stores d as the whole of o and verifies it; when d is streamed from
+// f again, f is checked to be the same version after the Put.
+func (c *Copier) put(ctx context.Context, o *Object, f fs.File, d partData) (fs.ObjectInfo, error) {
 	var info fs.ObjectInfo
-	err = e.retry(ctx, e.dst.IsPermanent, func() error {
+	err := c.retry(ctx, c.dst.IsPermanent, func() error {
 		var err error
-		info, err = e.dst.Put(ctx, key, d.reader(), d.size)
+		info, err = c.dst.Put(ctx, o.Key, d.reader(), d.size)
 		if err != nil {
-			return blame(ctx, d.file, fmt.Errorf("put %s: %w", key, err))
+			return blame(ctx, d.file, fmt.Errorf("put %s: %w", o.Key, err))
 		}
-		return blame(ctx, d.file, e.verify(ctx, key, info, [][]byte{d.sum}, d.size, 0, false))
+		info, err = c.verify(ctx, o.Key, info, [][]byte{d.sum}, d.size, 0, false)
+		return blame(ctx, d.file, err)
 	})
 	if err != nil {
-		return info, nil, settled(err)
+		return info, settled(err)
 	}
 	if d.file != nil {
 		if err := checkVersion(ctx, f); err != nil {
-			return info, nil, err
+			return info, err
 		}
 	}
-	return info, d.sum, nil
-}
-
-// openRetry opens the walked entry, retrying transient errors.
-func (e *Engine) openRetry(ctx context.Context, ent fs.Entry) (fs.File, error) {
-	var f fs.File
-	err := e.retry(ctx, nil, func() error {
-		var err error
-		f, err = e.open(ctx, ent)
-		return err
-	})
-	return f, err
+	return info, nil
 }
 
 // partData is one part (or a whole small object) ready to upload, with the
@@ -193,44 +111,44 @@ func (d partData) close() {
 // readChunk is the size of one streaming read of a local source.
 const readChunk = 1 << 20
 
-// load prepares size bytes at off of ent for upload (opening ent when f is
-// nil), retrying transient read errors, and hashes them for the Sink. A
+// load prepares size bytes at off of o's source for upload (opening it when
+// f is nil), retrying transient read errors, and hashes them for the Sink. A
 // remote source is read into *buf (grown as needed) with one ReadAt; a
 // local one is hashed in readChunk pieces and left in the file, unless it
 // fits in one piece: then the bytes that were hashed are uploaded, and
 // the file is read once.
-func (e *Engine) load(ctx context.Context, ent fs.Entry, f fs.File, off, size int64, buf *[]byte) (partData, error) {
-	local := e.isLocal()
+func (c *Copier) load(ctx context.Context, o *Object, f fs.File, off, size int64, buf *[]byte) (partData, error) {
+	local := o.Local
 	if local && int64(cap(*buf)) < min(size, readChunk) {
 		*buf = make([]byte, min(size, readChunk))
 	} else if !local && int64(cap(*buf)) < size {
 		*buf = make([]byte, size)
 	}
 	d := partData{off: off, size: size}
-	err := e.retry(ctx, nil, func() error {
+	err := c.readRetry(ctx, func() error {
 		file := f
 		if file == nil {
 			var err error
-			if file, err = e.open(ctx, ent); err != nil {
+			if file, err = o.Open(ctx); err != nil {
 				return err
 			}
 		}
 		var h hash.Hash
-		if e.cs != nil {
-			h = e.cs.PartHash(size)
+		if c.cs != nil {
+			h = c.cs.PartHash(size)
 			defer fs.CloseHash(h)
 		}
 		var err error
 		if local {
-			err = e.hashSection(ctx, file, off, size, (*buf)[:cap(*buf)], h)
+			err = c.hashSection(ctx, file, off, size, (*buf)[:cap(*buf)], h)
 		} else {
-			err = e.readAt(ctx, file, off, (*buf)[:size], h)
+			err = c.readAt(ctx, file, off, (*buf)[:size], h)
 		}
 		if err != nil {
 			if f == nil {
 				file.Close()
 			}
-			return fmt.Errorf("read source %s: %w", ent.Path, err)
+			return fmt.Errorf("read source %s: %w", o.Path, err)
 		}
 		if h != nil {
 			d.sum = h.Sum(nil)
@@ -248,18 +166,12 @@ func (e *Engine) load(ctx context.Context, ent fs.Entry, f fs.File, off, size in
 	return d, err
 }
 
-// isLocal reports whether the source's files are local (fs.Local).
-func (e *Engine) isLocal() bool {
-	l, ok := e.src.(fs.Local)
-	return ok && l.IsLocal()
-}
-
 // hashSection streams size bytes at off through h in pieces of scratch,
 // through the bandwidth limiter.
-func (e *Engine) hashSection(ctx context.Context, f io.ReaderAt, off, size int64, scratch []byte, h hash.Hash) error {
+func (c *Copier) hashSection(ctx context.Context, f io.ReaderAt, off, size int64, scratch []byte, h hash.Hash) error {
 	for done := int64(0); done < size; {
 		n := min(int64(len(scratch)), size-done)
-		if err := e.readAt(ctx, f, off+done, scratch[:n], h); err != nil {
+		if err := c.readAt(ctx, f, off+done, scratch[:n], h); err != nil {
 			return err
 		}
 		done += n
@@ -267,29 +179,13 @@ func (e *Engine) hashSection(ctx context.Context, f io.ReaderAt, off, size int64
 	return nil
 }
 
-// open opens the walked entry, without a second request to the store when
-// the Tree can trust the entry (fs.EntryOpener).
-func (e *Engine) open(ctx context.Context, ent fs.Entry) (fs.File, error) {
-	var f fs.File
-	var err error
-	if eo, ok := e.src.(fs.EntryOpener); ok {
-		f, err = eo.OpenEntry(ctx, ent)
-	} else {
-		f, err = e.src.Open(ctx, ent.Path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open source %s: %w", ent.Path, err)
-	}
-	return f, nil
-}
-
 // readAt reads exactly len(buf) bytes at off with one ReadAt (one ranged
 // GET for an object-store source), after taking the bytes from the
 // bandwidth limiter, and hashes them into h when h is not nil.
-func (e *Engine) readAt(ctx context.Context, f io.ReaderAt, off int64, buf []byte, h hash.Hash) error {
-	if e.limiter != nil {
-		for left := len(buf); left > 0; left -= e.limiter.Burst() {
-			if err := e.limiter.WaitN(ctx, min(left, e.limiter.Burst())); err != nil {
+func (c *Copier) readAt(ctx context.Context, f io.ReaderAt, off int64, buf []byte, h hash.Hash) error {
+	if c.limiter != nil {
+		for left := len(buf); left > 0; left -= c.limiter.Burst() {
+			if err := c.limiter.WaitN(ctx, min(left, c.limiter.Burst())); err != nil {
 				return err
 			}
 		}
@@ -308,28 +204,34 @@ func (e *Engine) readAt(ctx context.Context, f io.ReaderAt, off int64, buf []byt
 }
 
 // verify checks what the destination reports against what was sent: the
-// ETag when the Sink's ETags are predictable, the size otherwise.
-func (e *Engine) verify(ctx context.Context, key string, info fs.ObjectInfo, sums [][]byte, size, partSize int64, multipart bool) error {
-	if e.cs != nil {
-		if want := e.cs.ObjectETag(sums, size, partSize, multipart); want != "" {
+// ETag when the Sink's ETags are predictable, the size otherwise. It
+// returns info with Size set, and with the ETag Head reports when the
+// answer had none.
+func (c *Copier) verify(ctx context.Context, key string, info fs.ObjectInfo, sums [][]byte, size, partSize int64, multipart bool) (fs.ObjectInfo, error) {
+	info.Size = size
+	if c.cs != nil {
+		if want := c.cs.ObjectETag(sums, size, partSize, multipart); want != "" {
 			if !sameETag(want, info.ETag) {
-				return fmt.Errorf("verify %s: destination ETag %q, expected %q: %w", key, info.ETag, want, errMismatch)
+				return info, fmt.Errorf("verify %s: destination ETag %q, expected %q: %w", key, info.ETag, want, ErrMismatch)
 			}
-			return nil
+			return info, nil
 		}
 	}
-	head, err := e.dst.Head(ctx, key)
+	head, err := c.dst.Head(ctx, key)
 	if err != nil {
-		return fmt.Errorf("verify %s: %w", key, err)
+		return info, fmt.Errorf("verify %s: %w", key, err)
 	}
 	if head.Size != size {
-		return fmt.Errorf("verify %s: destination holds %d bytes, sent %d: %w", key, head.Size, size, errMismatch)
+		return info, fmt.Errorf("verify %s: destination holds %d bytes, sent %d: %w", key, head.Size, size, ErrMismatch)
 	}
-	return nil
+	if info.ETag == "" {
+		info.ETag = head.ETag
+	}
+	return info, nil
 }
 
 // checksum renders what the catalog records as the verified checksum.
-func (e *Engine) checksum(info fs.ObjectInfo, sum []byte) string {
+func checksum(info fs.ObjectInfo, sum []byte) string {
 	if info.ETag != "" {
 		return "etag:" + info.ETag
 	}
@@ -339,13 +241,13 @@ func (e *Engine) checksum(info fs.ObjectInfo, sum []byte) string {
 	return ""
 }
 
-// errMismatch marks a destination that does not hold what was sent.
-var errMismatch = errors.New("checksum mismatch")
+// ErrMismatch marks a destination that does not hold what was sent.
+var ErrMismatch = errors.New("checksum mismatch")
 
 // settled turns a mismatch that outlived the quick retries into a
 // permanent error: the object fails rather than being retried for minutes.
 func settled(err error) error {
-	if errors.Is(err, errMismatch) {
+	if errors.Is(err, ErrMismatch) {
 		return permanent(err)
 	}
 	return err

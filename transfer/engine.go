@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
 )
@@ -17,18 +15,16 @@ import (
 // Engine copies objects from one Tree into one Sink, recording everything in
 // a catalog. An Engine runs one Run at a time.
 type Engine struct {
-	src     fs.Tree
-	dst     fs.Sink
-	cat     *catalog.DB
-	opts    Options
-	cs      fs.Checksummer // nil when the Sink's ETags cannot be predicted
-	filter  *Filter
-	limiter *rate.Limiter
-	start   atomic.Int64 // unix nanoseconds when Run began; 0 before
+	src    fs.Tree
+	dst    fs.Sink
+	cat    Catalog
+	opts   Options
+	cp     *Copier // copies each object, on the run's workers
+	filter *Filter
+	start  atomic.Int64 // unix nanoseconds when Run began; 0 before
 
 	rec      *recorder
 	cur      cursor
-	units    chan unit
 	inflight sync.WaitGroup // objects handed out and not yet finished or left
 
 	seen, planned, unchanged, present, copied, failed atomic.Int64
@@ -50,9 +46,13 @@ func (e *Engine) pastEnd(p string) bool {
 	return end != nil && *end != "" && p >= *end
 }
 
-// New makes an Engine. cat may be nil only for a dry run.
-func New(src fs.Tree, dst fs.Sink, cat *catalog.DB, opts Options) (*Engine, error) {
+// New makes an Engine recording in cat (a *catalog.DB); cat may be nil
+// only for a dry run.
+func New(src fs.Tree, dst fs.Sink, cat Catalog, opts Options) (*Engine, error) {
 	opts = opts.withDefaults()
+	if db, ok := cat.(*catalog.DB); ok && db == nil {
+		cat = nil
+	}
 	if cat == nil && !opts.DryRun {
 		return nil, errors.New("new engine: a catalog is required")
 	}
@@ -61,10 +61,11 @@ func New(src fs.Tree, dst fs.Sink, cat *catalog.DB, opts Options) (*Engine, erro
 		return nil, err
 	}
 	e := &Engine{src: src, dst: dst, cat: cat, opts: opts, filter: f}
-	e.cs, _ = dst.(fs.Checksummer)
-	if opts.BWLimit > 0 {
-		e.limiter = rate.NewLimiter(rate.Limit(opts.BWLimit), int(min(opts.BWLimit, limiterBurst)))
-	}
+	e.cp = NewCopier(dst, CopierOptions{
+		PartSize: opts.PartSize, Retry: e.retryPolicy(), BWLimit: opts.BWLimit,
+		Progress: func(n int64) { e.bytesDone.Add(n) }, Retried: func(n int) { e.retries.Add(int64(n)) },
+		ObjectRetryTime: opts.ObjectRetryTime, Logger: opts.Logger,
+	})
 	return e, nil
 }
 
@@ -93,6 +94,8 @@ type task struct {
 	// staleUpload is an upload begun for an older version of the object;
 	// it is aborted before the new copy starts.
 	staleUpload string
+	// o is the object's copy across attempts (see object).
+	o *Object
 	// deadline ends the object's retries (Options.ObjectRetryTime from its
 	// first attempt); round counts its later attempts, changes the
 	// attempts lost to a source that changed.
@@ -109,20 +112,11 @@ func (e *Engine) Run(ctx context.Context, r fs.Range) (Result, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	e.rec = newRecorder(e.cat, func(err error) { cancel(err) })
-	e.units = make(chan unit)
-
-	var workers sync.WaitGroup
-	for i := 0; i < e.opts.Workers; i++ {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			e.worker(ctx)
-		}()
-	}
+	stopWorkers := e.cp.Start(ctx, e.opts.Workers)
 
 	// Two walk batches of look-ahead: the walker records the next batch in
 	// the catalog while workers copy this one. A task is a few hundred bytes.
-	tasks := make(chan task, 2*walkBatch)
+	tasks := make(chan *task, 2*walkBatch)
 	walkErr := make(chan error, 1)
 	go func() {
 		defer close(tasks)
@@ -132,7 +126,7 @@ func (e *Engine) Run(ctx context.Context, r fs.Range) (Result, error) {
 	largeSlots := make(chan struct{}, e.opts.Workers)
 	for t := range tasks {
 		e.inflight.Add(1)
-		if e.singlePut(t.entry.Size) {
+		if e.cp.SinglePut(t.entry.Size) {
 			e.dispatch(ctx, t)
 			continue
 		}
@@ -142,16 +136,15 @@ func (e *Engine) Run(ctx context.Context, r fs.Range) (Result, error) {
 			e.inflight.Done()
 			continue
 		}
-		go func(t task) {
+		go func() {
 			defer func() { <-largeSlots }()
 			e.copyMultipart(ctx, t)
-		}(t)
+		}()
 	}
 	// Objects waiting to be tried again are still in flight: the workers
 	// stay until the last one is finished or left for the next run.
 	e.inflight.Wait()
-	close(e.units)
-	workers.Wait()
+	stopWorkers()
 	e.rec.close()
 	e.walkDone.Store(true)
 
@@ -171,34 +164,9 @@ func (e *Engine) Run(ctx context.Context, r fs.Range) (Result, error) {
 	return res, nil
 }
 
-// singlePut reports whether an object of this size goes up in one Put.
-func (e *Engine) singlePut(size int64) bool {
-	l := e.dst.Limits()
-	limit := e.opts.PartSize
-	if l.MaxSinglePut > 0 && l.MaxSinglePut < limit {
-		limit = l.MaxSinglePut
-	}
-	return size <= limit
-}
-
-// partSize plans the part size for an object of the given size.
-func (e *Engine) partSize(size int64) int64 {
-	l := e.dst.Limits()
-	ps := max(e.opts.PartSize, l.MinPartSize)
-	if l.MaxParts > 0 {
-		if need := (size + int64(l.MaxParts) - 1) / int64(l.MaxParts); need > ps {
-			ps = (need + 1<<20 - 1) &^ (1<<20 - 1)
-		}
-	}
-	if l.MaxPartSize > 0 && ps > l.MaxPartSize {
-		ps = l.MaxPartSize
-	}
-	return ps
-}
-
 // fail records a permanent failure of t; it is counted, and the cursor
 // moves past it, once the catalog holds it.
-func (e *Engine) fail(t task, err error) {
+func (e *Engine) fail(t *task, err error) {
 	e.opts.Logger.Warn("object failed", "path", t.entry.Path, "err", err)
 	o := t.obj
 	o.State = catalog.StateFailed
@@ -212,7 +180,7 @@ func (e *Engine) fail(t task, err error) {
 
 // succeed records a verified copy of t; it is counted, and the cursor
 // moves past it, once the catalog holds it.
-func (e *Engine) succeed(t task, info fs.ObjectInfo, checksum string) {
+func (e *Engine) succeed(t *task, info fs.ObjectInfo, checksum string) {
 	o := t.obj
 	o.State = catalog.StateDone
 	o.LastError = ""

@@ -8,135 +8,80 @@ import (
 	"sort"
 	"time"
 
-	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
 )
 
-// copyMultipart copies a large object part by part: it resumes the upload
-// the catalog recorded when the object is unchanged (uploading only the
-// parts the destination lacks), or starts a new one whose ID is durable in
-// the catalog before the first part moves. Parts run on the shared workers.
-// Failed attempts are tried again as next decides; a source that changed
-// aborts the upload and starts a new one from its current version.
-func (e *Engine) copyMultipart(ctx context.Context, t task) {
-	e.begin(&t)
-	var have map[int]donePart // parts of t's current upload, kept across attempts
-	for {
-		info, err := e.multipartOnce(ctx, &t, &have)
-		if err == nil {
-			e.succeed(t, info, e.checksum(info, nil))
-			return
-		}
-		if errors.Is(err, fs.ErrChanged) && ctx.Err() == nil {
-			e.discard(ctx, &t, have)
-			have = nil
-		}
-		d := e.next(ctx, &t, err)
-		switch {
-		case d.stop:
-			e.inflight.Done() // the upload stays recorded for the next run
-			return
-		case d.final != nil:
-			e.finishMultipartError(ctx, t, d.final)
-			return
-		case e.singlePut(t.entry.Size):
-			e.discard(ctx, &t, have)
-			e.later(ctx, t, d.wait)
-			return
-		}
-		if !sleep(ctx, d.wait) {
-			e.inflight.Done()
-			return
-		}
-	}
+type donePart struct {
+	part fs.Part
+	sum  []byte
 }
 
-// discard aborts the upload of t (whose parts were of a version that no
-// longer is) and uncounts the bytes its parts had added to the progress.
-func (e *Engine) discard(ctx context.Context, t *task, have map[int]donePart) {
-	for _, p := range have {
-		e.bytesDone.Add(-p.part.Size)
-	}
-	if t.obj.UploadID != "" {
-		t.staleUpload, t.obj.UploadID, t.obj.PartSize = t.obj.UploadID, "", 0
-	}
-}
-
-// multipartOnce is one attempt at a multipart copy of t. *have holds the
-// parts already in its upload (nil before the upload is looked at); the
-// source is checked to be the version it was opened as after the last part
-// and before the upload is completed, so a completed object is always of
-// one version.
-func (e *Engine) multipartOnce(ctx context.Context, t *task, have *map[int]donePart) (fs.ObjectInfo, error) {
-	t.obj.Attempts++
-	key := t.entry.ObjectKey()
-	if t.staleUpload != "" {
-		_ = e.dst.AbortMultipart(context.WithoutCancel(ctx), key, t.staleUpload)
-		t.staleUpload = ""
-	}
-	f, err := e.openRetry(ctx, t.entry)
+// multipartOnce is one attempt at a multipart copy of o: it resumes o's
+// upload (uploading only the parts the destination lacks) or starts a new
+// one, recorded by the Journal before the first part moves, and sends the
+// parts on the workers. o.have holds the parts already in the upload
+// across attempts (nil before the upload is looked at); the source is
+// checked to be the version it was opened as after the last part and
+// before the upload is completed, so a completed object is always of one
+// version.
+func (c *Copier) multipartOnce(ctx context.Context, o *Object) (fs.ObjectInfo, error) {
+	c.abortStale(ctx, o)
+	f, err := c.open(ctx, o)
 	if err != nil {
 		return fs.ObjectInfo{}, err
 	}
 	defer f.Close()
 
-	if *have == nil {
-		h, err := e.resume(ctx, t, f)
+	if o.have == nil {
+		h, err := c.resume(ctx, o, f)
 		if err != nil {
 			return fs.ObjectInfo{}, err
 		}
-		*have = h
-		if t.obj.UploadID != "" {
-			e.resumed.Add(1)
-			e.markCopying(t)
+		o.have = h
+		if o.UploadID != "" && o.Journal != nil {
+			o.Journal.Resumed(o)
 		}
 		for _, p := range h {
-			e.bytesDone.Add(p.part.Size)
+			c.opts.Progress(p.part.Size)
 		}
 	}
-	if t.obj.UploadID == "" {
-		var up fs.Upload
-		err := e.retry(ctx, e.dst.IsPermanent, func() error {
-			var err error
-			up, err = e.dst.CreateMultipart(ctx, key, t.entry.Size, e.partSize(t.entry.Size))
-			return err
-		})
-		if err != nil {
-			return fs.ObjectInfo{}, fmt.Errorf("start multipart upload of %s: %w", key, err)
+	if o.UploadID == "" {
+		if err := c.create(ctx, o, o.Size); err != nil {
+			return fs.ObjectInfo{}, err
 		}
-		t.obj.UploadID, t.obj.PartSize, t.obj.State = up.ID, up.PartSize, catalog.StateCopying
-		o := t.obj
-		if err := e.rec.addSync(ctx, func(w *catalog.Writer) error { return w.PutObject(o) }); err != nil {
-			return fs.ObjectInfo{}, err // the run is stopping; the upload stays recorded or unstarted
-		}
-		*have = map[int]donePart{}
 	}
 
-	size, ps := t.entry.Size, t.obj.PartSize
+	size, ps := o.Size, o.PartSize
 	n := int((size + ps - 1) / ps)
 	var todo []int
 	for i := 0; i < n; i++ {
-		if h, ok := (*have)[i]; !ok || h.part.Size != min(ps, size-int64(i)*ps) {
-			delete(*have, i)
+		if h, ok := o.have[i]; !ok || h.part.Size != min(ps, size-int64(i)*ps) {
+			delete(o.have, i)
 			todo = append(todo, i)
 		}
+	}
+	if o.Whole != nil && len(todo) < n {
+		return fs.ObjectInfo{}, permanent(fmt.Errorf("copy %s: a whole-object hash needs every part read", o.Path))
 	}
 	// Parts that outlive their quick retries go round again, later, while
 	// the object's retry time lasts; their upload and the other parts stay.
 	for round := 0; len(todo) > 0; round++ {
-		failed, err := e.sendParts(ctx, *t, f, todo, *have)
+		failed, err := c.sendParts(ctx, o, f, todo)
 		if err != nil {
 			return fs.ObjectInfo{}, err
 		}
 		if len(failed) == 0 {
 			break
 		}
-		wait := e.backoff(round)
-		if time.Now().Add(wait).After(t.deadline) {
-			return fs.ObjectInfo{}, fmt.Errorf("%w (still failing after %s of retries)", failed[0].err, e.opts.ObjectRetryTime)
+		if o.Whole != nil || o.Deadline.IsZero() {
+			return fs.ObjectInfo{}, failed[0].err
 		}
-		e.retries.Add(int64(len(failed)))
-		e.opts.Logger.Info("parts retried later", "path", t.entry.Path, "parts", len(failed), "err", failed[0].err, "in", wait.Round(time.Millisecond))
+		wait := backoff(c.opts.Retry.Base, round)
+		if time.Now().Add(wait).After(o.Deadline) {
+			return fs.ObjectInfo{}, fmt.Errorf("%w (still failing after %s of retries)", failed[0].err, c.opts.ObjectRetryTime)
+		}
+		c.opts.Retried(len(failed))
+		c.opts.Logger.Info("parts retried later", "path", o.Path, "parts", len(failed), "err", failed[0].err, "in", wait.Round(time.Millisecond))
 		if !sleep(ctx, wait) {
 			return fs.ObjectInfo{}, ctx.Err()
 		}
@@ -148,12 +93,37 @@ func (e *Engine) multipartOnce(ctx context.Context, t *task, have *map[int]doneP
 	if err := checkVersion(ctx, f); err != nil {
 		return fs.ObjectInfo{}, err
 	}
-	parts := make([]fs.Part, n)
-	sums := make([][]byte, n)
-	for i, p := range *have {
-		parts[i], sums[i] = p.part, p.sum
+	return c.complete(ctx, o, n)
+}
+
+// create starts a new upload for o (size -1: unknown) and records it.
+func (c *Copier) create(ctx context.Context, o *Object, size int64) error {
+	ps := c.PartSize(size)
+	hint := size
+	if hint < 0 {
+		// An upper bound for Sinks that check it: the most it can hold.
+		hint = ps * int64(max(c.dst.Limits().MaxParts, 1))
 	}
-	return e.complete(ctx, key, *t, parts, sums)
+	var up fs.Upload
+	err := c.retry(ctx, c.dst.IsPermanent, func() error {
+		var err error
+		up, err = c.dst.CreateMultipart(ctx, o.Key, hint, ps)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("start multipart upload of %s: %w", o.Key, err)
+	}
+	if up.PartSize <= 0 {
+		up.PartSize = ps
+	}
+	o.UploadID, o.PartSize = up.ID, up.PartSize
+	o.have = map[int]donePart{}
+	if o.Journal != nil {
+		if err := o.Journal.Started(ctx, o); err != nil {
+			return err // the run is stopping; the upload stays recorded or unstarted
+		}
+	}
+	return nil
 }
 
 // failedPart is a part whose upload outlived its quick retries.
@@ -162,15 +132,27 @@ type failedPart struct {
 	err error
 }
 
-// sendParts uploads the parts todo of t's upload on the workers, adding
-// each finished one to have. It returns the parts that failed with a
+type partResult struct {
+	n    int // the part's number, also when it failed
+	part fs.Part
+	sum  []byte
+	err  error
+}
+
+// sendParts uploads the parts todo of o's upload on the workers, adding
+// each finished one to o.have. It returns the parts that failed with a
 // transient error, or the first other error (a permanent one, a changed
-// source, a stopping run) once every part sent has come back.
-func (e *Engine) sendParts(ctx context.Context, t task, f fs.File, todo []int, have map[int]donePart) ([]failedPart, error) {
-	size, ps := t.entry.Size, t.obj.PartSize
-	sequential := false
-	if so, ok := e.src.(fs.SequentialOnly); ok {
-		sequential = so.SequentialOnly(t.entry.Path)
+// source, a stopping run) once every part sent has come back. With
+// o.Whole, the parts are hashed into it in order (see order).
+func (c *Copier) sendParts(ctx context.Context, o *Object, f fs.File, todo []int) ([]failedPart, error) {
+	size, ps := o.Size, o.PartSize
+	var seq *order
+	pctx := ctx
+	if o.Whole != nil {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		seq = newOrder(o.Whole, todo[0], cancel)
 	}
 	results := make(chan partResult, len(todo))
 	var failed []failedPart
@@ -178,27 +160,33 @@ func (e *Engine) sendParts(ctx context.Context, t task, f fs.File, todo []int, h
 	take := func(r partResult) {
 		switch {
 		case r.err == nil:
-			have[r.part.Number] = donePart{part: r.part, sum: r.sum}
+			o.have[r.part.Number] = donePart{part: r.part, sum: r.sum}
+		case seq != nil && firstErr == nil:
+			firstErr = r.err
+			seq.fail()
 		case firstErr == nil && (ctx.Err() != nil || isPermanent(r.err)):
 			firstErr = r.err
 		case firstErr == nil:
 			failed = append(failed, failedPart{n: r.n, err: r.err})
 		}
 	}
+	// The source reads in order only: one part at a time, unless the parts
+	// are read in order anyway (o.Whole) while earlier ones upload.
+	oneByOne := o.Sequential && seq == nil
 	pending := 0
 	for _, i := range todo {
 		if firstErr != nil || ctx.Err() != nil {
 			break
 		}
 		off := int64(i) * ps
-		u := unit{t: t, part: i, off: off, size: min(ps, size-off), file: f, upload: t.obj.UploadID, result: results}
-		select {
-		case e.units <- u:
-			pending++
-		case <-ctx.Done():
-		}
-		if sequential && pending > 0 {
-			// The source reads in order only: one part at a time.
+		p := part{n: i, off: off, size: min(ps, size-off), file: f}
+		c.Go(pctx, func(buf *[]byte) {
+			results <- c.uploadPart(pctx, o, p, seq, buf)
+		}, func() {
+			results <- partResult{n: i, err: stopped(pctx)}
+		})
+		pending++
+		if oneByOne {
 			take(<-results)
 			pending--
 			if len(failed) > 0 {
@@ -215,14 +203,14 @@ func (e *Engine) sendParts(ctx context.Context, t task, f fs.File, todo []int, h
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	if sequential && len(failed) > 0 {
+	if oneByOne && len(failed) > 0 {
 		// Later parts were not sent: they go round with the failed one.
 		seen := map[int]bool{}
 		for _, fp := range failed {
 			seen[fp.n] = true
 		}
 		for _, i := range todo {
-			if _, ok := have[i]; !ok && !seen[i] {
+			if _, ok := o.have[i]; !ok && !seen[i] {
 				failed = append(failed, failedPart{n: i, err: failed[0].err})
 			}
 		}
@@ -230,52 +218,46 @@ func (e *Engine) sendParts(ctx context.Context, t task, f fs.File, todo []int, h
 	return failed, nil
 }
 
-// finishMultipartError ends a failed multipart copy: the upload is aborted
-// so nothing is orphaned, and the object is recorded as failed.
-func (e *Engine) finishMultipartError(ctx context.Context, t task, err error) {
-	if t.obj.UploadID != "" {
-		_ = e.dst.AbortMultipart(context.WithoutCancel(ctx), t.entry.ObjectKey(), t.obj.UploadID)
-	}
-	if t.staleUpload != "" {
-		_ = e.dst.AbortMultipart(context.WithoutCancel(ctx), t.entry.ObjectKey(), t.staleUpload)
-	}
-	t.obj.UploadID, t.obj.PartSize = "", 0
-	e.fail(t, err)
+// part is one part to upload: at off of file, or data already read.
+type part struct {
+	n         int
+	off, size int64
+	file      fs.File
+	data      []byte
 }
 
-type donePart struct {
-	part fs.Part
-	sum  []byte
-}
-
-// resume returns the parts already stored for the recorded upload of t, or
-// clears t's upload when the destination no longer knows it. Parts the
-// destination holds but the catalog missed (a crash before the batch was
+// resume returns the parts already stored for o's recorded upload, or
+// clears o's upload when the destination no longer knows it. Parts the
+// destination holds but the Journal missed (a crash before the record was
 // committed) are kept only if their bytes re-read from the source hash to
 // the part's ETag; others are uploaded again.
-func (e *Engine) resume(ctx context.Context, t *task, f fs.File) (map[int]donePart, error) {
-	if t.obj.UploadID == "" {
+func (c *Copier) resume(ctx context.Context, o *Object, f fs.File) (map[int]donePart, error) {
+	if o.UploadID == "" {
 		return nil, nil
 	}
-	key := t.entry.ObjectKey()
+	if o.Journal == nil || o.Whole != nil {
+		o.Stale, o.UploadID, o.PartSize = o.UploadID, "", 0
+		c.abortStale(ctx, o)
+		return nil, nil
+	}
 	var listed []fs.Part
-	err := e.retry(ctx, e.dst.IsPermanent, func() error {
+	err := c.retry(ctx, c.dst.IsPermanent, func() error {
 		var err error
-		listed, err = e.dst.ListParts(ctx, key, t.obj.UploadID)
+		listed, err = c.dst.ListParts(ctx, o.Key, o.UploadID)
 		return err
 	})
 	if errors.Is(err, fs.ErrNotExist) {
-		t.obj.UploadID, t.obj.PartSize = "", 0
+		o.UploadID, o.PartSize = "", 0
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list parts of %s: %w", key, err)
+		return nil, fmt.Errorf("list parts of %s: %w", o.Key, err)
 	}
-	recorded, err := e.cat.Parts(ctx, t.obj.Path)
+	recorded, err := o.Journal.Parts(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("read catalog parts of %s: %w", t.obj.Path, err)
+		return nil, fmt.Errorf("read recorded parts of %s: %w", o.Path, err)
 	}
-	byNum := map[int]catalog.Part{}
+	byNum := map[int]RecordedPart{}
 	for _, p := range recorded {
 		byNum[p.Number] = p
 	}
@@ -283,85 +265,129 @@ func (e *Engine) resume(ctx context.Context, t *task, f fs.File) (map[int]donePa
 	var buf []byte
 	for _, p := range listed {
 		if r, ok := byNum[p.Number]; ok && sameETag(r.ETag, p.ETag) && r.Size == p.Size {
-			if sum, err := hex.DecodeString(r.Checksum); err == nil && (e.cs == nil || len(sum) > 0) {
+			if sum, err := hex.DecodeString(r.Checksum); err == nil && (c.cs == nil || len(sum) > 0) {
 				have[p.Number] = donePart{part: p, sum: sum}
 				continue
 			}
 		}
 		// Stored but not recorded: keep it if the source's bytes hash to
 		// the part's ETag, so a crash never costs more than in-flight parts.
-		if e.cs == nil || p.Size <= 0 || p.Size > t.obj.PartSize {
+		if c.cs == nil || p.Size <= 0 || p.Size > o.PartSize {
 			continue
 		}
-		d, err := e.load(ctx, t.entry, f, int64(p.Number)*t.obj.PartSize, p.Size, &buf)
+		d, err := c.load(ctx, o, f, int64(p.Number)*o.PartSize, p.Size, &buf)
 		if err != nil {
 			return nil, err
 		}
-		if want := e.cs.PartETag(d.sum, p.Size); want != "" && sameETag(want, p.ETag) {
+		if want := c.cs.PartETag(d.sum, p.Size); want != "" && sameETag(want, p.ETag) {
 			have[p.Number] = donePart{part: p, sum: d.sum}
 		}
 	}
-	e.opts.Logger.Info("resuming multipart upload", "path", t.obj.Path, "parts_done", len(have), "parts_listed", len(listed))
+	c.opts.Logger.Info("resuming multipart upload", "path", o.Path, "parts_done", len(have), "parts_listed", len(listed))
 	return have, nil
 }
 
-// uploadPart loads one part and uploads it, verifying the part ETag when
-// the Sink's part ETags are predictable.
-func (e *Engine) uploadPart(ctx context.Context, u unit, buf *[]byte) partResult {
-	d, err := e.load(ctx, u.t.entry, u.file, u.off, u.size, buf)
-	if err != nil {
-		return partResult{err: err}
+// uploadPart loads one part (unless p.data holds it) and uploads it,
+// verifying the part ETag when the Sink's part ETags are predictable.
+// With seq (o.Whole), the part is hashed in order and its buffer kept
+// until it is, so the next unit does not overwrite it.
+func (c *Copier) uploadPart(ctx context.Context, o *Object, p part, seq *order, buf *[]byte) partResult {
+	r := c.sendPart(ctx, o, p, seq, buf)
+	if r.err != nil && seq != nil {
+		seq.fail()
 	}
-	defer d.close()
-	sum := d.sum
-	key := u.t.entry.ObjectKey()
-	var part fs.Part
-	err = e.retry(ctx, e.dst.IsPermanent, func() error {
-		var err error
-		part, err = e.dst.UploadPart(ctx, key, u.upload, u.part, d.reader(), u.size)
-		if err != nil {
-			return blame(ctx, d.file, fmt.Errorf("upload part %d of %s: %w", u.part, key, err))
+	return r
+}
+
+func (c *Copier) sendPart(ctx context.Context, o *Object, p part, seq *order, buf *[]byte) partResult {
+	var d partData
+	if p.data != nil {
+		d = partData{buf: p.data, size: p.size}
+		if c.cs != nil {
+			d.sum = fs.SumPart(c.cs, p.data)
 		}
-		if e.cs != nil {
-			if want := e.cs.PartETag(sum, u.size); want != "" && !sameETag(want, part.ETag) {
-				return blame(ctx, d.file, fmt.Errorf("verify part %d of %s: ETag %q, expected %q: %w", u.part, key, part.ETag, want, errMismatch))
+	} else {
+		if seq != nil && o.Sequential {
+			if err := seq.turn(ctx, p.n); err != nil {
+				return partResult{n: p.n, err: err}
+			}
+		}
+		var err error
+		if d, err = c.load(ctx, o, p.file, p.off, p.size, buf); err != nil {
+			return partResult{n: p.n, err: err}
+		}
+		defer d.close()
+	}
+	if seq != nil {
+		seq.ready(p.n, d.buf)
+	}
+	var got fs.Part
+	err := c.retry(ctx, c.dst.IsPermanent, func() error {
+		var err error
+		got, err = c.dst.UploadPart(ctx, o.Key, o.UploadID, p.n, d.reader(), p.size)
+		if err != nil {
+			return blame(ctx, d.file, fmt.Errorf("upload part %d of %s: %w", p.n, o.Key, err))
+		}
+		if c.cs != nil {
+			if want := c.cs.PartETag(d.sum, p.size); want != "" && !sameETag(want, got.ETag) {
+				return blame(ctx, d.file, fmt.Errorf("verify part %d of %s: ETag %q, expected %q: %w", p.n, o.Key, got.ETag, want, ErrMismatch))
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return partResult{err: settled(err)}
+		return partResult{n: p.n, err: settled(err)}
 	}
-	part.Number, part.Size = u.part, u.size
-	e.bytesDone.Add(u.size)
-	cp := catalog.Part{Path: u.t.obj.Path, Number: u.part, Size: u.size, ETag: part.ETag, Checksum: hex.EncodeToString(sum)}
-	e.rec.add(func(w *catalog.Writer) error { return w.AddPart(cp) })
-	return partResult{part: part, sum: sum}
+	if seq != nil {
+		if err := seq.wait(ctx, p.n); err != nil {
+			return partResult{n: p.n, err: err}
+		}
+	}
+	got.Number, got.Size = p.n, p.size
+	c.opts.Progress(p.size)
+	if o.Journal != nil {
+		o.Journal.Part(o, got, d.sum)
+	}
+	return partResult{n: p.n, part: got, sum: d.sum}
 }
 
-// complete assembles the upload and verifies the object. A Complete whose
-// answer was lost is detected by the upload having vanished while the
-// object holds the expected bytes.
-func (e *Engine) complete(ctx context.Context, key string, t task, parts []fs.Part, sums [][]byte) (fs.ObjectInfo, error) {
+// complete assembles parts 0..n-1 of o's upload and verifies the object.
+// A Complete whose answer was lost is detected by the upload having
+// vanished while the object holds the expected bytes.
+func (c *Copier) complete(ctx context.Context, o *Object, n int) (fs.ObjectInfo, error) {
+	parts := make([]fs.Part, n)
+	sums := make([][]byte, n)
+	for i := range n {
+		p, ok := o.have[i]
+		if !ok {
+			return fs.ObjectInfo{}, fmt.Errorf("complete multipart upload of %s: part %d missing", o.Key, i)
+		}
+		parts[i], sums[i] = p.part, p.sum
+	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i].Number < parts[j].Number })
+	var size int64
+	for _, p := range parts {
+		size += p.Size
+	}
 	var info fs.ObjectInfo
-	err := e.retry(ctx, e.dst.IsPermanent, func() error {
+	err := c.retry(ctx, c.dst.IsPermanent, func() error {
 		var err error
-		info, err = e.dst.CompleteMultipart(ctx, key, t.obj.UploadID, parts)
+		info, err = c.dst.CompleteMultipart(ctx, o.Key, o.UploadID, parts)
 		if errors.Is(err, fs.ErrNotExist) {
-			if head, herr := e.dst.Head(ctx, key); herr == nil {
+			if head, herr := c.dst.Head(ctx, o.Key); herr == nil {
 				info, err = head, nil
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("complete multipart upload of %s: %w", key, err)
+			return fmt.Errorf("complete multipart upload of %s: %w", o.Key, err)
 		}
 		return nil
 	})
 	if err != nil {
 		return info, err
 	}
-	if err := e.verify(ctx, key, info, sums, t.entry.Size, t.obj.PartSize, true); err != nil {
+	info, err = c.verify(ctx, o.Key, info, sums, size, o.PartSize, true)
+	if err != nil {
 		return info, permanent(err)
 	}
 	return info, nil

@@ -8,12 +8,23 @@ import (
 	"github.com/ferry-project/ferry/catalog"
 )
 
+// Catalog is what the engine needs of its object catalog: the rows of a
+// walked batch, the parts recorded for an object, and batched writes of
+// object states and parts. *catalog.DB is one.
+type Catalog interface {
+	Lookup(ctx context.Context, paths []string) (map[string]catalog.Object, error)
+	Parts(ctx context.Context, path string) ([]catalog.Part, error)
+	Write(ctx context.Context, fn func(w *catalog.Writer) error) error
+}
+
+var _ Catalog = (*catalog.DB)(nil)
+
 // recorder batches catalog writes: one transaction per up to maxBatch
 // operations or flushEvery, whichever comes first, so the catalog never
 // limits small-object throughput. With a nil catalog (dry run) every
 // operation is a no-op.
 type recorder struct {
-	db    *catalog.DB
+	db    Catalog
 	ops   chan recOp
 	fatal func(error)
 	done  chan struct{}
@@ -30,7 +41,7 @@ const (
 	flushEvery = 100 * time.Millisecond
 )
 
-func newRecorder(db *catalog.DB, fatal func(error)) *recorder {
+func newRecorder(db Catalog, fatal func(error)) *recorder {
 	r := &recorder{db: db, ops: make(chan recOp, maxBatch), fatal: fatal, done: make(chan struct{})}
 	go r.loop()
 	return r

@@ -81,11 +81,33 @@ func Retry(ctx context.Context, p RetryPolicy, classify func(error) bool, fn fun
 	return err
 }
 
-// retry is Retry with the engine's attempts and backoff; each retry is
-// counted and logged (at Info: ferry migrate run --verbose).
-func (e *Engine) retry(ctx context.Context, classify func(error) bool, fn func() error) error {
-	return Retry(ctx, RetryPolicy{Attempts: e.opts.Attempts, Base: e.opts.RetryBase, OnRetry: func(err error, wait time.Duration) {
+// retry is Retry with the Copier's policy for Sink requests.
+func (c *Copier) retry(ctx context.Context, classify func(error) bool, fn func() error) error {
+	return Retry(ctx, c.opts.Retry, classify, fn)
+}
+
+// readRetry is Retry for source reads (CopierOptions.ReadAttempts).
+func (c *Copier) readRetry(ctx context.Context, fn func() error) error {
+	p := c.opts.Retry
+	p.Attempts = c.opts.ReadAttempts
+	return Retry(ctx, p, nil, fn)
+}
+
+// Permanent reports whether err is one that retrying cannot fix: marked
+// so by Retry or the Copier, or a source that is missing, refused, not a
+// file, or changed (fs.ErrChanged: copy it again from the start).
+func Permanent(err error) bool { return isPermanent(err) }
+
+// retryPolicy is the engine's per-request policy; each retry is counted
+// and logged (at Info: ferry migrate run --verbose).
+func (e *Engine) retryPolicy() RetryPolicy {
+	return RetryPolicy{Attempts: e.opts.Attempts, Base: e.opts.RetryBase, OnRetry: func(err error, wait time.Duration) {
 		e.retries.Add(1)
 		e.opts.Logger.Info("retrying", "err", err, "in", wait.Round(time.Millisecond))
-	}}, classify, fn)
+	}}
+}
+
+// retry is Retry with the engine's policy.
+func (e *Engine) retry(ctx context.Context, classify func(error) bool, fn func() error) error {
+	return Retry(ctx, e.retryPolicy(), classify, fn)
 }

@@ -25,7 +25,7 @@ type walked struct {
 // walk streams the range's selected entries in batches, decides for each
 // whether it must be copied, records the ones to copy in the catalog (before
 // any byte moves) and hands them to tasks.
-func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- task) error {
+func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- *task) error {
 	var dc *destCursor
 	if e.opts.Dest != nil {
 		dc = newDestCursor(ctx, e.opts.Dest, r)
@@ -70,7 +70,7 @@ func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- task) error 
 // plan decides a batch of walked entries: unchanged since a finished copy
 // (skipped), already at the destination (recorded as copied) or to copy
 // (recorded as pending and handed to tasks).
-func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- task) error {
+func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- *task) error {
 	if len(batch) == 0 {
 		return nil
 	}
@@ -85,8 +85,8 @@ func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- task) er
 			return fmt.Errorf("look up catalog: %w", err)
 		}
 	}
-	var todo []task
-	var present []task // already at the destination
+	var todo []*task
+	var present []*task // already at the destination
 	for _, w := range batch {
 		ent := w.ent
 		e.seen.Add(1)
@@ -104,7 +104,7 @@ func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- task) er
 		if ent.Key != "" && ent.Key != ent.Path {
 			o.Key = ent.Key
 		}
-		t := task{seq: seq, entry: ent, obj: o}
+		t := &task{seq: seq, entry: ent, obj: o}
 		if ok {
 			t.obj.Attempts = old.Attempts
 		}
@@ -140,7 +140,7 @@ func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- task) er
 	}
 	if len(todo)+len(present) > 0 {
 		err := e.rec.addSync(ctx, func(w *catalog.Writer) error {
-			for _, ts := range [][]task{present, todo} {
+			for _, ts := range [][]*task{present, todo} {
 				for _, t := range ts {
 					if err := w.PutObject(t.obj); err != nil {
 						return err

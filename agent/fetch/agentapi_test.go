@@ -73,35 +73,3 @@ func TestAgentAPI_leaseRenewFinish(t *testing.T) {
 		t.Fatalf("lease of 0 tasks = %+v", reply)
 	}
 }
-
-func TestSequencer_downloaded(t *testing.T) {
-	pool := newBufPool(3, 4)
-	seq := newSequencer(pool)
-	var bufs [][]byte
-	for range 3 {
-		b, _ := pool.get(context.Background())
-		bufs = append(bufs, b)
-	}
-	copy(bufs[0], "aaaa")
-	copy(bufs[1], "bbbb")
-	copy(bufs[2], "cc")
-	// Parts 2 and 1 finish before 0: nothing is hashed or released yet.
-	seq.downloaded(2, bufs[2][:2])
-	seq.uploaded(2)
-	seq.downloaded(1, bufs[1])
-	seq.uploaded(1)
-	if len(pool.ch) != 0 {
-		t.Fatalf("%d buffers released before part 0 was hashed", len(pool.ch))
-	}
-	seq.downloaded(0, bufs[0])
-	if len(pool.ch) != 2 {
-		t.Fatalf("%d buffers released, want 2 (part 0 still uploading)", len(pool.ch))
-	}
-	seq.uploaded(0)
-	if len(pool.ch) != 3 {
-		t.Fatalf("%d buffers released, want 3", len(pool.ch))
-	}
-	if got := seq.sum(); got != sha1Hex([]byte("aaaabbbbcc")) {
-		t.Fatalf("sum = %s, want SHA-1 of the parts in order", got)
-	}
-}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ferry-project/ferry/catalog"
+	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
 // CallbackStore is the part of the master catalog the Dispatcher uses;
@@ -215,7 +216,7 @@ func (d *Dispatcher) send(ctx context.Context, t catalog.FetchTask, target strin
 		return err
 	}
 	if _, err := p.CheckURL(target); err != nil {
-		return fmt.Errorf("callback to %s: %w", redact(target), err)
+		return fmt.Errorf("callback to %s: %w", httporigin.Redact(target), err)
 	}
 	return d.post(ctx, d.clients[p.AllowPrivate], target, Payload(t))
 }
@@ -264,7 +265,7 @@ func (d *Dispatcher) post(ctx context.Context, c *http.Client, target string, bo
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(b))
 	if err != nil {
-		return fmt.Errorf("callback to %s: %w", redact(target), err)
+		return fmt.Errorf("callback to %s: %w", httporigin.Redact(target), err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ferry-fetch")
@@ -274,12 +275,12 @@ func (d *Dispatcher) post(ctx context.Context, c *http.Client, target string, bo
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return fmt.Errorf("callback to %s: %w", redact(target), err)
+		return fmt.Errorf("callback to %s: %w", httporigin.Redact(target), err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("callback to %s: receiver answered %s", redact(target), resp.Status)
+		return fmt.Errorf("callback to %s: receiver answered %s", httporigin.Redact(target), resp.Status)
 	}
 	return nil
 }

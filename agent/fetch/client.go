@@ -3,12 +3,13 @@ package fetch
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
 // Timeouts of origin connections.
@@ -51,9 +52,9 @@ func originClient(p Policy, conns, retryMax int, waitMin, waitMax time.Duration)
 	return c
 }
 
-// lastAnswer is the ErrorHandler once retries are exhausted: the last
-// response goes to the caller, which judges its status; otherwise the
-// network error, without the URL (the caller adds a redacted one).
+// lastAnswer is the ErrorHandler once retries are exhausted
+// (httporigin.LastAnswer), except that a policy refusal is returned as it
+// is, once.
 func lastAnswer(resp *http.Response, err error, tries int) (*http.Response, error) {
 	if errors.Is(err, ErrRefused) {
 		if resp != nil {
@@ -65,35 +66,11 @@ func lastAnswer(resp *http.Response, err error, tries int) (*http.Response, erro
 		}
 		return nil, err
 	}
-	if resp != nil {
-		return resp, nil
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return nil, fmt.Errorf("%w (after %d attempts)", err, tries)
+	return httporigin.LastAnswer(resp, err, tries)
 }
 
 // get sends method to rawURL with an optional Range, asking for the bytes
 // as stored (no content coding).
 func get(ctx context.Context, c *retryablehttp.Client, method, rawURL, rng string) (*http.Response, error) {
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, rawURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("invalid Url: %w", err)
-	}
-	req.Header.Set("Accept-Encoding", "identity")
-	req.Header.Set("User-Agent", "ferry-fetch")
-	if rng != "" {
-		req.Header.Set("Range", rng)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("%s %s: %w", method, redact(rawURL), err)
-	}
-	return resp, nil
+	return httporigin.Get(ctx, c, method, rawURL, rng, http.Header{"User-Agent": {"ferry-fetch"}}, nil)
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/internal/httporigin"
+	"github.com/ferry-project/ferry/transfer"
 )
 
 // Task is one URL to store at Key in the sink Execute is given.
@@ -54,23 +54,28 @@ type ExecutorOptions struct {
 	// RetryMax is how often a request (and a broken body) is retried
 	// (default 4; negative: never).
 	RetryMax int
-	// RetryWaitMin and RetryWaitMax bound the backoff between retries
-	// (default 500ms and 15s).
+	// RetryWaitMin and RetryWaitMax bound the origin client's backoff
+	// (default 500ms and 15s); a broken body and a sink call are tried
+	// again with transfer.Retry's backoff from RetryWaitMin.
 	RetryWaitMin, RetryWaitMax time.Duration
 	Logger                     *slog.Logger
 }
 
 // Executor downloads URLs into sinks. It is safe for concurrent use; its
-// connection pools are shared by every task.
+// connection pools are shared by every task. Each task is one copy by a
+// transfer.Copier (the engine's single-object primitive: part planning,
+// Put or multipart, retries of sink calls, verification) with
+// Concurrency workers, over the origin as a source (source.go).
 //
-// Memory: at most Concurrency buffers of one part each per task. A ranged
-// origin (HEAD gives a size and "Accept-Ranges: bytes") is read in parallel
-// ranged GETs of one part each and uploaded as multipart; the whole-object
-// SHA-1 is fed with the parts in order as they complete: a part's buffer is
-// released only once it is uploaded and every earlier part has been hashed,
-// so a slow part holds back at most Concurrency-1 later ones and never more
-// memory. Any other origin is read as one stream, part by part, hashing as
-// it reads; parts upload while the next ones are read.
+// Memory: at most Concurrency buffers of one part each per task (and the
+// first part of a stream). A ranged origin (HEAD gives a size and
+// "Accept-Ranges: bytes") is read in parallel ranged GETs of one part each
+// and uploaded as multipart; the whole-object SHA-1 is fed with the parts
+// in order as they complete: a part's buffer is released only once it is
+// uploaded and every earlier part has been hashed, so a slow part holds
+// back at most Concurrency-1 later ones and never more memory. Any other
+// origin is read as one stream, part by part, hashing as it reads; parts
+// upload while the next ones are read.
 //
 // One version: every request of a download is pinned to the version of
 // its first response (see pin). When the object changes meanwhile, the
@@ -149,27 +154,42 @@ func retryf(err error, format string, a ...any) error {
 // retryable failure.
 func (x *Executor) Execute(ctx context.Context, t Task, sink fs.Sink) Result {
 	start := time.Now()
-	j := &job{x: x, t: t, sink: sink, c: x.client(t.AllowPrivateURLs), conc: t.Concurrency, pin: &pin{}}
+	j := &job{x: x, t: t, sink: sink, c: x.client(t.AllowPrivateURLs), conc: t.Concurrency, pin: newPin()}
 	if j.conc <= 0 {
 		j.conc = x.opts.Concurrency
 	}
 	res, err := j.run(ctx)
 	if err != nil {
-		res = Result{Message: err.Error()}
-		var f *failure
-		if errors.As(err, &f) {
-			res.Retry = f.retry
-		}
+		res = Result{}
+		res.Message, res.Retry = j.outcome(err)
 		if ctx.Err() != nil {
 			res.Retry, res.Message = true, "interrupted: "+ctx.Err().Error()
 		}
-		x.opts.Logger.Info("fetch failed", "task", t.ID, "url", redact(t.URL), "key", t.Key,
+		x.opts.Logger.Info("fetch failed", "task", t.ID, "url", httporigin.Redact(t.URL), "key", t.Key,
 			"retry", res.Retry, "err", res.Message)
 		return res
 	}
 	x.opts.Logger.Debug("fetch done", "task", t.ID, "key", t.Key, "size", res.Size,
 		"seconds", time.Since(start).Seconds())
 	return res
+}
+
+// outcome is the failure callback's Message for err, and whether it is
+// worth another attempt: the origin's failures say so themselves; a
+// source that changed, bytes that did not verify and a destination that
+// is unavailable are retryable; a permanent destination error is final.
+func (j *job) outcome(err error) (string, bool) {
+	var f *failure
+	var be *bodyError
+	switch {
+	case errors.As(err, &f):
+		return f.msg, f.retry
+	case errors.As(err, &be):
+		return be.Error(), false
+	case errors.Is(err, fs.ErrChanged), errors.Is(err, transfer.ErrMismatch):
+		return err.Error(), true
+	}
+	return err.Error(), !j.sink.IsPermanent(err) && !transfer.Permanent(err)
 }
 
 // job is one Execute call.
@@ -182,7 +202,10 @@ type job struct {
 	pin  *pin // the version of the object this call stores
 }
 
-// run probes the origin and picks the parallel or the streamed path.
+// run probes the origin and copies it with the transfer Copier: as
+// parallel ranged GETs of one part each when the origin has a size, takes
+// ranges and the object is larger than one part, else as one stream, its
+// SHA-1 fed in order either way.
 func (j *job) run(ctx context.Context) (Result, error) {
 	if _, err := (Policy{AllowPrivate: j.t.AllowPrivateURLs}).CheckURL(j.t.URL); err != nil {
 		return Result{}, fail(err, "%v", err)
@@ -191,16 +214,65 @@ func (j *job) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	ps := j.partSize(size)
-	if ranged && size > ps {
-		res, err := j.parallel(ctx, size, ps)
+	cp := transfer.NewCopier(j.sink, transfer.CopierOptions{
+		PartSize:     partSize(j.x.opts.PartSize, j.sink.Limits()),
+		Retry:        transfer.RetryPolicy{Attempts: sinkAttempts, Base: j.x.opts.RetryWaitMin},
+		ReadAttempts: 1, // the origin client and the source retry on their own
+		Logger:       j.x.opts.Logger,
+	})
+	stop := cp.Start(ctx, j.conc)
+	defer stop()
+	if ranged && !cp.SinglePut(size) {
+		res, err := j.copy(ctx, cp, size, &source{j: j, ctx: ctx, ranged: true})
 		if !errors.Is(err, errIgnoresRange) {
 			return res, err
 		}
 		j.x.opts.Logger.Debug("origin ignores Range; streaming", "task", j.t.ID)
 	}
-	return j.stream(ctx, ps)
+	return j.stream(ctx, cp)
 }
+
+// stream copies the object read as one plain GET, from the start again up
+// to RetryMax times when the body breaks (without Range support nothing
+// can resume). Each GET sets a new pin: nothing the HEAD said is stored,
+// and some origins answer HEAD with another length than GET; a retry that
+// finds another version fails (see pin).
+func (j *job) stream(ctx context.Context, cp *transfer.Copier) (Result, error) {
+	j.pin = newPin()
+	var res Result
+	err := j.again(ctx, func() error {
+		var err error
+		res, err = j.copy(ctx, cp, -1, &source{j: j, ctx: ctx})
+		return err
+	})
+	return res, err
+}
+
+// again calls fn again while it fails with a broken body (bodyError), up
+// to RetryMax times, with backoff from RetryWaitMin.
+func (j *job) again(ctx context.Context, fn func() error) error {
+	return transfer.Retry(ctx, transfer.RetryPolicy{Attempts: j.x.opts.RetryMax + 1, Base: j.x.opts.RetryWaitMin},
+		func(err error) bool {
+			var be *bodyError
+			return !errors.As(err, &be)
+		}, fn)
+}
+
+// copy makes one copy of src (size -1: unknown) to the task's key; a
+// failed one leaves no upload behind.
+func (j *job) copy(ctx context.Context, cp *transfer.Copier, size int64, src *source) (Result, error) {
+	o := &transfer.Object{Key: j.t.Key, Path: j.t.Key, Size: size, Sequential: !src.ranged,
+		Open: func(context.Context) (fs.File, error) { return src, nil }, Whole: sha1.New()}
+	info, _, err := cp.Copy(ctx, o)
+	if err != nil {
+		cp.Abort(ctx, o)
+		return Result{}, err
+	}
+	return Result{OK: true, ETag: info.ETag, SHA1: hex.EncodeToString(o.Whole.Sum(nil)), Size: info.Size}, nil
+}
+
+// sinkAttempts is how often one sink call is tried.
+const sinkAttempts = 4
 
 // probe asks HEAD for the size and range support, and pins the version
 // it describes. A HEAD the origin does not support (or that fails in a way
@@ -238,33 +310,14 @@ func statusFailure(resp *http.Response) error {
 	return &failure{msg: err.Error(), err: err}
 }
 
-// partSize picks the part size for an object of size bytes (-1 unknown).
-func (j *job) partSize(size int64) int64 {
-	l := j.sink.Limits()
-	ps := j.x.opts.PartSize
+// partSize is the part size asked of a sink with limits l: ps within its
+// minimum and maximum part size.
+func partSize(ps int64, l fs.Limits) int64 {
 	if l.MinPartSize > 0 && ps < l.MinPartSize {
 		ps = l.MinPartSize
 	}
 	if l.MaxPartSize > 0 && ps > l.MaxPartSize {
 		ps = l.MaxPartSize
 	}
-	if size > 0 && l.MaxParts > 0 && (size+ps-1)/ps > int64(l.MaxParts) {
-		ps = (size + int64(l.MaxParts) - 1) / int64(l.MaxParts)
-		ps = (ps + 1<<20 - 1) &^ (1<<20 - 1)
-	}
 	return ps
 }
-
-// singleLimit is the largest object stored with one Put.
-func (j *job) singleLimit(ps int64) int64 {
-	if l := j.sink.Limits().MaxSinglePut; l > 0 && l < ps {
-		return l
-	}
-	return ps
-}
-
-// hexSum is the lowercase hex digest of h.
-func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
-
-// newSHA1 is the whole-object hash.
-func newSHA1() hash.Hash { return sha1.New() }

@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sync"
-
-	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/internal/httporigin"
@@ -32,38 +29,29 @@ import (
 //
 // fs/urllist pins its reads by the same rule.
 type pin struct {
+	ver  *httporigin.Pin
 	mu   sync.Mutex
-	set  bool // the first response was seen
-	v    httporigin.Version
+	set  bool  // the first response was seen
 	size int64 // -1 unknown
 }
 
-// condition adds the pinned validator to a request's headers; ranged
-// requests also get If-Range.
-func (p *pin) condition(h http.Header, ranged bool) {
-	p.mu.Lock()
-	v := p.v
-	p.mu.Unlock()
-	v.Condition(h, ranged)
-}
+func newPin() *pin { return &pin{ver: httporigin.NewPin(httporigin.Version{})} }
 
 // check compares a response's validators and total size (-1 unknown) with
 // the pinned ones; the first response sets them. The error wraps
 // fs.ErrChanged.
 func (p *pin) check(h http.Header, total int64) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.set {
-		p.set, p.v, p.size = true, httporigin.VersionOf(h), total
-		return nil
-	}
-	if _, err := p.v.Check(h); err != nil {
+	if err := p.ver.Check(h); err != nil {
 		return err
 	}
-	if total >= 0 && p.size >= 0 && total != p.size {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case !p.set:
+		p.set, p.size = true, total
+	case total >= 0 && p.size >= 0 && total != p.size:
 		return fmt.Errorf("size is now %d bytes, was %d: %w", total, p.size, fs.ErrChanged)
-	}
-	if p.size < 0 {
+	case p.size < 0:
 		p.size = total
 	}
 	return nil
@@ -76,27 +64,12 @@ func changed(err error) error { return retryf(err, "%v", err) }
 // pin's conditions, asking for the bytes as stored (no content coding). A
 // 412 answer is a change (an error wrapping fs.ErrChanged).
 func (j *job) request(ctx context.Context, method, rng string) (*http.Response, error) {
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, j.t.URL, nil)
-	if err != nil {
-		return nil, fail(err, "invalid Url: %v", err)
-	}
-	req.Header.Set("Accept-Encoding", "identity")
-	req.Header.Set("User-Agent", "ferry-fetch")
-	if rng != "" {
-		req.Header.Set("Range", rng)
-	}
-	j.pin.condition(req.Header, rng != "")
-	resp, err := j.c.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, originError(fmt.Errorf("%s %s: %w", method, redact(j.t.URL), err))
-	}
-	if resp.StatusCode == http.StatusPreconditionFailed {
-		resp.Body.Close()
-		return nil, changed(fmt.Errorf("origin answered %s to a request pinned to the version first seen: %w", resp.Status, fs.ErrChanged))
+	resp, err := httporigin.Get(ctx, j.c, method, j.t.URL, rng, http.Header{"User-Agent": {"ferry-fetch"}}, j.pin.ver)
+	switch {
+	case errors.Is(err, fs.ErrChanged):
+		return nil, changed(err)
+	case err != nil:
+		return nil, originError(err)
 	}
 	return resp, nil
 }

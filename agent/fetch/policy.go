@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+
+	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
 // ErrRefused reports a URL the policy does not allow. Errors wrapping it
@@ -125,7 +127,7 @@ func (p Policy) CheckRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("stopped after %d redirects", maxRedirects)
 	}
 	if err := p.checkParsed(req.URL); err != nil {
-		return fmt.Errorf("redirect to %s: %w", redact(req.URL.String()), err)
+		return fmt.Errorf("redirect to %s: %w", httporigin.Redact(req.URL.String()), err)
 	}
 	return nil
 }
@@ -133,14 +135,4 @@ func (p Policy) CheckRedirect(req *http.Request, via []*http.Request) error {
 // dialer returns a dialer that enforces p.
 func (p Policy) dialer() *net.Dialer {
 	return &net.Dialer{Control: p.Control, Timeout: dialTimeout, KeepAlive: keepAlive}
-}
-
-// redact removes any user:password from a URL for messages and logs.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	u.User = nil
-	return u.String()
 }

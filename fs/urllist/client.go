@@ -1,16 +1,15 @@
 package urllist
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
 // ErrUnreachable reports a URL that could not be read for a reason other
@@ -87,42 +86,8 @@ func newClient(o Options) *retryablehttp.Client {
 	if o.RetryWaitMax > 0 {
 		c.RetryWaitMax = o.RetryWaitMax
 	}
-	c.ErrorHandler = lastAnswer
+	c.ErrorHandler = httporigin.LastAnswer
 	return c
-}
-
-// lastAnswer is the client's ErrorHandler once retries are exhausted: the
-// last response, when there is one, goes to the caller, which judges its
-// status; otherwise the network error, without the URL that do adds.
-func lastAnswer(resp *http.Response, err error, tries int) (*http.Response, error) {
-	if resp != nil {
-		return resp, nil
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	return nil, fmt.Errorf("%w (after %d attempts)", err, tries)
-}
-
-// do sends one request (with retries) with the headers in h (Range,
-// conditions; nil for none).
-func (t *Tree) do(ctx context.Context, method, rawURL string, h http.Header) (*http.Response, error) {
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, rawURL, nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request for %s: %w", redact(rawURL), err)
-	}
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	// The bytes as stored: net/http would otherwise ask plain GETs for gzip
-	// and inflate them, changing both the bytes and the length.
-	req.Header.Set("Accept-Encoding", "identity")
-	resp, err := t.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, redact(rawURL), err)
-	}
-	return resp, nil
 }
 
 // statusError describes an unexpected answer: 404 and 410 wrap
@@ -138,5 +103,5 @@ func statusError(method, rawURL string, resp *http.Response) error {
 	default:
 		kind = kindOther
 	}
-	return fmt.Errorf("%s %s: server answered %s: %w", method, redact(rawURL), resp.Status, kindErr(kind))
+	return fmt.Errorf("%s %s: server answered %s: %w", method, httporigin.Redact(rawURL), resp.Status, kindErr(kind))
 }

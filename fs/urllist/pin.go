@@ -26,8 +26,8 @@ import (
 // resumption) goes unnoticed. A listed MD5 (TSV) still catches it after
 // the copy.
 type pin struct {
-	mu sync.Mutex
-	v  httporigin.Version
+	ver *httporigin.Pin
+	mu  sync.Mutex
 	// sized is true when the size is the origin's own (a HEAD at the
 	// walk, or an earlier response): another size then is a change, not
 	// a wrong list.
@@ -36,16 +36,7 @@ type pin struct {
 
 // newPin pins what the walk saw of r (nothing for a URL the list sized).
 func newPin(r row) *pin {
-	return &pin{v: httporigin.Version{ETag: r.etag, Modified: r.mtime}, sized: r.probed}
-}
-
-// condition adds the pinned validator to a request's headers; ranged
-// requests also get If-Range.
-func (p *pin) condition(h http.Header, ranged bool) {
-	p.mu.Lock()
-	v := p.v
-	p.mu.Unlock()
-	v.Condition(h, ranged)
+	return &pin{ver: httporigin.NewPin(httporigin.Version{ETag: r.etag, Modified: r.mtime}), sized: r.probed}
 }
 
 // check compares a response's validators with the pinned ones, adopting
@@ -53,15 +44,11 @@ func (p *pin) condition(h http.Header, ranged bool) {
 // size. The error wraps fs.ErrChanged when the URL provably changed, and
 // ErrSizeMismatch when only the size disagrees with a listed one.
 func (p *pin) check(h http.Header, total, size int64) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	got, err := p.v.Check(h)
-	if err != nil {
+	if err := p.ver.Check(h); err != nil {
 		return err
 	}
-	if !p.v.Named() {
-		p.v = got
-	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	switch {
 	case total < 0:
 		return nil

@@ -140,7 +140,7 @@ func (t *Tree) reprobe(ctx context.Context, path, rawURL string) {
 // head sends HEAD; retry reports that the answer says nothing and a GET
 // should be tried instead.
 func (t *Tree) head(ctx context.Context, rawURL string) (info urlInfo, retry bool, err error) {
-	resp, err := t.do(ctx, http.MethodHead, rawURL, nil)
+	resp, err := httporigin.Get(ctx, t.client, http.MethodHead, rawURL, "", nil, nil)
 	if err != nil {
 		return urlInfo{}, false, err
 	}
@@ -165,7 +165,7 @@ func (t *Tree) head(ctx context.Context, rawURL string) (info urlInfo, retry boo
 // empty file) gives the size in Content-Range; a 200 means the server
 // ignores ranges and its Content-Length is the size.
 func (t *Tree) firstByte(ctx context.Context, rawURL string) (urlInfo, error) {
-	resp, err := t.do(ctx, http.MethodGet, rawURL, http.Header{"Range": {"bytes=0-0"}})
+	resp, err := httporigin.Get(ctx, t.client, http.MethodGet, rawURL, "bytes=0-0", nil, nil)
 	if err != nil {
 		return urlInfo{}, err
 	}
@@ -175,15 +175,15 @@ func (t *Tree) firstByte(ctx context.Context, rawURL string) (urlInfo, error) {
 	case http.StatusPartialContent, http.StatusRequestedRangeNotSatisfiable:
 		_, _, total, err := httporigin.ParseContentRange(resp.Header.Get("Content-Range"))
 		if err != nil {
-			return urlInfo{}, fmt.Errorf("GET %s: %w: %w", redact(rawURL), err, ErrUnreachable)
+			return urlInfo{}, fmt.Errorf("GET %s: %w: %w", httporigin.Redact(rawURL), err, ErrUnreachable)
 		}
 		if total < 0 {
-			return urlInfo{}, fmt.Errorf("GET %s: server gives no size: %w", redact(rawURL), ErrUnreachable)
+			return urlInfo{}, fmt.Errorf("GET %s: server gives no size: %w", httporigin.Redact(rawURL), ErrUnreachable)
 		}
 		info.size, info.ranges = total, rangesYes
 	case http.StatusOK:
 		if resp.ContentLength < 0 {
-			return urlInfo{}, fmt.Errorf("GET %s: server gives no size: %w", redact(rawURL), ErrUnreachable)
+			return urlInfo{}, fmt.Errorf("GET %s: server gives no size: %w", httporigin.Redact(rawURL), ErrUnreachable)
 		}
 		info.size, info.ranges = resp.ContentLength, rangesNo
 	default:

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
@@ -39,25 +38,15 @@ type stream struct {
 // file is. A 412 (the URL is no longer that version) is an error wrapping
 // fs.ErrChanged.
 func (f *file) get(rng string) (*stream, *http.Response, error) {
-	h := http.Header{}
-	if rng != "" {
-		h.Set("Range", rng)
-	}
-	f.pin.condition(h, rng != "")
 	ctx, cancel := context.WithCancel(f.ctx)
-	resp, err := f.t.do(ctx, http.MethodGet, f.url, h)
+	resp, err := httporigin.Get(ctx, f.t.client, http.MethodGet, f.url, rng, nil, f.pin.ver)
 	if err != nil {
 		cancel()
 		return nil, nil, err
 	}
 	timer := time.AfterFunc(time.Hour, cancel)
 	timer.Stop()
-	s := &stream{body: resp.Body, ctx: ctx, cancel: cancel, timer: timer}
-	if resp.StatusCode == http.StatusPreconditionFailed {
-		s.close()
-		return nil, nil, fmt.Errorf("GET %s: server answered %s to a request pinned to the version opened: %w", redact(f.url), resp.Status, fs.ErrChanged)
-	}
-	return s, resp, nil
+	return &stream{body: resp.Body, ctx: ctx, cancel: cancel, timer: timer}, resp, nil
 }
 
 // openRange asks for at least n bytes (window bytes when more) at off.
@@ -76,7 +65,7 @@ func (f *file) openRange(off int64, n int) (*stream, error) {
 		switch {
 		case err != nil:
 		case first != off || l > last || (resp.ContentLength >= 0 && resp.ContentLength != l-first+1):
-			err = fmt.Errorf("GET %s: asked for bytes %d-%d, server answered %q (%d bytes)", redact(f.url), off, last, resp.Header.Get("Content-Range"), resp.ContentLength)
+			err = fmt.Errorf("GET %s: asked for bytes %d-%d, server answered %q (%d bytes)", httporigin.Redact(f.url), off, last, resp.Header.Get("Content-Range"), resp.ContentLength)
 		}
 		if err != nil {
 			s.close()
@@ -102,7 +91,7 @@ func (f *file) openRange(off int64, n int) (*stream, error) {
 				return nil, err
 			}
 		}
-		return nil, fmt.Errorf("GET %s: server has fewer bytes than the listed size %d (416 for bytes %d-%d): %w", redact(f.url), f.size, off, last, ErrSizeMismatch)
+		return nil, fmt.Errorf("GET %s: server has fewer bytes than the listed size %d (416 for bytes %d-%d): %w", httporigin.Redact(f.url), f.size, off, last, ErrSizeMismatch)
 	default:
 		s.close()
 		return nil, statusError(http.MethodGet, f.url, resp)
@@ -131,7 +120,7 @@ func (f *file) openFull() (*stream, error) {
 // the pinned ones (see pin.check).
 func (f *file) check(resp *http.Response, total int64) error {
 	if err := f.pin.check(resp.Header, total, f.size); err != nil {
-		return fmt.Errorf("GET %s: %w", redact(f.url), err)
+		return fmt.Errorf("GET %s: %w", httporigin.Redact(f.url), err)
 	}
 	return nil
 }

@@ -55,16 +55,6 @@ func urlKey(raw string) (*url.URL, string, error) {
 	return u, key, nil
 }
 
-// redact returns raw fit for a log line or an error: the password of any
-// user info is masked.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable url)"
-	}
-	return u.Redacted()
-}
-
 // parentName splits a tree path into its parent directory ("" for the root)
 // and its last segment.
 func parentName(p string) (parent, name string) {

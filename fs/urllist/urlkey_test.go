@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/internal/httporigin"
 )
 
 func TestURLKey(t *testing.T) {
@@ -48,7 +49,7 @@ func TestURLKey(t *testing.T) {
 }
 
 func TestRedact(t *testing.T) {
-	got := redact("https://user:secret@h/x?sig=1")
+	got := httporigin.Redact("https://user:secret@h/x?sig=1")
 	if got != "https://user:xxxxx@h/x?sig=1" {
 		t.Errorf("redact = %q, want the password masked", got)
 	}
