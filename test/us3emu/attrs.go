@@ -1,6 +1,7 @@
 package us3emu
 
 import (
+	"time"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -97,14 +98,6 @@ func (s *Server) getACL(w http.ResponseWriter, r *http.Request, c *call) *apiErr
 	return nil
 }
 
-// restore accepts a thaw request for an existing object (PUT /key?restore).
-func (s *Server) restore(w http.ResponseWriter, r *http.Request, c *call) *apiError {
-	if _, ok := c.bucket.get(c.key); !ok {
-		return errNoFile()
-	}
-	writeEmpty(w, http.StatusOK)
-	return nil
-}
 
 // classSwitch changes the storage class (PUT /key?storageClass=IA).
 func (s *Server) classSwitch(w http.ResponseWriter, r *http.Request, c *call) *apiError {
@@ -113,7 +106,7 @@ func (s *Server) classSwitch(w http.ResponseWriter, r *http.Request, c *call) *a
 		return e
 	}
 	if e := c.bucket.update(c.key, func(o *object) *apiError {
-		o.StorageClass = class
+		o.StorageClass, o.ThawReady = class, time.Time{}
 		return nil
 	}); e != nil {
 		return e

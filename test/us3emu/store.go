@@ -31,6 +31,9 @@ type object struct {
 	Created      time.Time         `json:"created"`
 	Modified     time.Time         `json:"modified"`
 	StorageClass string            `json:"storage_class"`
+	// ThawReady is when a restore of an ARCHIVE object finishes (zero: no
+	// restore requested); see archive.go.
+	ThawReady time.Time `json:"thaw_ready,omitzero"`
 	ACL          string            `json:"acl,omitempty"`
 	Tags         []Tag             `json:"tags,omitempty"`
 	Meta         map[string]string `json:"meta,omitempty"`
