@@ -1,10 +1,10 @@
 package us3emu
 
 import (
-	"time"
 	"encoding/json"
 	"io"
 	"net/http"
+	"time"
 )
 
 // tagSet is the SDK's TagSet body.
@@ -97,7 +97,6 @@ func (s *Server) getACL(w http.ResponseWriter, r *http.Request, c *call) *apiErr
 	}{AccessControlList: acl{Grant: grant}})
 	return nil
 }
-
 
 // classSwitch changes the storage class (PUT /key?storageClass=IA).
 func (s *Server) classSwitch(w http.ResponseWriter, r *http.Request, c *call) *apiError {
