@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestArchive_US3 drives archived objects end to end against the US3
+// emulator's archive mode (GET refused until a restore and a delay):
+// a plain run records them as skipped: archived (never failed, never
+// silent); a --restore run requests the restores and is interrupted while
+// it waits; the next --restore run resumes the wait without asking again
+// and copies them byte for byte.
+func TestArchive_US3(t *testing.T) {
+	src := t.TempDir()
+	want := makeTree(t, src, treeSpec{small: 4, large: []int{9<<20 + 3}, seed: 21})
+	e := startEmu(t, "src")
+	e.uploadTree(t, "src", "", src)
+	req := e.sdk(t, "src")
+	cold := []string{"large/big-0.bin", "small/d000/f00001.dat"} // one multipart, one single PUT
+	for _, k := range cold {
+		if _, ok := want[k]; !ok {
+			t.Fatalf("tree has no %s", k)
+		}
+	}
+	for _, k := range cold {
+		if err := req.ClassSwitch(k, "ARCHIVE"); err != nil {
+			t.Fatalf("class switch %s: %v", k, err)
+		}
+	}
+	dst := t.TempDir()
+	cat := filepath.Join(t.TempDir(), "c.db")
+	args := []string{"migrate", "run", "--from", "us3://src", "--to", dst, "--catalog", cat}
+
+	// 1. No --restore: skipped, counted, recorded with the class.
+	r := mustFerry(t, e.env(), args...)
+	if !strings.Contains(r.stdout, "archived object(s) skipped") {
+		t.Fatalf("summary does not report the archived objects: %s", r.stdout)
+	}
+	st := mustFerry(t, nil, "catalog", "stats", cat, "--format", "csv")
+	if !strings.Contains(st.stdout, "skipped,"+strconv.Itoa(len(cold))+",") || !strings.Contains(st.stdout, "failed,0,") {
+		t.Fatalf("catalog stats after a plain run: %s", st.stdout)
+	}
+	ls := mustFerry(t, nil, "catalog", "ls", "--state", "skipped", cat)
+	if strings.Count(ls.stdout, "archived: ARCHIVE") != len(cold) {
+		t.Fatalf("catalog list --state skipped: %s", ls.stdout)
+	}
+	for _, k := range cold {
+		if _, err := os.Stat(filepath.Join(dst, k)); !os.IsNotExist(err) {
+			t.Fatalf("archived %s was written: %v", k, err)
+		}
+	}
+	if s := e.stats(t); s.Requests["Restore"] != 0 {
+		t.Fatalf("a run without --restore asked for %d restores", s.Requests["Restore"])
+	}
+
+	// 2. --restore, interrupted while it waits.
+	cmd := exec.Command(bins.ferry, append(args, "--restore", "--restore-poll", "200ms")...)
+	cmd.Env = ferryEnv(e.env())
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the restore requests", 30*time.Second, func() bool { return e.stats(t).Requests["Restore"] >= int64(len(cold)) })
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	_ = cmd.Wait()
+	st = mustFerry(t, nil, "catalog", "stats", cat, "--format", "csv")
+	if !strings.Contains(st.stdout, "restoring,"+strconv.Itoa(len(cold))+",") {
+		t.Fatalf("catalog stats after an interrupted --restore run: %s\n%s", st.stdout, tail(errb.String(), 2000))
+	}
+
+	// 3. The next run resumes the wait (no second request) and copies them.
+	r = mustFerry(t, e.env(), append(args, "--restore", "--restore-poll", "200ms")...)
+	if got := e.stats(t).Requests["Restore"]; got != int64(len(cold)) {
+		t.Fatalf("restore requests = %d, want %d (a resumed wait asks again)", got, len(cold))
+	}
+	compareSums(t, "directory copy with restored archived objects", want, hashDir(t, dst))
+	st = mustFerry(t, nil, "catalog", "stats", cat, "--format", "csv")
+	if !strings.Contains(st.stdout, "done,"+strconv.Itoa(len(want))+",") || strings.Contains(st.stdout, "restoring,") || !strings.Contains(st.stdout, "skipped,0,") {
+		t.Fatalf("catalog stats after the restore: %s", st.stdout)
+	}
+}
