@@ -43,7 +43,7 @@ func (e *Engine) planArchived(ctx context.Context, t *task) {
 		e.opts.Logger.Warn("object skipped: archived", "path", t.entry.Path, "class", class)
 		return
 	case e.opts.DryRun:
-		t.obj.State, t.obj.LastError = catalog.StateRestoring, "would restore: "+class
+		t.obj.State, t.obj.LastError = catalog.StateRestoring, "restoring: "+class
 		return
 	}
 	if !t.entry.Archive.Restoring {

@@ -140,7 +140,11 @@ func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- *task) e
 	e.present.Add(int64(len(present)))
 	if e.opts.DryRun {
 		for _, t := range cold {
-			fmt.Fprintf(e.opts.DryRunOut, "would skip %s (%s)\n", t.entry.Path, t.obj.LastError)
+			verb := "skip"
+			if t.obj.State == catalog.StateRestoring {
+				verb = "restore"
+			}
+			fmt.Fprintf(e.opts.DryRunOut, "would %s %s (%s)\n", verb, t.entry.Path, t.obj.LastError)
 			e.cur.finish(t.seq)
 		}
 		for _, t := range todo {

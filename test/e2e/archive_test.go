@@ -49,6 +49,14 @@ func checkArchiveRuns(t *testing.T, env map[string]string, src string, want map[
 	cat := filepath.Join(t.TempDir(), "c.db")
 	args := []string{"migrate", "run", "--from", src, "--to", dst, "--catalog", cat}
 
+	// 0. A dry run says what it would skip or restore, and asks nothing.
+	if d := mustFerry(t, env, append(args, "--dry-run")...); !strings.Contains(d.stdout, "would skip "+cold[0]+" ("+reason+")") {
+		t.Fatalf("dry run: %s", d.stdout)
+	}
+	if d := mustFerry(t, env, append(args, "--dry-run", "--restore")...); !strings.Contains(d.stdout, "would restore "+cold[0]) {
+		t.Fatalf("dry run with --restore: %s", d.stdout)
+	}
+
 	// 1. No --restore: skipped, counted, recorded with the class.
 	r := mustFerry(t, env, args...)
 	if !strings.Contains(r.stdout, "archived object(s) skipped") {
