@@ -6,7 +6,9 @@
 //
 // The wire types below are the JSON API under /api/v1/. Operators use the
 // admin token, agents the cluster token, both as "Authorization: Bearer T".
-// Every error is a JSON body {"error": "..."} with a fitting status.
+// Every error is a JSON body {"error": "...", "code": "..."} with a fitting
+// status (ErrorCode); the one Client turns it into an *APIError. GET
+// /api/v1/jobs[/{id}] serves every type of job (JobType) as one JobView.
 // Credentials given to a job travel only in leases, to agents; no other
 // answer carries them.
 package agent
@@ -59,9 +61,21 @@ type JobSpec struct {
 	Paths []string `json:"paths,omitempty"`
 }
 
-// JobView is a job as the API shows it (never with credentials).
+// Job types: JobView.Type. Other types plug into the master as a JobType.
+const (
+	TypeMigrate = "migrate" // ranges of a source tree leased to agents
+	TypeFetch   = "fetch"   // single URLs posted to /fetch/
+)
+
+// JobView is a job of any type as the API shows it (never with
+// credentials): GET /api/v1/jobs lists every type, GET /api/v1/jobs/{id}
+// shows one. The fields up to Runs describe migrate jobs (a job of another
+// type sets those that apply: ID, Dest, State, counters, CreatedAt); each
+// other type adds its own section (Fetch), set only on jobs of that type.
 type JobView struct {
-	ID       string     `json:"id"`
+	ID string `json:"id"`
+	// Type is TypeMigrate, TypeFetch or the name of another JobType.
+	Type     string     `json:"type"`
 	Source   string     `json:"source"`
 	Dest     string     `json:"dest"`
 	Options  JobOptions `json:"options"`
@@ -69,6 +83,8 @@ type JobView struct {
 	// State is pending, running, paused, done, failed or canceled. done: the
 	// run finished with every object copied or unchanged; failed: it
 	// finished but some objects (see the failed list) or ranges failed.
+	// A fetch job is running while any task is pending, leased or
+	// running, and idle otherwise; its objects are its finished tasks.
 	State string `json:"state"`
 	Run   int    `json:"run"`
 	Error string `json:"error,omitempty"`
@@ -96,6 +112,29 @@ type JobView struct {
 
 	Ranges []RangeView `json:"ranges,omitempty"` // only in GET /jobs/{id}
 	Runs   []RunView   `json:"runs,omitempty"`   // finished runs, only in GET /jobs/{id}
+
+	// Fetch is the section of a fetch job.
+	Fetch *FetchView `json:"fetch,omitempty"`
+}
+
+// FetchView is the fetch section of a JobView: the job's settings (public
+// keys and credential names only) and its tasks. The older routes
+// /api/v1/fetch/jobs[/{id}] answer these fields beside id, type, dest and
+// created_at (fetch.JobView).
+type FetchView struct {
+	AllowedBuckets  []string `json:"allowed_buckets"`
+	PublicKeys      []string `json:"public_keys"`
+	CredentialNames []string `json:"credential_names,omitempty"`
+	Concurrency     int      `json:"concurrency,omitempty"`
+	// AllowPrivateURLs and AllowPrivateCallbacks lift the URL policy for
+	// fetched URLs and callback targets; RejectReplays requires fresh,
+	// never reused signatures.
+	AllowPrivateURLs      bool           `json:"allow_private_urls"`
+	MaxQueue              int            `json:"max_queue,omitempty"`
+	AllowPrivateCallbacks bool           `json:"allow_private_callbacks"`
+	RejectReplays         bool           `json:"reject_replays"`
+	Tasks                 map[string]int `json:"tasks"`     // by state: pending, leased, running, done, failed
+	Callbacks             map[string]int `json:"callbacks"` // finished tasks by callback state
 }
 
 // RangeView is one path range of a job.
@@ -215,7 +254,9 @@ type ReportReply struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// errorBody is every error answer.
+// errorBody is every error answer: the message, and a short code for
+// programs (ErrorCode of the status).
 type errorBody struct {
 	Error string `json:"error"`
+	Code  string `json:"code,omitempty"`
 }

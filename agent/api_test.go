@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ferry-project/ferry/catalog"
 )
 
 // raw sends a request with an optional token and body and returns the
@@ -141,8 +143,13 @@ func mountPing(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handle
 	mux.Handle("GET /ping", ok)
 }
 
+// mountPong is a second service beside mountPing.
+func mountPong(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler) {
+	mux.Handle("GET /api/v1/pong", admin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ping")) })))
+}
+
 func TestMasterConfig_Mount(t *testing.T) {
-	tm := startMaster(t, func(c *MasterConfig) { c.Mount = mountPing })
+	tm := startMaster(t, func(c *MasterConfig) { c.Mounts = []Mount{mountPing, mountPong} })
 	for _, c := range []struct {
 		path, token string
 		status      int
@@ -156,5 +163,19 @@ func TestMasterConfig_Mount(t *testing.T) {
 		if status, _, body := raw(t, tm, "GET", c.path, c.token, ""); status != c.status || (status == 200 && body != "pong") {
 			t.Errorf("GET %s with %q: %d %q, want %d", c.path, c.token, status, body, c.status)
 		}
+	}
+	if status, _, body := raw(t, tm, "GET", "/api/v1/pong", adminToken, ""); status != 200 || body != "ping" {
+		t.Errorf("GET /api/v1/pong of the second mount: %d %q", status, body)
+	}
+	// A mount whose routes conflict with another's stops the master.
+	db, err := catalog.OpenMaster(context.Background(), filepath.Join(t.TempDir(), "m.db"), NextRun)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = NewMaster(context.Background(), MasterConfig{DB: db, Opener: &localOpener{}, AdminToken: adminToken,
+		ClusterToken: clusterToken, Mounts: []Mount{mountPing, mountPing}})
+	if err == nil || !strings.Contains(err.Error(), "mount 1") {
+		t.Fatalf("NewMaster with conflicting mounts = %v, want an error naming mount 1", err)
 	}
 }

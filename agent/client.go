@@ -16,8 +16,10 @@ import (
 	"github.com/ferry-project/ferry/internal/tlsclient"
 )
 
-// Client talks to a master's API: operators with the admin token, agents
-// with the cluster token. It is safe for concurrent use.
+// Client is the one client of a master's API (/api/v1): operators (ferry
+// job, ferry job create --type fetch) with the admin token, agents (range
+// leases, and the fetch worker through Do) with the cluster token. Every
+// error answer becomes an *APIError. It is safe for concurrent use.
 type Client struct {
 	base  string
 	token string
@@ -28,7 +30,8 @@ type Client struct {
 type ClientOption func(*clientOptions)
 
 type clientOptions struct {
-	ca *x509.CertPool
+	ca    *x509.CertPool
+	conns int
 }
 
 // WithCA makes the client trust only the certificates of pool for an
@@ -38,9 +41,15 @@ func WithCA(pool *x509.CertPool) ClientOption {
 	return func(o *clientOptions) { o.ca = pool }
 }
 
+// WithConns keeps up to n idle connections to the master (default 2), for
+// a caller with n requests in flight.
+func WithConns(n int) ClientOption {
+	return func(o *clientOptions) { o.conns = n }
+}
+
 // NewClient returns a client for the master at base ("http://host:7070" or
 // "https://host:7070"). The token is sent as a bearer token and never
-// appears in errors.
+// appears in errors, nor does a password in base.
 func NewClient(base, token string, opts ...ClientOption) (*Client, error) {
 	var o clientOptions
 	for _, opt := range opts {
@@ -48,36 +57,21 @@ func NewClient(base, token string, opts ...ClientOption) (*Client, error) {
 	}
 	u, err := url.Parse(strings.TrimRight(base, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("master URL %q: want http://host:port or https://host:port", base)
+		shown := "(unparsable)"
+		if err == nil {
+			shown = u.Redacted()
+		}
+		return nil, fmt.Errorf("master URL %q: want http://host:port or https://host:port", shown)
 	}
 	if token == "" {
 		return nil, errors.New("no token: pass --token-file or set the token's variable")
 	}
 	t := tlsclient.Transport(o.ca)
 	t.ResponseHeaderTimeout = 2 * time.Minute
+	if o.conns > 0 {
+		t.MaxIdleConnsPerHost = max(o.conns, 2)
+	}
 	return &Client{base: u.String(), token: token, http: &http.Client{Transport: t}}, nil
-}
-
-// APIError is an error answer of the master.
-type APIError struct {
-	Status  int
-	Message string
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("master: %s (HTTP %d)", e.Message, e.Status)
-}
-
-// IsLeaseLost reports whether err says a lease is no longer the agent's.
-func IsLeaseLost(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.Status == http.StatusConflict
-}
-
-// isAuthError reports whether the master refused the token.
-func isAuthError(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && (ae.Status == http.StatusUnauthorized || ae.Status == http.StatusForbidden)
 }
 
 // do sends one request with an optional JSON body and returns the response
@@ -112,12 +106,19 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (*http.R
 	if json.Unmarshal(b, &eb) != nil || eb.Error == "" {
 		eb.Error = strings.TrimSpace(string(b))
 	}
-	return nil, &APIError{Status: resp.StatusCode, Message: eb.Error}
+	if eb.Code == "" {
+		eb.Code = ErrorCode(resp.StatusCode)
+	}
+	return nil, &APIError{Status: resp.StatusCode, Code: eb.Code, Message: eb.Error}
 }
 
-// call sends a request and decodes a JSON answer into out (unless nil).
-func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
-	resp, err := c.do(ctx, method, path, body)
+// Do sends a request to path (under the master's URL) with in, unless nil,
+// as its JSON body, and decodes a JSON answer into out, unless nil or the
+// answer is 204. Services mounted on the master (the fetch job and agent
+// APIs) use it with their own types; any answer that is not 2xx is an
+// *APIError.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	resp, err := c.do(ctx, method, path, in)
 	if err != nil {
 		return err
 	}
@@ -138,42 +139,44 @@ func jobPath(id string, rest ...string) string {
 // CreateJob creates a job and returns it.
 func (c *Client) CreateJob(ctx context.Context, spec JobSpec) (JobView, error) {
 	var v JobView
-	return v, c.call(ctx, http.MethodPost, "/api/v1/jobs", spec, &v)
+	return v, c.Do(ctx, http.MethodPost, "/api/v1/jobs", spec, &v)
 }
 
-// Jobs lists every job.
+// Jobs lists every job, of every type.
 func (c *Client) Jobs(ctx context.Context) ([]JobView, error) {
 	var v []JobView
-	return v, c.call(ctx, http.MethodGet, "/api/v1/jobs", nil, &v)
+	return v, c.Do(ctx, http.MethodGet, "/api/v1/jobs", nil, &v)
 }
 
-// Job returns one job with its ranges and runs.
+// Job returns one job of any type: a migrate job with its ranges and
+// runs, a fetch job with its fetch section.
 func (c *Client) Job(ctx context.Context, id string) (JobView, error) {
 	var v JobView
-	return v, c.call(ctx, http.MethodGet, jobPath(id), nil, &v)
+	return v, c.Do(ctx, http.MethodGet, jobPath(id), nil, &v)
 }
 
-// JobAction runs "pause", "resume" or "cancel" and returns the job.
+// JobAction runs "pause", "resume" or "cancel" and returns the job. A job
+// whose type takes no such action answers 400.
 func (c *Client) JobAction(ctx context.Context, id, action string) (JobView, error) {
 	var v JobView
-	return v, c.call(ctx, http.MethodPost, jobPath(id, "/", action), nil, &v)
+	return v, c.Do(ctx, http.MethodPost, jobPath(id, "/", action), nil, &v)
 }
 
 // RetryFailed queues a job's failed objects again.
 func (c *Client) RetryFailed(ctx context.Context, id string) (RetryView, error) {
 	var v RetryView
-	return v, c.call(ctx, http.MethodPost, jobPath(id, "/retry-failed"), nil, &v)
+	return v, c.Do(ctx, http.MethodPost, jobPath(id, "/retry-failed"), nil, &v)
 }
 
-// DeleteJob deletes a job.
+// DeleteJob deletes a job of any type.
 func (c *Client) DeleteJob(ctx context.Context, id string) error {
-	return c.call(ctx, http.MethodDelete, jobPath(id), nil, nil)
+	return c.Do(ctx, http.MethodDelete, jobPath(id), nil, nil)
 }
 
 // Agents lists the agents the master knows.
 func (c *Client) Agents(ctx context.Context) ([]AgentView, error) {
 	var v []AgentView
-	return v, c.call(ctx, http.MethodGet, "/api/v1/agents", nil, &v)
+	return v, c.Do(ctx, http.MethodGet, "/api/v1/agents", nil, &v)
 }
 
 // Failed copies the failed list of a job ("json" or "csv") to w.
@@ -218,5 +221,5 @@ func (c *Client) Lease(ctx context.Context, agent string) (l LeaseView, ok bool,
 // means the range is no longer the agent's.
 func (c *Client) SendReport(ctx context.Context, leaseID string, r ReportRequest) (ReportReply, error) {
 	var v ReportReply
-	return v, c.call(ctx, http.MethodPost, "/api/v1/leases/"+url.PathEscape(leaseID)+"/report", r, &v)
+	return v, c.Do(ctx, http.MethodPost, "/api/v1/leases/"+url.PathEscape(leaseID)+"/report", r, &v)
 }

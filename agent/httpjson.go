@@ -18,18 +18,19 @@ const (
 	maxSmallBody  = 1 << 20
 )
 
-// routes registers every endpoint.
-func (m *Master) routes() *http.ServeMux {
+// routes registers every endpoint, then the mounted ones. Requests about
+// one job reach its type (byType).
+func (m *Master) routes() (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/jobs", m.admin(m.createJob))
 	mux.Handle("GET /api/v1/jobs", m.admin(m.listJobs))
-	mux.Handle("GET /api/v1/jobs/{id}", m.admin(m.showJob))
-	mux.Handle("DELETE /api/v1/jobs/{id}", m.admin(m.deleteJob))
+	mux.Handle("GET /api/v1/jobs/{id}", m.admin(m.byType("show", m.showJob)))
+	mux.Handle("DELETE /api/v1/jobs/{id}", m.admin(m.byType("delete", m.deleteJob)))
 	for _, action := range []string{"pause", "resume", "cancel", "retry-failed"} {
-		mux.Handle("POST /api/v1/jobs/{id}/"+action, m.admin(m.jobAction(action)))
+		mux.Handle("POST /api/v1/jobs/{id}/"+action, m.admin(m.byType(action, m.jobAction(action))))
 	}
-	mux.Handle("GET /api/v1/jobs/{id}/failed", m.admin(m.failedList))
-	mux.Handle("GET /api/v1/jobs/{id}/report", m.admin(m.jobReport))
+	mux.Handle("GET /api/v1/jobs/{id}/failed", m.admin(m.byType("failed", m.failedList)))
+	mux.Handle("GET /api/v1/jobs/{id}/report", m.admin(m.byType("report", m.jobReport)))
 	mux.Handle("GET /api/v1/agents", m.admin(m.listAgents))
 	mux.Handle("POST /api/v1/leases", m.cluster(m.lease))
 	mux.Handle("POST /api/v1/leases/{id}/report", m.cluster(m.report))
@@ -37,15 +38,12 @@ func (m *Master) routes() *http.ServeMux {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /metrics", m.metricsAuth)
-	if m.cfg.Mount != nil {
-		wrap := func(role func(apiHandler) http.Handler) func(http.Handler) http.Handler {
-			return func(h http.Handler) http.Handler {
-				return role(func(w http.ResponseWriter, r *http.Request) error { h.ServeHTTP(w, r); return nil })
-			}
+	for i, mt := range m.cfg.Mounts {
+		if err := m.mount(mux, i, mt); err != nil {
+			return nil, err
 		}
-		m.cfg.Mount(mux, wrap(m.admin), wrap(m.cluster))
 	}
-	return mux
+	return mux, nil
 }
 
 // ServeHTTP serves the API; every answer that is not a success is JSON.
@@ -183,9 +181,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// writeError answers {"error": msg} with status.
+// writeError answers {"error": msg, "code": ErrorCode(status)} with status.
 func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorBody{Error: msg})
+	writeJSON(w, status, errorBody{Error: msg, Code: ErrorCode(status)})
 }
 
 // decodeJSON reads exactly one JSON value of at most limit bytes into v,

@@ -156,21 +156,21 @@ func (m *Master) getJob(ctx context.Context, id string) (catalog.Job, error) {
 	return j, err
 }
 
-func (m *Master) listJobs(w http.ResponseWriter, r *http.Request) error {
-	jobs, err := m.db.Jobs(r.Context())
+// migrateJobs lists the master's own jobs.
+func (m *Master) migrateJobs(ctx context.Context) ([]JobView, error) {
+	jobs, err := m.db.Jobs(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	agents, err := m.db.Agents(r.Context())
+	agents, err := m.db.Agents(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	out := make([]JobView, 0, len(jobs))
 	for _, j := range jobs {
 		out = append(out, m.jobView(j, agents))
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out, nil
 }
 
 func (m *Master) showJob(w http.ResponseWriter, r *http.Request) error {

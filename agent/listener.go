@@ -133,9 +133,9 @@ func looksLikeHTTP(hdr [5]byte) bool {
 }
 
 // jsonResponse is a whole HTTP/1.1 response with status code and body
-// {"error": msg}, closing the connection.
+// {"error": msg, "code": …}, closing the connection.
 func jsonResponse(code int, msg string) []byte {
-	body, _ := json.Marshal(errorBody{Error: msg})
+	body, _ := json.Marshal(errorBody{Error: msg, Code: ErrorCode(code)})
 	body = append(body, '\n')
 	text := http.StatusText(code)
 	return fmt.Appendf(nil, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",

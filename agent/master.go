@@ -42,9 +42,14 @@ type MasterConfig struct {
 	Logger        *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Mount, when set, adds routes to the API (the fetch endpoint and its
-	// APIs); admin and cluster put a handler behind that role's token check.
-	Mount func(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler)
+	// Mounts add routes to the API, each in turn (the fetch endpoint and
+	// its APIs, the console); a route that conflicts with another stops
+	// NewMaster.
+	Mounts []Mount
+	// JobTypes are the other kinds of job /api/v1/jobs lists and shows
+	// beside the master's migrate jobs (fetch); their names and ID forms
+	// must differ.
+	JobTypes []JobType
 }
 
 func (c MasterConfig) withDefaults() MasterConfig {
@@ -107,15 +112,22 @@ func NewMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	if cfg.AdminToken == cfg.ClusterToken {
 		return nil, errors.New("new master: the admin and cluster tokens must differ")
 	}
+	if err := checkJobTypes(cfg.JobTypes); err != nil {
+		return nil, fmt.Errorf("new master: %w", err)
+	}
 	m := &Master{
 		cfg: cfg, db: cfg.DB, log: cfg.Logger, now: cfg.Now,
 		noSplit: map[rangeKey]time.Time{}, trees: map[string]fs.Tree{}, frontiers: map[rangeKey]string{},
 		stats: newAPIStats(),
 	}
+	mux, err := m.routes()
+	if err != nil {
+		return nil, fmt.Errorf("new master: %w", err)
+	}
+	m.mux = mux
 	if err := m.db.ExtendLeases(ctx, m.now().Add(cfg.LeaseTTL)); err != nil {
 		return nil, fmt.Errorf("new master: %w", err)
 	}
-	m.mux = m.routes()
 	return m, nil
 }
 

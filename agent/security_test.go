@@ -69,12 +69,12 @@ func assertJSONError(t *testing.T, what string, status int, ct, body string, wan
 
 func TestMaster_ServeHTTP_alwaysJSON(t *testing.T) {
 	tm := startMaster(t, func(c *MasterConfig) {
-		c.Mount = func(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler) {
+		c.Mounts = []Mount{func(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler) {
 			mux.Handle("/tree/", http.NotFoundHandler()) // "/tree" redirects to it
 			mux.HandleFunc("GET /plain", func(w http.ResponseWriter, r *http.Request) {
 				http.Error(w, "plain failure", http.StatusTeapot)
 			})
-		}
+		}}
 	})
 	addr := serveListener(t, tm.m, nil)
 	huge := strings.Repeat("x", 200<<10)

@@ -22,7 +22,7 @@ func timePtr(t time.Time) *time.Time {
 func (m *Master) jobView(j catalog.Job, agents []catalog.AgentInfo) JobView {
 	opts, _ := decodeOptions(j.Options)
 	v := JobView{
-		ID: j.ID, Source: j.Source, Dest: j.Dest, Options: opts, Schedule: j.Schedule,
+		ID: j.ID, Type: TypeMigrate, Source: j.Source, Dest: j.Dest, Options: opts, Schedule: j.Schedule,
 		State: string(j.State), Run: j.Run, Error: j.Error,
 		Objects: j.Copied + j.Unchanged + j.Failed, Copied: j.Copied, Unchanged: j.Unchanged,
 		Failed: j.Failed, Bytes: j.Bytes,

@@ -3,12 +3,28 @@
 // checksums, multipart upload ID and finished parts, so that a killed agent
 // resumes exactly where it stopped.
 //
+// It offers three distinct types, none of which has another's methods:
+//
+//   - DB, the object catalog (db.go, read.go, write.go, list.go): what the
+//     transfer engine records and `ferry catalog` reads.
+//   - MasterDB, the master's state (master*.go): jobs and their sealed
+//     credentials, ranges, leases, agents, reports, failed objects and
+//     counters. OpenMaster opens it.
+//   - FetchQueue, the fetch queue in the master's file (fetch_*.go): fetch
+//     jobs, tasks, their leases and callbacks. MasterDB.Fetch returns it.
+//
+// They share an unexported layer (store.go, migrate.go, inspect.go,
+// lock_*.go, private.go, rows.go, secret*.go): opening the file, its lock,
+// pragmas, the writer connection and read pool, migrations and sealed
+// secrets.
+//
 // A catalog file is used by one writing process at a time (Open takes an
 // exclusive flock on "<path>.lock"); any number of readers (OpenReadOnly, the
 // `ferry catalog` commands) may inspect it while that writer runs. The file is
 // in WAL mode with synchronous=NORMAL; all writes go through one connection
 // and are batched by the caller inside Write, so thousands of rows cost one
-// commit. Schema changes go through the numbered migrations of migrate.go.
+// commit. Schema changes go through the numbered migrations of migrate.go;
+// every file carries every table, so any catalog opens as any of the types.
 package catalog
 
 import (

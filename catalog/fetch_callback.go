@@ -21,12 +21,12 @@ type CallbackAttempt struct {
 // them while they are being delivered, and a dispatcher that dies
 // mid-delivery (a master killed) tries them again once hold has passed.
 // The claim is committed before DueCallbacks returns.
-func (db *DB) DueCallbacks(ctx context.Context, now time.Time, n int, hold time.Duration) ([]FetchTask, error) {
+func (q *FetchQueue) DueCallbacks(ctx context.Context, now time.Time, n int, hold time.Duration) ([]FetchTask, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	var out []FetchTask
-	err := db.fetchTx(ctx, func(tx *sql.Tx) error {
+	err := q.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+fetchCols+` FROM fetch_tasks
 			WHERE cb_state = 'pending' AND cb_next <= ? ORDER BY cb_next, id LIMIT ?`, nanos(now), n)
 		if err != nil {
@@ -62,7 +62,7 @@ func (db *DB) DueCallbacks(ctx context.Context, now time.Time, n int, hold time.
 // the attempt, then marks the callback delivered, or pending again at
 // a.Next with a.Error, or failed when a.Next is zero. A task whose callback
 // is not pending (already delivered or given up) is left unchanged.
-func (db *DB) MarkCallback(ctx context.Context, id string, a CallbackAttempt, now time.Time) error {
+func (q *FetchQueue) MarkCallback(ctx context.Context, id string, a CallbackAttempt, now time.Time) error {
 	state := CallbackPending
 	switch {
 	case a.Delivered:
@@ -70,7 +70,7 @@ func (db *DB) MarkCallback(ctx context.Context, id string, a CallbackAttempt, no
 	case a.Next.IsZero():
 		state = CallbackFailed
 	}
-	return db.fetchTx(ctx, func(tx *sql.Tx) error {
+	return q.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE fetch_tasks SET cb_state = ?, cb_error = ?, cb_next = ?,
 			cb_attempts = cb_attempts + 1, updated_at = ? WHERE id = ? AND cb_state = 'pending'`,
 			state, a.Error, nanos(a.Next), nanos(now), id)
@@ -91,12 +91,13 @@ func (db *DB) MarkCallback(ctx context.Context, id string, a CallbackAttempt, no
 
 // NextCallback returns when the earliest pending callback is due (ok false
 // when none is pending), so a dispatcher can sleep until then.
-func (db *DB) NextCallback(ctx context.Context) (at time.Time, ok bool, err error) {
-	if err := db.usable(false); err != nil {
+func (q *FetchQueue) NextCallback(ctx context.Context) (at time.Time, ok bool, err error) {
+	r, err := q.st.reader()
+	if err != nil {
 		return time.Time{}, false, err
 	}
 	var n sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT MIN(cb_next) FROM fetch_tasks WHERE cb_state = 'pending'`).Scan(&n); err != nil {
+	if err := r.QueryRowContext(ctx, `SELECT MIN(cb_next) FROM fetch_tasks WHERE cb_state = 'pending'`).Scan(&n); err != nil {
 		return time.Time{}, false, fmt.Errorf("find next callback: %w", err)
 	}
 	if !n.Valid {

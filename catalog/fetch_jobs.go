@@ -62,7 +62,7 @@ ALTER TABLE fetch_jobs ADD COLUMN reject_replays INTEGER NOT NULL DEFAULT 0;
 // CreateFetchJob stores j. An ID already taken (by a fetch job) gives an
 // error wrapping ErrJobExists; a job without an ID, a destination or a key
 // is refused.
-func (db *DB) CreateFetchJob(ctx context.Context, j FetchJob, now time.Time) error {
+func (q *FetchQueue) CreateFetchJob(ctx context.Context, j FetchJob, now time.Time) error {
 	if j.ID == "" || j.Dest == "" || len(j.Keys) == 0 {
 		return errors.New("create fetch job: ID, destination and at least one key are required")
 	}
@@ -77,15 +77,15 @@ func (db *DB) CreateFetchJob(ctx context.Context, j FetchJob, now time.Time) err
 	}
 	buckets, _ := json.Marshal(nonNilSlice(j.AllowedBuckets))
 	plainKeys, _ := json.Marshal(j.Keys)
-	creds, err := db.sealValue(plainCreds)
+	creds, err := q.st.sealValue(plainCreds)
 	if err != nil {
 		return fmt.Errorf("create fetch job %s: %w", j.ID, err)
 	}
-	keys, err := db.sealValue(plainKeys)
+	keys, err := q.st.sealValue(plainKeys)
 	if err != nil {
 		return fmt.Errorf("create fetch job %s: %w", j.ID, err)
 	}
-	return db.fetchTx(ctx, func(tx *sql.Tx) error {
+	return q.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO fetch_jobs (id, dest, creds, allowed_buckets, keys, concurrency,
 			allow_private, max_queue, allow_private_callbacks, reject_replays, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -120,7 +120,7 @@ const fetchJobCols = `id, dest, creds, allowed_buckets, keys, concurrency, allow
 
 // scanFetchJob reads one row selected with fetchJobCols, opening its
 // sealed columns.
-func (db *DB) scanFetchJob(sc scanner) (FetchJob, error) {
+func (q *FetchQueue) scanFetchJob(sc scanner) (FetchJob, error) {
 	var j FetchJob
 	var sealedCreds, buckets, sealedKeys string
 	var created int64
@@ -128,11 +128,11 @@ func (db *DB) scanFetchJob(sc scanner) (FetchJob, error) {
 		&j.AllowPrivateCallbacks, &j.RejectReplays, &created); err != nil {
 		return FetchJob{}, err
 	}
-	creds, err := db.openValue(sealedCreds)
+	creds, err := q.st.openValue(sealedCreds)
 	if err != nil {
 		return FetchJob{}, fmt.Errorf("read fetch job %s: credentials: %w", j.ID, err)
 	}
-	keys, err := db.openValue(sealedKeys)
+	keys, err := q.st.openValue(sealedKeys)
 	if err != nil {
 		return FetchJob{}, fmt.Errorf("read fetch job %s: keys: %w", j.ID, err)
 	}
@@ -145,11 +145,12 @@ func (db *DB) scanFetchJob(sc scanner) (FetchJob, error) {
 }
 
 // FetchJob returns the fetch job id, or an error wrapping ErrJobNotFound.
-func (db *DB) FetchJob(ctx context.Context, id string) (FetchJob, error) {
-	if err := db.usable(false); err != nil {
+func (q *FetchQueue) FetchJob(ctx context.Context, id string) (FetchJob, error) {
+	r, err := q.st.reader()
+	if err != nil {
 		return FetchJob{}, err
 	}
-	j, err := db.scanFetchJob(db.r.QueryRowContext(ctx, `SELECT `+fetchJobCols+` FROM fetch_jobs WHERE id = ?`, id))
+	j, err := q.scanFetchJob(r.QueryRowContext(ctx, `SELECT `+fetchJobCols+` FROM fetch_jobs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return FetchJob{}, fmt.Errorf("fetch job %s: %w", id, ErrJobNotFound)
 	}
@@ -160,18 +161,19 @@ func (db *DB) FetchJob(ctx context.Context, id string) (FetchJob, error) {
 }
 
 // FetchJobs returns every fetch job, oldest first.
-func (db *DB) FetchJobs(ctx context.Context) ([]FetchJob, error) {
-	if err := db.usable(false); err != nil {
+func (q *FetchQueue) FetchJobs(ctx context.Context) ([]FetchJob, error) {
+	r, err := q.st.reader()
+	if err != nil {
 		return nil, err
 	}
-	return collect(ctx, db.r, "list fetch jobs", db.scanFetchJob, `SELECT `+fetchJobCols+` FROM fetch_jobs ORDER BY created_at, id`)
+	return collect(ctx, r, "list fetch jobs", q.scanFetchJob, `SELECT `+fetchJobCols+` FROM fetch_jobs ORDER BY created_at, id`)
 }
 
 // DeleteFetchJob removes a fetch job; its unfinished tasks fail ("fetch job
 // deleted", failure callbacks scheduled) and finished tasks are kept. An
 // unknown ID gives an error wrapping ErrJobNotFound.
-func (db *DB) DeleteFetchJob(ctx context.Context, id string, now time.Time) error {
-	return db.fetchTx(ctx, func(tx *sql.Tx) error {
+func (q *FetchQueue) DeleteFetchJob(ctx context.Context, id string, now time.Time) error {
+	return q.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM fetch_jobs WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete fetch job %s: %w", id, err)

@@ -25,12 +25,12 @@ type FetchOutcome struct {
 // LeaseFetchTasks hands agent up to n pending tasks, oldest first, until
 // now+ttl. It first expires every lease whose deadline passed (see
 // ExpireFetchLeases). Each granted lease counts as one attempt.
-func (db *DB) LeaseFetchTasks(ctx context.Context, agent string, n int, now time.Time, ttl time.Duration) ([]FetchTask, error) {
+func (q *FetchQueue) LeaseFetchTasks(ctx context.Context, agent string, n int, now time.Time, ttl time.Duration) ([]FetchTask, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	var out []FetchTask
-	err := db.fetchTx(ctx, func(tx *sql.Tx) error {
+	err := q.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := expireFetch(ctx, tx, now); err != nil {
 			return err
 		}
@@ -69,8 +69,8 @@ func (db *DB) LeaseFetchTasks(ctx context.Context, agent string, n int, now time
 // RenewFetchLease marks agent's task running and moves its deadline to
 // now+ttl. It returns an error wrapping ErrFetchLeaseLost when agent no
 // longer holds the task, and ErrFetchNotFound for an unknown ID.
-func (db *DB) RenewFetchLease(ctx context.Context, id, agent string, now time.Time, ttl time.Duration) error {
-	return db.fetchTx(ctx, func(tx *sql.Tx) error {
+func (q *FetchQueue) RenewFetchLease(ctx context.Context, id, agent string, now time.Time, ttl time.Duration) error {
+	return q.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE fetch_tasks SET state = 'running', deadline = ?, updated_at = ?
 			WHERE id = ? AND agent = ? AND state IN ('leased', 'running')`, nanos(now.Add(ttl)), nanos(now), id, agent)
 		if err != nil {
@@ -107,8 +107,8 @@ func heldOrLost(ctx context.Context, tx *sql.Tx, res sql.Result, id string) erro
 // state pending), or sets callback state none when there is no URL for it.
 // It returns an error wrapping ErrFetchLeaseLost when agent no longer holds
 // the task (its report is then ignored).
-func (db *DB) FinishFetchTask(ctx context.Context, id, agent string, o FetchOutcome, now time.Time) error {
-	return db.fetchTx(ctx, func(tx *sql.Tx) error {
+func (q *FetchQueue) FinishFetchTask(ctx context.Context, id, agent string, o FetchOutcome, now time.Time) error {
+	return q.tx(ctx, func(tx *sql.Tx) error {
 		var res sql.Result
 		var err error
 		switch {
@@ -144,9 +144,9 @@ func (db *DB) FinishFetchTask(ctx context.Context, id, agent string, o FetchOutc
 // passed before now to the queue; a task already leased FetchMaxAttempts
 // times fails instead ("abandoned") and its failure callback is scheduled.
 // It returns how many leases expired.
-func (db *DB) ExpireFetchLeases(ctx context.Context, now time.Time) (int, error) {
+func (q *FetchQueue) ExpireFetchLeases(ctx context.Context, now time.Time) (int, error) {
 	var n int
-	err := db.fetchTx(ctx, func(tx *sql.Tx) error {
+	err := q.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		n, err = expireFetch(ctx, tx, now)
 		return err
@@ -178,8 +178,8 @@ func expireFetch(ctx context.Context, tx *sql.Tx, now time.Time) (int, error) {
 // ExtendFetchLeases moves every fetch lease deadline earlier than until to
 // until. A restarted master calls it so that agents that kept working
 // through its outage keep their tasks.
-func (db *DB) ExtendFetchLeases(ctx context.Context, until time.Time) error {
-	return db.fetchTx(ctx, func(tx *sql.Tx) error {
+func (q *FetchQueue) ExtendFetchLeases(ctx context.Context, until time.Time) error {
+	return q.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE fetch_tasks SET deadline = ?1
 			WHERE state IN ('leased', 'running') AND deadline < ?1`, nanos(until))
 		if err != nil {

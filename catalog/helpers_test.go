@@ -21,6 +21,26 @@ func openTemp(t testing.TB) *DB {
 	return db
 }
 
+// mustOpenMaster opens the master catalog at path (no secret key) and
+// fails the test on error; the caller closes it.
+func mustOpenMaster(t testing.TB, path string) *MasterDB {
+	t.Helper()
+	m, err := OpenMaster(context.Background(), path, nil)
+	if err != nil {
+		t.Fatalf("OpenMaster(%s): %v", path, err)
+	}
+	return m
+}
+
+// openQueue opens a fresh master catalog in a temporary directory and
+// returns its fetch queue; the catalog is closed at cleanup.
+func openQueue(t testing.TB) *FetchQueue {
+	t.Helper()
+	m := mustOpenMaster(t, filepath.Join(t.TempDir(), "m.db"))
+	t.Cleanup(func() { m.Close() })
+	return m.Fetch()
+}
+
 // mustOpen opens the catalog at path for writing and fails the test on
 // error; the caller closes it.
 func mustOpen(t testing.TB, path string) *DB {

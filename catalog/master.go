@@ -8,15 +8,19 @@ import (
 	"time"
 )
 
-// MasterDB is the master's view of a catalog: jobs, their path ranges and
-// leases, agents, failed objects, counters and run history. Every state
-// change is one committed SQLite transaction before the method returns, so
-// a master killed at any point restarts exactly where it was.
+// MasterDB is the master's state in its catalog file: jobs (with their
+// sealed credentials), their path ranges and leases, agents, failed
+// objects, counters and run history. Every state change is one committed
+// SQLite transaction before the method returns, so a master killed at any
+// point restarts exactly where it was. The fetch queue in the same file is
+// a distinct type, reached through Fetch; MasterDB has no object-catalog
+// or fetch methods.
 //
 // MasterDB knows nothing of cron or HTTP: the caller passes the clock
 // (now) and a NextRun function for schedules.
 type MasterDB struct {
-	db *DB
+	st    *store
+	fetch *FetchQueue
 	// nextRun computes a schedule's next run after t; zero means never.
 	nextRun func(schedule string, t time.Time) time.Time
 }
@@ -80,48 +84,38 @@ const maxRangeErrors = 3
 // not the catalog's gives an error wrapping ErrSecretKey before anything is
 // written. Without one it behaves as Open.
 func OpenMaster(ctx context.Context, path string, nextRun func(schedule string, t time.Time) time.Time, opts ...Option) (*MasterDB, error) {
-	db, err := openRW(ctx, path, allMigrations(), opts...)
+	s, err := openStore(ctx, path, allMigrations(), opts...)
 	if err != nil {
 		return nil, err
 	}
+	return newMasterDB(s, nextRun), nil
+}
+
+// newMasterDB wraps an open store; nil nextRun never re-runs a job.
+func newMasterDB(s *store, nextRun func(schedule string, t time.Time) time.Time) *MasterDB {
 	if nextRun == nil {
 		nextRun = func(string, time.Time) time.Time { return time.Time{} }
 	}
-	return &MasterDB{db: db, nextRun: nextRun}, nil
+	return &MasterDB{st: s, fetch: newFetchQueue(s), nextRun: nextRun}
 }
 
-// DB returns the underlying catalog.
-func (m *MasterDB) DB() *DB { return m.db }
+// Fetch returns the fetch queue stored in the master's file: fetch jobs,
+// tasks, their leases and callbacks. There is one per MasterDB, so
+// concurrent CreateFetchTask calls share its group commit; it is usable
+// until the MasterDB is closed.
+func (m *MasterDB) Fetch() *FetchQueue { return m.fetch }
 
-// Close closes the catalog.
-func (m *MasterDB) Close() error { return m.db.Close() }
+// Close closes the catalog file (and with it the fetch queue) and releases
+// its lock.
+func (m *MasterDB) Close() error { return m.st.close() }
 
 // tx runs fn in one write transaction on the writer connection.
 func (m *MasterDB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if err := m.db.usable(true); err != nil {
-		return err
-	}
-	tx, err := m.db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin master write: %w", err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit master write: %w", err)
-	}
-	return nil
+	return m.st.tx(ctx, "master", fn)
 }
 
-// reader returns the read pool after checking the DB is open.
-func (m *MasterDB) reader() (*sql.DB, error) {
-	if err := m.db.usable(false); err != nil {
-		return nil, err
-	}
-	return m.db.r, nil
-}
+// reader returns the read pool after checking the catalog is open.
+func (m *MasterDB) reader() (*sql.DB, error) { return m.st.reader() }
 
 // addCounter adds delta to the named counter inside tx.
 func addCounter(ctx context.Context, tx *sql.Tx, name string, delta int64) error {

@@ -77,7 +77,7 @@ func (m *MasterDB) CreateJob(ctx context.Context, j NewJob, now time.Time) error
 	if err != nil {
 		return fmt.Errorf("create job %s: encode credentials: %w", j.ID, err)
 	}
-	creds, err := m.db.sealValue(plain)
+	creds, err := m.st.sealValue(plain)
 	if err != nil {
 		return fmt.Errorf("create job %s: %w", j.ID, err)
 	}
@@ -195,7 +195,7 @@ func (m *MasterDB) JobCreds(ctx context.Context, id string) (map[string]string, 
 	if err != nil {
 		return nil, fmt.Errorf("read job %s: %w", id, err)
 	}
-	plain, err := m.db.openValue(s)
+	plain, err := m.st.openValue(s)
 	if err != nil {
 		return nil, fmt.Errorf("read job %s: credentials: %w", id, err)
 	}

@@ -70,7 +70,7 @@ func (m *MasterDB) Failed(ctx context.Context, job string, fn func(FailedObject)
 }
 
 func (m *MasterDB) failedPage(ctx context.Context, job string, run int, after string) ([]FailedObject, error) {
-	return collect(ctx, m.db.r, "list failed objects of job "+job, func(sc scanner) (FailedObject, error) {
+	return collect(ctx, m.st.r, "list failed objects of job "+job, func(sc scanner) (FailedObject, error) {
 		f := FailedObject{JobID: job, Run: run}
 		var at int64
 		err := sc.Scan(&f.Path, &f.RangeID, &f.Size, &f.Error, &f.Agent, &at)

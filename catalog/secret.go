@@ -161,27 +161,27 @@ func isSealed(stored string) bool { return strings.HasPrefix(stored, sealedPrefi
 // sealValue is what a secret column stores for plain: sealed when the
 // catalog has a key; as is otherwise (a catalog opened without a key never
 // holds sealed values, see sealColumn's callers).
-func (db *DB) sealValue(plain []byte) (string, error) {
-	if db.box == nil {
-		if db.keyed {
-			return "", fmt.Errorf("catalog %s: its secrets are encrypted: %w", db.path, ErrNoSecretKey)
+func (s *store) sealValue(plain []byte) (string, error) {
+	if s.box == nil {
+		if s.keyed {
+			return "", fmt.Errorf("catalog %s: its secrets are encrypted: %w", s.path, ErrNoSecretKey)
 		}
 		return string(plain), nil
 	}
-	return db.box.seal(plain)
+	return s.box.seal(plain)
 }
 
 // openValue returns the plain bytes of a stored secret column value.
-func (db *DB) openValue(stored string) ([]byte, error) {
+func (s *store) openValue(stored string) ([]byte, error) {
 	if !isSealed(stored) {
 		return []byte(stored), nil
 	}
-	if db.box == nil {
-		return nil, fmt.Errorf("catalog %s: its secrets are encrypted: %w", db.path, ErrNoSecretKey)
+	if s.box == nil {
+		return nil, fmt.Errorf("catalog %s: its secrets are encrypted: %w", s.path, ErrNoSecretKey)
 	}
-	b, err := db.box.open(stored)
+	b, err := s.box.open(stored)
 	if err != nil {
-		return nil, fmt.Errorf("catalog %s: %w", db.path, err)
+		return nil, fmt.Errorf("catalog %s: %w", s.path, err)
 	}
 	return b, nil
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// Option configures Open and OpenMaster.
+// Option configures OpenMaster.
 type Option func(*openOptions)
 
 type openOptions struct {
@@ -55,22 +55,22 @@ UPDATE fetch_jobs SET creds = ferry_seal(creds), keys = ferry_seal(keys)
 	WHERE creds NOT LIKE '` + sealedPrefix + `%' OR keys NOT LIKE '` + sealedPrefix + `%';
 `
 
-// sealFunc is the SQL function ferry_seal(value) of db's writer
-// connection: value sealed with db's key (a sealed value stays as it is).
+// sealFunc is the SQL function ferry_seal(value) of s's writer
+// connection: value sealed with s's key (a sealed value stays as it is).
 // Without a key it returns empty values ("", "{}", "[]") unchanged and
 // fails on anything else.
-func (db *DB) sealFunc(v string) (string, error) {
+func (s *store) sealFunc(v string) (string, error) {
 	if isSealed(v) {
 		return v, nil
 	}
-	if db.box != nil {
-		return db.box.seal([]byte(v))
+	if s.box != nil {
+		return s.box.seal([]byte(v))
 	}
 	if v == "" || v == "{}" || v == "[]" {
 		return v, nil
 	}
 	return "", fmt.Errorf("catalog %s holds plain-text credentials from an older ferry: "+
-		"open it with ferry master and a secret key to encrypt them: %w", db.path, ErrNoSecretKey)
+		"open it with ferry master and a secret key to encrypt them: %w", s.path, ErrNoSecretKey)
 }
 
 // writerConnector opens the writer connection through the SQLite driver
@@ -87,9 +87,9 @@ func (c writerConnector) Driver() driver.Driver                        { return 
 
 // openWriter returns the writer pool for dsn, its connections carrying
 // ferry_seal.
-func (db *DB) openWriter(dsn string) *sql.DB {
+func (s *store) openWriter(dsn string) *sql.DB {
 	drv := &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		return c.RegisterFunc("ferry_seal", db.sealFunc, false)
+		return c.RegisterFunc("ferry_seal", s.sealFunc, false)
 	}}
 	return sql.OpenDB(writerConnector{dsn: dsn, drv: drv})
 }
@@ -99,26 +99,26 @@ func (db *DB) openWriter(dsn string) *sql.DB {
 // through a read-only one, so a wrong key fails with the catalog (and its
 // -wal) untouched. Only a missing key file is created (see
 // WithSecretKeyFile).
-func (db *DB) useKey(ctx context.Context, abs string, o openOptions) error {
+func (s *store) useKey(ctx context.Context, abs string, o openOptions) error {
 	check, err := readKeyCheck(ctx, abs)
 	if err != nil {
-		return fmt.Errorf("open catalog %s: %w", db.path, err)
+		return fmt.Errorf("open catalog %s: %w", s.path, err)
 	}
-	db.keyed = check != ""
+	s.keyed = check != ""
 	key, from := o.key, ""
 	if key == nil && o.keyFile != "" {
 		from = " in " + o.keyFile
 		k, err := ReadSecretKeyFile(o.keyFile)
 		switch {
 		case err == nil:
-		case errors.Is(err, os.ErrNotExist) && db.keyed:
+		case errors.Is(err, os.ErrNotExist) && s.keyed:
 			return fmt.Errorf("catalog %s: its secrets are encrypted and the key file %s is missing "+
-				"(restore it from your backup, or give the key with FERRY_SECRET_KEY): %w", db.path, o.keyFile, ErrNoSecretKey)
+				"(restore it from your backup, or give the key with FERRY_SECRET_KEY): %w", s.path, o.keyFile, ErrNoSecretKey)
 		case errors.Is(err, os.ErrNotExist):
 			if k, err = NewSecretKey(); err != nil {
 				return err
 			}
-			if err := WriteSecretKeyFile(o.keyFile, k, db.path); err != nil {
+			if err := WriteSecretKeyFile(o.keyFile, k, s.path); err != nil {
 				return err
 			}
 		default:
@@ -130,23 +130,23 @@ func (db *DB) useKey(ctx context.Context, abs string, o openOptions) error {
 		return nil
 	}
 	box := &secretBox{key: *key}
-	if db.keyed && !equalKeyCheck(box, check) {
+	if s.keyed && !equalKeyCheck(box, check) {
 		return fmt.Errorf("catalog %s: the secret key%s is not the one its secrets are encrypted with; "+
-			"nothing was changed: %w", db.path, from, ErrSecretKey)
+			"nothing was changed: %w", s.path, from, ErrSecretKey)
 	}
-	db.box = box
+	s.box = box
 	return nil
 }
 
 // zeroDeleted, with a key, makes the writer overwrite deleted and replaced
 // content (a plain value replaced by its sealed form) with zeros instead of
 // leaving it in the file's free space.
-func (db *DB) zeroDeleted(ctx context.Context) error {
-	if db.box == nil {
+func (s *store) zeroDeleted(ctx context.Context) error {
+	if s.box == nil {
 		return nil
 	}
-	if _, err := db.w.ExecContext(ctx, "PRAGMA secure_delete = ON"); err != nil {
-		return fmt.Errorf("open catalog %s: %w", db.path, err)
+	if _, err := s.w.ExecContext(ctx, "PRAGMA secure_delete = ON"); err != nil {
+		return fmt.Errorf("open catalog %s: %w", s.path, err)
 	}
 	return nil
 }
@@ -181,32 +181,32 @@ func readKeyCheck(ctx context.Context, abs string) (string, error) {
 // sealPlain, with a key, seals any secret still plain (written by a keyless
 // open), records the key check, and checkpoints the WAL into the main file
 // and truncates it, so no earlier plain frame stays in the -wal.
-func (db *DB) sealPlain(ctx context.Context) error {
-	if db.box == nil {
+func (s *store) sealPlain(ctx context.Context) error {
+	if s.box == nil {
 		return nil
 	}
-	check, err := db.box.seal([]byte(keyCheckPlain))
+	check, err := s.box.seal([]byte(keyCheckPlain))
 	if err != nil {
 		return err
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("seal secrets of %s: %w", db.path, err)
+		return fmt.Errorf("seal secrets of %s: %w", s.path, err)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, sealPlainSQL); err != nil {
-		return fmt.Errorf("seal secrets of %s: %w", db.path, err)
+		return fmt.Errorf("seal secrets of %s: %w", s.path, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING`,
 		keyCheckMeta, check); err != nil {
-		return fmt.Errorf("seal secrets of %s: %w", db.path, err)
+		return fmt.Errorf("seal secrets of %s: %w", s.path, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("seal secrets of %s: %w", db.path, err)
+		return fmt.Errorf("seal secrets of %s: %w", s.path, err)
 	}
-	db.keyed = true
-	if _, err := db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
-		return fmt.Errorf("seal secrets of %s: checkpoint: %w", db.path, err)
+	s.keyed = true
+	if _, err := s.w.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return fmt.Errorf("seal secrets of %s: checkpoint: %w", s.path, err)
 	}
 	return nil
 }

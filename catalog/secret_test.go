@@ -38,7 +38,7 @@ func storeSecrets(t *testing.T, m *MasterDB) {
 	if err != nil {
 		t.Fatalf("CreateJob: %v", err)
 	}
-	err = m.DB().CreateFetchJob(ctx, FetchJob{ID: "f1", Dest: "us3://b",
+	err = m.Fetch().CreateFetchJob(ctx, FetchJob{ID: "f1", Dest: "us3://b",
 		Creds: map[string]string{"US3_PRIVATE_KEY": credMarker},
 		Keys:  []FetchKey{{Public: "pub1", Private: fetchMarker}}}, t0)
 	if err != nil {
@@ -54,7 +54,7 @@ func checkSecrets(t *testing.T, m *MasterDB) {
 	if err != nil || creds["AWS_SECRET_ACCESS_KEY"] != credMarker {
 		t.Fatalf("JobCreds = %v, %v", creds, err)
 	}
-	fj, err := m.DB().FetchJob(ctx, "f1")
+	fj, err := m.Fetch().FetchJob(ctx, "f1")
 	if err != nil || !reflect.DeepEqual(fj.Keys, []FetchKey{{Public: "pub1", Private: fetchMarker}}) ||
 		fj.Creds["US3_PRIVATE_KEY"] != credMarker {
 		t.Fatalf("FetchJob = %+v, %v", fj, err)
@@ -239,12 +239,12 @@ func TestOpenMaster_SecretKeyFile(t *testing.T) {
 func TestOpenMaster_SealsPlainRows(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "master.db")
-	old, err := openRW(ctx, path, allMigrations()[:7])
+	old, err := openStore(ctx, path, allMigrations()[:7])
 	if err != nil {
 		t.Fatal(err)
 	}
-	storeSecrets(t, &MasterDB{db: old, nextRun: hourly})
-	old.Close()
+	storeSecrets(t, newMasterDB(old, hourly))
+	old.close()
 	b := readFile(t, path)
 	if !bytes.Contains(b, []byte(credMarker)) || !bytes.Contains(b, []byte(fetchMarker)) {
 		t.Fatal("the schema-7 catalog does not hold its secrets in plain text: the test proves nothing")

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 )
 
@@ -20,14 +21,14 @@ const (
 )
 
 // LeaseStore is the part of the master catalog the agent API uses;
-// *catalog.DB implements it.
+// *catalog.FetchQueue implements it.
 type LeaseStore interface {
 	LeaseFetchTasks(ctx context.Context, agent string, n int, now time.Time, ttl time.Duration) ([]catalog.FetchTask, error)
 	RenewFetchLease(ctx context.Context, id, agent string, now time.Time, ttl time.Duration) error
 	FinishFetchTask(ctx context.Context, id, agent string, o catalog.FetchOutcome, now time.Time) error
 }
 
-var _ LeaseStore = (*catalog.DB)(nil)
+var _ LeaseStore = (*catalog.FetchQueue)(nil)
 
 // LeaseRequest is the body of POST /api/v1/fetch/lease.
 type LeaseRequest struct {
@@ -87,7 +88,7 @@ type AgentAPIOptions struct {
 //	POST /api/v1/fetch/tasks/{id}/finish  AgentRequest with the outcome → 200 {}
 //
 // Renew and finish answer 409 when the agent lost the lease, 404 for an
-// unknown task. Errors are {"error": "..."}.
+// unknown task. Errors are {"error": "...", "code": "..."} (agent.APIError).
 func NewAgentAPI(store LeaseStore, jobs JobLookup, opts AgentAPIOptions) http.Handler {
 	if opts.TTL <= 0 {
 		opts.TTL = 30 * time.Second
@@ -112,9 +113,10 @@ type agentAPI struct {
 	opts  AgentAPIOptions
 }
 
-// apiError answers {"error": msg}.
+// apiError answers {"error": msg, "code": …}, as the master's own API
+// does (agent.ErrorCode).
 func apiError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
+	writeJSON(w, status, map[string]string{"error": msg, "code": agent.ErrorCode(status)})
 }
 
 // decode reads a small JSON body into v.

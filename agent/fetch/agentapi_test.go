@@ -2,11 +2,11 @@ package fetch
 
 import (
 	"context"
-	"errors"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 )
 
@@ -20,7 +20,7 @@ func TestAgentAPI_leaseRenewFinish(t *testing.T) {
 	finished := 0
 	srv := httptest.NewServer(NewAgentAPI(db, jobs, AgentAPIOptions{TTL: time.Minute, OnFinish: func() { finished++ }}))
 	defer srv.Close()
-	c := &Client{Master: srv.URL}
+	c := testClient(t, srv.URL)
 	now := time.Now()
 	for _, nt := range []catalog.NewFetchTask{
 		{ID: "a", JobID: testJob, URL: "http://o/a", Bucket: "bucket-b", Key: "ka", FailureCallback: "http://cb/f"},
@@ -30,7 +30,7 @@ func TestAgentAPI_leaseRenewFinish(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	reply, err := c.Lease(ctx, "agent-1", 10)
+	reply, err := leaseTasks(ctx, c, "agent-1", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,29 +47,29 @@ func TestAgentAPI_leaseRenewFinish(t *testing.T) {
 	if orphan.State != catalog.FetchFailed || orphan.CallbackState != catalog.CallbackPending || finished != 1 {
 		t.Fatalf("orphan = %+v (finished %d)", orphan, finished)
 	}
-	if err := c.Renew(ctx, "a", "agent-2"); !errors.Is(err, ErrLeaseLost) {
+	if err := renewTask(ctx, c, "a", "agent-2"); !agent.IsLeaseLost(err) {
 		t.Fatalf("renew by another agent = %v", err)
 	}
-	if err := c.Renew(ctx, "zzz", "agent-1"); !errors.Is(err, ErrTaskNotFound) {
+	if err := renewTask(ctx, c, "zzz", "agent-1"); !agent.IsNotFound(err) {
 		t.Fatalf("renew unknown = %v", err)
 	}
-	if err := c.Renew(ctx, "a", "agent-1"); err != nil {
+	if err := renewTask(ctx, c, "a", "agent-1"); err != nil {
 		t.Fatal(err)
 	}
 	if a, _ := db.FetchTask(ctx, "a"); a.State != catalog.FetchRunning {
 		t.Fatalf("renewed task state = %s", a.State)
 	}
-	if err := c.Finish(ctx, "a", "agent-1", Result{OK: true, ETag: "E", SHA1: "s", Size: 3}); err != nil {
+	if err := finishTask(ctx, c, "a", "agent-1", Result{OK: true, ETag: "E", SHA1: "s", Size: 3}); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := db.FetchTask(ctx, "a")
 	if a.State != catalog.FetchDone || a.ETag != "E" || a.SHA1 != "s" || a.Size != 3 || finished != 2 {
 		t.Fatalf("finished task = %+v", a)
 	}
-	if err := c.Finish(ctx, "a", "agent-1", Result{OK: true}); !errors.Is(err, ErrLeaseLost) {
+	if err := finishTask(ctx, c, "a", "agent-1", Result{OK: true}); !agent.IsLeaseLost(err) {
 		t.Fatalf("second finish = %v", err)
 	}
-	if reply, err := c.Lease(ctx, "agent-1", 0); err == nil {
+	if reply, err := leaseTasks(ctx, c, "agent-1", 0); err == nil {
 		t.Fatalf("lease of 0 tasks = %+v", reply)
 	}
 }

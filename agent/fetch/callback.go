@@ -18,14 +18,14 @@ import (
 )
 
 // CallbackStore is the part of the master catalog the Dispatcher uses;
-// *catalog.DB implements it.
+// *catalog.FetchQueue implements it.
 type CallbackStore interface {
 	DueCallbacks(ctx context.Context, now time.Time, n int, hold time.Duration) ([]catalog.FetchTask, error)
 	MarkCallback(ctx context.Context, id string, a catalog.CallbackAttempt, now time.Time) error
 	NextCallback(ctx context.Context) (time.Time, bool, error)
 }
 
-var _ CallbackStore = (*catalog.DB)(nil)
+var _ CallbackStore = (*catalog.FetchQueue)(nil)
 
 // DispatcherOptions tune a Dispatcher; zero values take the defaults.
 type DispatcherOptions struct {

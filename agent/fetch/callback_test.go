@@ -84,7 +84,7 @@ func eventually(t testing.TB, what string, cond func() bool) {
 }
 
 // finished stores two tasks and finishes them: "ok" done, "bad" failed.
-func finished(t testing.TB, db *catalog.DB, cbBase string) {
+func finished(t testing.TB, db *catalog.FetchQueue, cbBase string) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now()
@@ -121,10 +121,11 @@ func callbackJob(private bool) StaticJobs {
 // over a reopened catalog meanwhile: each callback is delivered once.
 func TestDispatcher_Run_receiverDownThenUp(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "master.db")
-	db, err := catalog.Open(context.Background(), path)
+	m, err := catalog.OpenMaster(context.Background(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	db := m.Fetch()
 	addr := freeAddr(t)
 	finished(t, db, "http://"+addr)
 
@@ -141,14 +142,15 @@ func TestDispatcher_Run_receiverDownThenUp(t *testing.T) {
 	if task.CallbackState != catalog.CallbackPending || task.CallbackError == "" {
 		t.Fatalf("after failures: %+v", task)
 	}
-	db.Close()
+	m.Close()
 
 	// "Master restart": a new catalog handle and dispatcher; receiver up.
-	db, err = catalog.Open(context.Background(), path)
+	m, err = catalog.OpenMaster(context.Background(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer m.Close()
+	db = m.Fetch()
 	rc := &receiver{}
 	serveAt(t, addr, rc)
 	ctx, cancel = context.WithCancel(context.Background())

@@ -23,18 +23,15 @@ const DefaultMaxBody = 64 << 10
 // maxKeyLen bounds an object key, as S3 and US3 do.
 const maxKeyLen = 1024
 
-// Store is the part of the master catalog the handler uses; *catalog.DB
-// implements it, and *catalog.FetchQueue with group commit (concurrent
-// POSTs share one transaction).
+// Store is the part of the master catalog the handler uses;
+// *catalog.FetchQueue implements it, with group commit (concurrent POSTs
+// share one transaction).
 type Store interface {
 	CreateFetchTask(ctx context.Context, t catalog.NewFetchTask, now time.Time, lim catalog.QueueLimits) (id string, dup bool, err error)
 	FetchTask(ctx context.Context, id string) (catalog.FetchTask, error)
 }
 
-var (
-	_ Store = (*catalog.DB)(nil)
-	_ Store = (*catalog.FetchQueue)(nil)
-)
+var _ Store = (*catalog.FetchQueue)(nil)
 
 // HandlerOptions tune the handler; zero values take the defaults.
 type HandlerOptions struct {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 )
 
@@ -20,15 +21,31 @@ const (
 	testJob  = "job-fetch-1"
 )
 
-// openDB opens a real catalog in a temporary directory.
-func openDB(t testing.TB) *catalog.DB {
+// testClient is the master's client for base, with token (default: a
+// token that handlers without a token check ignore).
+func testClient(t testing.TB, base string, token ...string) *agent.Client {
 	t.Helper()
-	db, err := catalog.Open(context.Background(), filepath.Join(t.TempDir(), "master.db"))
+	tok := "test-token"
+	if len(token) > 0 {
+		tok = token[0]
+	}
+	c, err := agent.NewClient(base, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return c
+}
+
+// openDB opens a real master catalog in a temporary directory and
+// returns its fetch queue.
+func openDB(t testing.TB) *catalog.FetchQueue {
+	t.Helper()
+	m, err := catalog.OpenMaster(context.Background(), filepath.Join(t.TempDir(), "master.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m.Fetch()
 }
 
 // testJobs is one fetch job into us3://bucket-a (bucket-b allowed too),
@@ -89,7 +106,7 @@ func doJSON(t testing.TB, req *http.Request) (int, Response) {
 }
 
 // startHandler serves NewHandler over db and jobs.
-func startHandler(t testing.TB, db *catalog.DB, jobs JobLookup, opts HandlerOptions) string {
+func startHandler(t testing.TB, db *catalog.FetchQueue, jobs JobLookup, opts HandlerOptions) string {
 	t.Helper()
 	srv := httptest.NewServer(NewHandler(db, jobs, opts))
 	t.Cleanup(srv.Close)
@@ -97,7 +114,7 @@ func startHandler(t testing.TB, db *catalog.DB, jobs JobLookup, opts HandlerOpti
 }
 
 // fetchCounts returns the number of tasks of every state.
-func fetchCounts(t testing.TB, db *catalog.DB) int {
+func fetchCounts(t testing.TB, db *catalog.FetchQueue) int {
 	t.Helper()
 	tasks, _, err := db.FetchCounts(context.Background(), "")
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
 )
@@ -23,7 +24,7 @@ const (
 )
 
 // CatalogJobs is the JobLookup over the fetch jobs of a master catalog.
-type CatalogJobs struct{ DB *catalog.DB }
+type CatalogJobs struct{ DB *catalog.FetchQueue }
 
 var (
 	_ JobLookup = CatalogJobs{}
@@ -94,23 +95,16 @@ type JobKey struct {
 	Private string `json:"private"`
 }
 
-// JobView is a fetch job as the API shows it: public keys and credential
-// names only.
+// JobView is a fetch job as the routes /api/v1/fetch/jobs[/{id}] show it
+// (public keys and credential names only): the fields of the fetch section
+// of the master's one agent.JobView, beside id, type, dest and created_at.
+// GET /api/v1/jobs[/{id}] shows the same job as an agent.JobView.
 type JobView struct {
-	ID                    string         `json:"id"`
-	Type                  string         `json:"type"` // "fetch"
-	Dest                  string         `json:"dest"`
-	AllowedBuckets        []string       `json:"allowed_buckets"`
-	PublicKeys            []string       `json:"public_keys"`
-	CredentialNames       []string       `json:"credential_names,omitempty"`
-	Concurrency           int            `json:"concurrency,omitempty"`
-	AllowPrivateURLs      bool           `json:"allow_private_urls"`
-	MaxQueue              int            `json:"max_queue,omitempty"`
-	AllowPrivateCallbacks bool           `json:"allow_private_callbacks"` // see Job
-	RejectReplays         bool           `json:"reject_replays"`          // see Job
-	CreatedAt             time.Time      `json:"created_at"`
-	Tasks                 map[string]int `json:"tasks"`     // by state
-	Callbacks             map[string]int `json:"callbacks"` // finished tasks by callback state
+	ID   string `json:"id"`
+	Type string `json:"type"` // "fetch"
+	Dest string `json:"dest"`
+	agent.FetchView
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // JobAPIOptions tune the job API.
@@ -129,14 +123,23 @@ type JobAPIOptions struct {
 //	GET    /api/v1/fetch/jobs       → [JobView]
 //	GET    /api/v1/fetch/jobs/{id}  → JobView
 //	DELETE /api/v1/fetch/jobs/{id}  → 204 (unfinished tasks fail)
-func NewJobAPI(db *catalog.DB, opts JobAPIOptions) http.Handler {
+func NewJobAPI(db *catalog.FetchQueue, opts JobAPIOptions) http.Handler {
+	return newJobAPI(db, opts).handler()
+}
+
+// newJobAPI is the job API over db; it is also the master's fetch JobType.
+func newJobAPI(db *catalog.FetchQueue, opts JobAPIOptions) *jobAPI {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	a := &jobAPI{db: db, opts: opts}
+	return &jobAPI{db: db, opts: opts}
+}
+
+// handler serves the job API's routes.
+func (a *jobAPI) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+PathJobs, a.create)
 	mux.HandleFunc("GET "+PathJobs, a.list)
@@ -146,7 +149,7 @@ func NewJobAPI(db *catalog.DB, opts JobAPIOptions) http.Handler {
 }
 
 type jobAPI struct {
-	db   *catalog.DB
+	db   *catalog.FetchQueue
 	opts JobAPIOptions
 }
 
@@ -293,10 +296,11 @@ func (a *jobAPI) remove(w http.ResponseWriter, r *http.Request) {
 
 // view renders a job without secrets, with its task counts.
 func (a *jobAPI) view(ctx context.Context, j catalog.FetchJob) (JobView, error) {
-	v := JobView{ID: j.ID, Type: "fetch", Dest: j.Dest, AllowedBuckets: nonNil(j.AllowedBuckets), PublicKeys: []string{},
-		Concurrency: j.Concurrency, AllowPrivateURLs: j.AllowPrivateURLs, MaxQueue: j.MaxQueue, CreatedAt: j.CreatedAt,
+	v := JobView{ID: j.ID, Type: agent.TypeFetch, Dest: j.Dest, CreatedAt: j.CreatedAt, FetchView: agent.FetchView{
+		AllowedBuckets: nonNil(j.AllowedBuckets), PublicKeys: []string{},
+		Concurrency: j.Concurrency, AllowPrivateURLs: j.AllowPrivateURLs, MaxQueue: j.MaxQueue,
 		AllowPrivateCallbacks: j.AllowPrivateCallbacks, RejectReplays: j.RejectReplays,
-		Tasks: map[string]int{}, Callbacks: map[string]int{}}
+		Tasks: map[string]int{}, Callbacks: map[string]int{}}}
 	for _, k := range j.Keys {
 		v.PublicKeys = append(v.PublicKeys, k.Public)
 	}

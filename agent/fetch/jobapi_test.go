@@ -3,9 +3,12 @@ package fetch
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/ferry-project/ferry/agent"
 )
 
 func TestJobAPI_create(t *testing.T) {
@@ -13,7 +16,7 @@ func TestJobAPI_create(t *testing.T) {
 	db := openDB(t)
 	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{}))
 	defer srv.Close()
-	c := &Client{Master: srv.URL}
+	c := testClient(t, srv.URL)
 	key := []JobKey{{"p", "s"}}
 	for name, spec := range map[string]JobSpec{
 		"no keys":           {Dest: "us3://b"},
@@ -25,14 +28,14 @@ func TestJobAPI_create(t *testing.T) {
 		"bad bucket":        {Dest: "us3://b", Keys: key, AllowedBuckets: []string{"a/b"}},
 		"foreign variable":  {Dest: "us3://b", Keys: key, Credentials: map[string]string{"HOME": "/root"}},
 	} {
-		if v, err := c.CreateJob(ctx, spec); err == nil || !strings.Contains(err.Error(), "400") {
+		if v, err := CreateJob(ctx, c, spec); err == nil || !strings.Contains(err.Error(), "400") {
 			t.Errorf("%s: CreateJob = %+v, %v; want a 400", name, v, err)
 		}
 	}
 	if jobs, _ := db.FetchJobs(ctx); len(jobs) != 0 {
 		t.Fatalf("%d jobs stored after refusals", len(jobs))
 	}
-	v, err := c.CreateJob(ctx, JobSpec{Dest: "/data", AllowedBuckets: []string{"in"}, Keys: key, MaxQueue: 5,
+	v, err := CreateJob(ctx, c, JobSpec{Dest: "/data", AllowedBuckets: []string{"in"}, Keys: key, MaxQueue: 5,
 		Credentials: map[string]string{"US3_PRIVATE_KEY": "secret"}})
 	if err != nil {
 		t.Fatal(err)
@@ -50,11 +53,12 @@ func TestJobAPI_create(t *testing.T) {
 	if _, err := (CatalogJobs{DB: db}).FetchJob(ctx, "fetch-none"); !errors.Is(err, ErrUnknownJob) {
 		t.Fatalf("unknown job: %v", err)
 	}
-	list, err := c.Jobs(ctx)
+	var list []JobView
+	err = c.Do(ctx, http.MethodGet, PathJobs, nil, &list)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("Jobs = %+v, %v", list, err)
 	}
-	if _, err := c.Job(ctx, "fetch-none"); !errors.Is(err, ErrTaskNotFound) {
+	if err := c.Do(ctx, http.MethodGet, PathJobs+"/fetch-none", nil, &JobView{}); !agent.IsNotFound(err) {
 		t.Fatalf("Job(unknown) = %v", err)
 	}
 }
@@ -79,15 +83,15 @@ func TestCatalogJobs_JobsWithKey(t *testing.T) {
 	db := openDB(t)
 	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{}))
 	defer srv.Close()
-	c := &Client{Master: srv.URL}
-	v, err := c.CreateJob(ctx, JobSpec{Dest: "us3://b", Keys: []JobKey{{"p", "s"}}, AllowPrivateCallbacks: true, RejectReplays: true})
+	c := testClient(t, srv.URL)
+	v, err := CreateJob(ctx, c, JobSpec{Dest: "us3://b", Keys: []JobKey{{"p", "s"}}, AllowPrivateCallbacks: true, RejectReplays: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !v.AllowPrivateCallbacks || !v.RejectReplays || v.AllowPrivateURLs {
 		t.Fatalf("view = %+v", v)
 	}
-	plain, err := c.CreateJob(ctx, JobSpec{Dest: "us3://b", Keys: []JobKey{{"q", "s"}, {"p", "t"}}})
+	plain, err := CreateJob(ctx, c, JobSpec{Dest: "us3://b", Keys: []JobKey{{"q", "s"}, {"p", "t"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,12 +8,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 )
 
 // ServiceConfig configures the master side of fetch.
 type ServiceConfig struct {
-	DB *catalog.DB // the master catalog
+	DB *catalog.FetchQueue // the master's fetch queue (catalog.MasterDB.Fetch)
 	// Jobs finds fetch jobs (default: CatalogJobs over DB).
 	Jobs      JobLookup
 	Handler   HandlerOptions
@@ -26,10 +27,11 @@ type ServiceConfig struct {
 // Service is the master side of fetch, assembled: the public handler,
 // the agent API and the callback dispatcher over one catalog.
 type Service struct {
-	db         *catalog.DB
+	db         *catalog.FetchQueue
 	public     http.Handler
 	agents     http.Handler
 	jobs       http.Handler
+	jobType    *jobAPI
 	dispatcher *Dispatcher
 	ttl        time.Duration
 	now        func() time.Time
@@ -69,9 +71,10 @@ func NewService(ctx context.Context, cfg ServiceConfig) (*Service, error) {
 	if cfg.Agents.OnFinish == nil {
 		cfg.Agents.OnFinish = s.dispatcher.Notify
 	}
-	s.public = NewHandler(catalog.NewFetchQueue(cfg.DB), cfg.Jobs, cfg.Handler)
+	s.public = NewHandler(cfg.DB, cfg.Jobs, cfg.Handler)
 	s.agents = NewAgentAPI(cfg.DB, cfg.Jobs, cfg.Agents)
-	s.jobs = NewJobAPI(cfg.DB, cfg.JobAPI)
+	s.jobType = newJobAPI(cfg.DB, cfg.JobAPI)
+	s.jobs = s.jobType.handler()
 	if err := cfg.DB.ExtendFetchLeases(ctx, now().Add(cfg.Agents.TTL)); err != nil {
 		return nil, fmt.Errorf("new fetch service: %w", err)
 	}
@@ -90,8 +93,14 @@ func (s *Service) AgentHandler() http.Handler { return s.agents }
 // admin-token check.
 func (s *Service) JobHandler() http.Handler { return s.jobs }
 
-// Mount registers every fetch route on mux: the public handler as it is,
-// the job API wrapped in admin, the agent API wrapped in cluster.
+// JobType is the fetch jobs as the master lists, shows and deletes them
+// under /api/v1/jobs (MasterConfig.JobTypes).
+func (s *Service) JobType() agent.JobType { return s.jobType }
+
+// Mount registers every fetch route on mux (it is an agent.Mount): the
+// public handler as it is, the job API wrapped in admin, the agent API
+// wrapped in cluster. The job API's routes /api/v1/fetch/jobs[/{id}]
+// remain beside /api/v1/jobs, answering fetch JobViews as before.
 func (s *Service) Mount(mux *http.ServeMux, admin, cluster func(http.Handler) http.Handler) {
 	mux.Handle("/fetch/", s.public)
 	mux.Handle("/fetch", s.public)

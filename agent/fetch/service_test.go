@@ -35,7 +35,7 @@ func us3Opener(ctx context.Context, dest string, creds map[string]string) (fs.Si
 // job created through the job API) and n workers, with the emulator as
 // destination.
 type cluster struct {
-	db     *catalog.DB
+	db     *catalog.FetchQueue
 	master string
 	job    string
 	sink   *us3.Store
@@ -62,16 +62,16 @@ func startCluster(t *testing.T, workers int) *cluster {
 	svc.Mount(mux, requireToken("admin-token"), requireToken("cluster-token"))
 	srv := httptest.NewServer(mux)
 	creds := map[string]string{"US3_PUBLIC_KEY": us3emu.TestPublicKey, "US3_PRIVATE_KEY": us3emu.TestPrivateKey, "US3_ENDPOINT": endpoint}
-	admin := &Client{Master: srv.URL, Token: "admin-token"}
-	if _, err := admin.CreateJob(ctx, JobSpec{Dest: "us3://" + us3emu.TestBucket, Keys: []JobKey{{testPub, "wrong"}}}); err == nil {
+	admin := testClient(t, srv.URL, "admin-token")
+	if _, err := CreateJob(ctx, admin, JobSpec{Dest: "us3://" + us3emu.TestBucket, Keys: []JobKey{{testPub, "wrong"}}}); err == nil {
 		t.Fatal("a job whose destination cannot be opened was created")
 	}
-	view, err := admin.CreateJob(ctx, JobSpec{Dest: "us3://" + us3emu.TestBucket, Credentials: creds,
+	view, err := CreateJob(ctx, admin, JobSpec{Dest: "us3://" + us3emu.TestBucket, Credentials: creds,
 		Keys: []JobKey{{testPub, testPriv}}, Concurrency: 2, AllowPrivateURLs: true, AllowPrivateCallbacks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := (&Client{Master: srv.URL, Token: "cluster-token"}).Jobs(ctx); err == nil {
+	if err := testClient(t, srv.URL, "cluster-token").Do(ctx, http.MethodGet, PathJobs, nil, &[]JobView{}); err == nil {
 		t.Fatal("the cluster token listed fetch jobs")
 	}
 	var wg sync.WaitGroup
@@ -79,7 +79,7 @@ func startCluster(t *testing.T, workers int) *cluster {
 	go func() { defer wg.Done(); svc.Run(ctx) }()
 	for i := range workers {
 		w, err := NewWorker(WorkerOptions{
-			Client: &Client{Master: srv.URL, Token: "cluster-token"}, Agent: fmt.Sprintf("agent-%d", i),
+			Client: testClient(t, srv.URL, "cluster-token"), Agent: fmt.Sprintf("agent-%d", i),
 			Open: us3Opener, Executor: testExecutor(), Slots: 4, Poll: 20 * time.Millisecond,
 		})
 		if err != nil {
@@ -193,9 +193,9 @@ func TestService_endToEnd(t *testing.T) {
 		t.Fatalf("status = %+v", st)
 	}
 	// The job API shows the counts, never a secret.
-	admin := &Client{Master: c.master, Token: "admin-token"}
-	v, err := admin.Job(context.Background(), c.job)
-	if err != nil {
+	admin := testClient(t, c.master, "admin-token")
+	var v JobView
+	if err := admin.Do(context.Background(), http.MethodGet, PathJobs+"/"+c.job, nil, &v); err != nil {
 		t.Fatal(err)
 	}
 	if v.Tasks["done"] != len(tasks) || v.Tasks["failed"] != 1 || fmt.Sprint(v.PublicKeys) != "["+testPub+"]" {
@@ -205,7 +205,7 @@ func TestService_endToEnd(t *testing.T) {
 	if strings.Contains(string(raw), testPriv) || strings.Contains(string(raw), us3emu.TestPrivateKey) {
 		t.Fatalf("job view leaks a secret: %s", raw)
 	}
-	if err := admin.DeleteJob(context.Background(), c.job); err != nil {
+	if err := admin.Do(context.Background(), http.MethodDelete, PathJobs+"/"+c.job, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The job's key went with it: the key is unknown now.

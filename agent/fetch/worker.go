@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/internal/backoff"
 )
@@ -22,8 +23,8 @@ type SinkOpener func(ctx context.Context, dest string, creds map[string]string) 
 
 // WorkerOptions configure a Worker.
 type WorkerOptions struct {
-	Client *Client // the master's agent API (required)
-	Agent  string  // this agent's name (required)
+	Client *agent.Client // the master, with the cluster token (required)
+	Agent  string        // this agent's name (required)
 	Open   SinkOpener
 	// Executor runs the downloads (default NewExecutor with defaults).
 	Executor *Executor
@@ -103,7 +104,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				more = false
 			}
 		}
-		reply, err := w.opts.Client.Lease(ctx, w.opts.Agent, n)
+		reply, err := leaseTasks(ctx, w.opts.Client, w.opts.Agent, n)
 		pause := w.opts.Poll
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -177,8 +178,8 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelFunc, id st
 			case <-tick.C:
 			}
 		}
-		err := w.opts.Client.Renew(ctx, id, w.opts.Agent)
-		if errors.Is(err, ErrLeaseLost) {
+		err := renewTask(ctx, w.opts.Client, id, w.opts.Agent)
+		if agent.IsLeaseLost(err) {
 			cancel()
 			return
 		}
@@ -195,13 +196,13 @@ func (w *Worker) report(ctx context.Context, id string, res Result, log *slog.Lo
 	if ctx.Err() != nil {
 		c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		_ = w.opts.Client.Finish(c, id, w.opts.Agent, Result{Message: "agent stopped", Retry: true})
+		_ = finishTask(c, w.opts.Client, id, w.opts.Agent, Result{Message: "agent stopped", Retry: true})
 		return
 	}
 	var down backoff.Retries
 	for {
-		err := w.opts.Client.Finish(ctx, id, w.opts.Agent, res)
-		if err == nil || errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrTaskNotFound) {
+		err := finishTask(ctx, w.opts.Client, id, w.opts.Agent, res)
+		if err == nil || agent.IsLeaseLost(err) || agent.IsNotFound(err) {
 			if err != nil {
 				log.Info("fetch result dropped", "err", err)
 			}

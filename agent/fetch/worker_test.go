@@ -49,7 +49,7 @@ func TestWorker_Run_backsOffFromAnUnreachableMaster(t *testing.T) {
 	defer srv.Close()
 	var logs syncbuf.Buffer
 	w, err := NewWorker(WorkerOptions{
-		Client: &Client{Master: srv.URL, Token: "cluster-token"}, Agent: "a1", Slots: 1,
+		Client: testClient(t, srv.URL, "cluster-token"), Agent: "a1", Slots: 1,
 		Poll: 50 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Open: func(context.Context, string, map[string]string) (fs.Sink, error) {
 			return nil, errors.New("no tasks expected")

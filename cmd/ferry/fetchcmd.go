@@ -281,16 +281,11 @@ func (e *env) fetchJobCreate(c *cli.Context) error {
 			spec.Credentials[k] = v
 		}
 	}
-	token, err := e.adminToken(c)
+	cl, err := e.client(c)
 	if err != nil {
 		return err
 	}
-	pool, err := e.caPool(c)
-	if err != nil {
-		return err
-	}
-	cl := &fetch.Client{Master: c.String("master"), Token: token, HTTP: masterHTTP(pool, 2)}
-	v, err := cl.CreateJob(c.Context, spec)
+	v, err := fetch.CreateJob(c.Context, cl, spec)
 	if err != nil {
 		return err
 	}
@@ -309,8 +304,8 @@ func fetchMasterFlags() []cli.Flag {
 }
 
 // fetchService builds the master's fetch endpoint, agent API and callback
-// dispatcher over the master catalog.
-func (e *env) fetchService(c *cli.Context, db *catalog.DB, log *slog.Logger) (*fetch.Service, error) {
+// dispatcher over the master's fetch queue.
+func (e *env) fetchService(c *cli.Context, db *catalog.FetchQueue, log *slog.Logger) (*fetch.Service, error) {
 	open := jobOpener{e}
 	return fetch.NewService(c.Context, fetch.ServiceConfig{
 		DB: db, Logger: log,
@@ -338,8 +333,12 @@ func (e *env) fetchService(c *cli.Context, db *catalog.DB, log *slog.Logger) (*f
 // the master beside ranges and streams them into their destinations.
 func (e *env) fetchWorker(master, token string, ca *x509.CertPool, name string, slots int, log *slog.Logger) (*fetch.Worker, error) {
 	open := jobOpener{e}
+	client, err := agent.NewClient(master, token, agent.WithCA(ca), agent.WithConns(slots))
+	if err != nil {
+		return nil, err
+	}
 	return fetch.NewWorker(fetch.WorkerOptions{
-		Client: &fetch.Client{Master: master, Token: token, HTTP: masterHTTP(ca, slots)}, Agent: name, Slots: slots, Logger: log,
+		Client: client, Agent: name, Slots: slots, Logger: log,
 		Executor: fetch.NewExecutor(fetch.ExecutorOptions{Logger: log}),
 		Open: func(ctx context.Context, dest string, creds map[string]string) (fs.Sink, error) {
 			return open.OpenDest(ctx, agent.Location{URI: dest, Creds: creds, Conns: 16})

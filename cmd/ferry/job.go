@@ -302,9 +302,13 @@ func (e *env) jobList(c *cli.Context) error {
 		return writeJSON(e.stdout, jobs)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tRUN\tOBJECTS\tFAILED\tBYTES\tSOURCE → DESTINATION")
+	fmt.Fprintln(tw, "ID\tTYPE\tSTATE\tRUN\tOBJECTS\tFAILED\tBYTES\tSOURCE → DESTINATION")
 	for _, j := range jobs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s → %s\n", j.ID, j.State, j.Run, j.Objects, j.Failed, units.Bytes(j.Bytes), j.Source, j.Dest)
+		run, bytes, source := fmt.Sprint(j.Run), units.Bytes(j.Bytes), j.Source
+		if j.Type != agent.TypeMigrate {
+			run, bytes, source = "-", "-", jobSource(j)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s → %s\n", j.ID, j.Type, j.State, run, j.Objects, j.Failed, bytes, source, j.Dest)
 	}
 	return tw.Flush()
 }
@@ -326,6 +330,9 @@ func (e *env) jobShow(c *cli.Context) error {
 		return writeJSON(e.stdout, v)
 	}
 	w := e.stdout
+	if v.Type != agent.TypeMigrate {
+		return showOtherJob(w, v)
+	}
 	fmt.Fprintf(w, "job %s: %s (run %d)\n  source       %s\n  destination  %s\n", v.ID, v.State, v.Run, v.Source, v.Dest)
 	fmt.Fprintf(w, "  objects      %d (%d copied, %d unchanged, %d failed), %s\n", v.Objects, v.Copied, v.Unchanged, v.Failed, units.Bytes(v.Bytes))
 	if v.State == "running" {

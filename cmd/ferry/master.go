@@ -62,13 +62,14 @@ func (e *env) masterRun(c *cli.Context) error {
 		level = slog.LevelWarn
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	fetchSvc, err := e.fetchService(c, db.DB(), log)
+	fetchSvc, err := e.fetchService(c, db.Fetch(), log)
 	if err != nil {
 		return err
 	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{
 		DB: db, Opener: jobOpener{e}, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics,
-		Mount:    fetchSvc.Mount,
+		Mounts:   []agent.Mount{fetchSvc.Mount},
+		JobTypes: []agent.JobType{fetchSvc.JobType()},
 		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),
 		Plan:     agent.PlanOptions{Ranges: c.Int("ranges")},
 		SplitMin: c.Int("split-min"), PathsPerRange: c.Int("paths-per-range"),

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/agent/fetch"
 	"github.com/ferry-project/ferry/fs/us3"
 )
@@ -60,7 +61,10 @@ func fxStartMaster(t testing.TB, addr, db string) *fxMaster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.kill(); logf.Close() })
-	admin := &fetch.Client{Master: m.url, Token: fxAdmin}
+	admin, err := agent.NewClient(m.url, fxAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if _, err := admin.Jobs(context.Background()); err == nil {
@@ -258,12 +262,16 @@ func fxSubmitter(m *fxMaster) *fetch.Submitter {
 // fxTaskTotal is the job's number of tasks, from the admin API.
 func fxTaskTotal(t testing.TB, m *fxMaster, job string) int {
 	t.Helper()
-	v, err := (&fetch.Client{Master: m.url, Token: fxAdmin}).Job(context.Background(), job)
+	admin, err := agent.NewClient(m.url, fxAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := admin.Job(context.Background(), job)
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, c := range v.Tasks {
+	for _, c := range v.Fetch.Tasks {
 		n += c
 	}
 	return n

@@ -197,7 +197,7 @@ func (e *env) acceptBench(ctx context.Context, n, clients int) (string, error) {
 		return "", err
 	}
 	took := time.Since(t0)
-	if err := (&fetch.Client{Master: e.master, Token: adminTok}).DeleteJob(ctx, job); err != nil {
+	if err := e.admin.DeleteJob(ctx, job); err != nil {
 		return "", err
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/agent/fetch"
 )
 
@@ -34,6 +35,7 @@ type env struct {
 	work     string
 	emu      string // emulator endpoint
 	master   string
+	admin    *agent.Client // the master's API, with the admin token
 	procs    []*exec.Cmd
 	origin   *origin
 	receiver *receiver
@@ -66,7 +68,12 @@ func start(ctx context.Context, c config, work string) (*env, error) {
 		e.stop()
 		return nil, err
 	}
-	admin := &fetch.Client{Master: e.master, Token: adminTok}
+	admin, err := agent.NewClient(e.master, adminTok)
+	if err != nil {
+		e.stop()
+		return nil, err
+	}
+	e.admin = admin
 	deadline := time.Now().Add(20 * time.Second)
 	for _, err := admin.Jobs(ctx); err != nil; _, err = admin.Jobs(ctx) {
 		if time.Now().After(deadline) {
@@ -162,8 +169,7 @@ func (e *env) startAgents(ctx context.Context, n int) error {
 
 // createJob makes a fetch job into the emulator bucket.
 func (e *env) createJob(ctx context.Context) (string, error) {
-	admin := &fetch.Client{Master: e.master, Token: adminTok}
-	v, err := admin.CreateJob(ctx, fetch.JobSpec{Dest: "us3://" + bucket, AllowPrivateURLs: true, AllowPrivateCallbacks: true,
+	v, err := fetch.CreateJob(ctx, e.admin, fetch.JobSpec{Dest: "us3://" + bucket, AllowPrivateURLs: true, AllowPrivateCallbacks: true,
 		Keys:        []fetch.JobKey{{Public: fetchPub, Private: fetchPriv}},
 		Credentials: map[string]string{"US3_PUBLIC_KEY": emuPub, "US3_PRIVATE_KEY": emuPriv, "US3_ENDPOINT": e.emu}})
 	if err != nil {

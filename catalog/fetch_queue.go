@@ -5,8 +5,34 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
+
+// FetchQueue is the fetch queue in the master's catalog file: fetch jobs
+// (with their sealed credentials and keys), fetch tasks, the agents' leases
+// on them and the callback schedule of finished ones. Get it from
+// MasterDB.Fetch. Every change is one committed SQLite transaction before
+// the method returns, so the queue survives a master killed at any point.
+// It is safe for concurrent use; concurrent CreateFetchTask calls share a
+// transaction (group commit). It has no object-catalog or master methods,
+// and no Close: the MasterDB it came from owns the file.
+type FetchQueue struct {
+	st *store
+
+	// Group commit of CreateFetchTask (fetch_create.go).
+	mu      sync.Mutex
+	pending []*fetchCreate
+	leading bool
+}
+
+// newFetchQueue returns the fetch queue over s.
+func newFetchQueue(s *store) *FetchQueue { return &FetchQueue{st: s} }
+
+// tx runs fn in one write transaction on the writer connection.
+func (q *FetchQueue) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return q.st.tx(ctx, "fetch", fn)
+}
 
 // FetchState is the life-cycle state of a fetch task:
 // pending → leased → running → done | failed (a retryable failure or an
@@ -100,122 +126,6 @@ type QueueLimits struct {
 	Total  int // unfinished tasks of every job
 }
 
-// fetchTx runs fn in one write transaction on the writer connection.
-func (db *DB) fetchTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if err := db.usable(true); err != nil {
-		return err
-	}
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin fetch write: %w", err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit fetch write: %w", err)
-	}
-	return nil
-}
-
-// CreateFetchTask durably stores t as a pending task and returns its ID,
-// committed before it returns. When an unfinished task with the same JobID,
-// URL, Bucket and Key exists, nothing is stored and that task's ID is
-// returned with dup set. Otherwise, when lim is reached, it returns an
-// error wrapping ErrQueueFull and stores nothing.
-func (db *DB) CreateFetchTask(ctx context.Context, t NewFetchTask, now time.Time, lim QueueLimits) (id string, dup bool, err error) {
-	if t.ID == "" || t.JobID == "" || t.URL == "" || t.Bucket == "" || t.Key == "" {
-		return "", false, fmt.Errorf("create fetch task: ID, JobID, URL, Bucket and Key are required")
-	}
-	err = db.fetchTx(ctx, func(tx *sql.Tx) error {
-		s, err := prepareCreate(ctx, tx)
-		if err != nil {
-			return err
-		}
-		id, dup, err = createFetch(ctx, s, t, now, lim)
-		return err
-	})
-	if err != nil {
-		return "", false, err
-	}
-	return id, dup, nil
-}
-
-// createStmts are the statements of createFetch, prepared once per
-// transaction.
-type createStmts struct {
-	dup, countJob, countAll, insert *sql.Stmt
-}
-
-// prepareCreate prepares createStmts on tx (closed with the transaction).
-func prepareCreate(ctx context.Context, tx *sql.Tx) (*createStmts, error) {
-	var s createStmts
-	for _, p := range []struct {
-		st  **sql.Stmt
-		sql string
-	}{
-		{&s.dup, `SELECT id FROM fetch_tasks WHERE job_id = ? AND bucket = ? AND key = ?
-			AND url = ? AND state IN ('pending', 'leased', 'running') ORDER BY created_at LIMIT 1`},
-		{&s.countJob, `SELECT n FROM fetch_open_counts WHERE job_id = ?`},
-		{&s.countAll, `SELECT COALESCE(SUM(n), 0) FROM fetch_open_counts`},
-		{&s.insert, `INSERT INTO fetch_tasks (id, job_id, url, bucket, key, success_cb,
-			failure_cb, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-	} {
-		st, err := tx.PrepareContext(ctx, p.sql)
-		if err != nil {
-			return nil, fmt.Errorf("prepare fetch task insert: %w", err)
-		}
-		*p.st = st
-	}
-	return &s, nil
-}
-
-// createFetch is CreateFetchTask inside the transaction of s.
-func createFetch(ctx context.Context, s *createStmts, t NewFetchTask, now time.Time, lim QueueLimits) (id string, dup bool, err error) {
-	err = s.dup.QueryRowContext(ctx, t.JobID, t.Bucket, t.Key, t.URL).Scan(&id)
-	if err == nil {
-		return id, true, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return "", false, fmt.Errorf("find duplicate fetch task: %w", err)
-	}
-	if err := checkQueue(ctx, s, t.JobID, lim); err != nil {
-		return "", false, err
-	}
-	_, err = s.insert.ExecContext(ctx, t.ID, t.JobID, t.URL, t.Bucket, t.Key, t.SuccessCallback, t.FailureCallback,
-		nanos(now), nanos(now))
-	if err != nil {
-		return "", false, fmt.Errorf("insert fetch task: %w", err)
-	}
-	return t.ID, false, nil
-}
-
-// checkQueue returns ErrQueueFull when a limit of lim is reached. The
-// counts come from fetch_open_counts (kept by triggers).
-func checkQueue(ctx context.Context, s *createStmts, job string, lim QueueLimits) error {
-	if lim.PerJob > 0 {
-		var n int
-		err := s.countJob.QueryRowContext(ctx, job).Scan(&n)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("count queued fetch tasks: %w", err)
-		}
-		if n >= lim.PerJob {
-			return fmt.Errorf("job %s has %d unfinished fetch tasks (limit %d): %w", job, n, lim.PerJob, ErrQueueFull)
-		}
-	}
-	if lim.Total > 0 {
-		var n int
-		if err := s.countAll.QueryRowContext(ctx).Scan(&n); err != nil {
-			return fmt.Errorf("count queued fetch tasks: %w", err)
-		}
-		if n >= lim.Total {
-			return fmt.Errorf("%d unfinished fetch tasks (limit %d): %w", n, lim.Total, ErrQueueFull)
-		}
-	}
-	return nil
-}
-
 // fetchCols are the columns scanFetch reads, in order.
 const fetchCols = `id, job_id, url, bucket, key, success_cb, failure_cb, state, attempts, agent, deadline,
 	last_error, etag, sha1, size, cb_state, cb_attempts, cb_next, cb_error, created_at, updated_at, finished_at`
@@ -237,11 +147,12 @@ func scanFetch(sc scanner) (FetchTask, error) {
 
 // FetchTask returns the task with the given ID, or an error wrapping
 // ErrFetchNotFound.
-func (db *DB) FetchTask(ctx context.Context, id string) (FetchTask, error) {
-	if err := db.usable(false); err != nil {
+func (q *FetchQueue) FetchTask(ctx context.Context, id string) (FetchTask, error) {
+	r, err := q.st.reader()
+	if err != nil {
 		return FetchTask{}, err
 	}
-	t, err := scanFetch(db.r.QueryRowContext(ctx, `SELECT `+fetchCols+` FROM fetch_tasks WHERE id = ?`, id))
+	t, err := scanFetch(r.QueryRowContext(ctx, `SELECT `+fetchCols+` FROM fetch_tasks WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return FetchTask{}, fmt.Errorf("fetch task %s: %w", id, ErrFetchNotFound)
 	}
@@ -253,12 +164,13 @@ func (db *DB) FetchTask(ctx context.Context, id string) (FetchTask, error) {
 
 // FetchCounts counts fetch tasks by state, and finished tasks by callback
 // state; jobID "" counts every job.
-func (db *DB) FetchCounts(ctx context.Context, jobID string) (tasks map[FetchState]int, callbacks map[CallbackState]int, err error) {
-	if err := db.usable(false); err != nil {
+func (q *FetchQueue) FetchCounts(ctx context.Context, jobID string) (tasks map[FetchState]int, callbacks map[CallbackState]int, err error) {
+	r, err := q.st.reader()
+	if err != nil {
 		return nil, nil, err
 	}
 	tasks, callbacks = map[FetchState]int{}, map[CallbackState]int{}
-	rows, err := db.r.QueryContext(ctx, `SELECT state, cb_state, COUNT(*) FROM fetch_tasks
+	rows, err := r.QueryContext(ctx, `SELECT state, cb_state, COUNT(*) FROM fetch_tasks
 		WHERE ?1 = '' OR job_id = ?1 GROUP BY state, cb_state`, jobID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("count fetch tasks: %w", err)
