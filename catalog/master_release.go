@@ -17,7 +17,8 @@ import (
 // leases_released counter. A lease the range no longer has (released
 // before, expired and re-leased, the job deleted) gives an error wrapping
 // ErrLeaseLost and changes nothing; releasing the lease of a range that
-// finished, or expired without being re-leased, does nothing.
+// finished does nothing. A lease that expired but was not re-leased is
+// released as a live one (its cursor is kept).
 func (m *MasterDB) ReleaseLease(ctx context.Context, rep Report, now time.Time) error {
 	return m.tx(ctx, func(tx *sql.Tx) error {
 		var state, agent, leaseID string
@@ -34,8 +35,8 @@ func (m *MasterDB) ReleaseLease(ctx context.Context, rep Report, now time.Time) 
 		if rep.LeaseID == "" || leaseID != rep.LeaseID || agent != rep.Agent {
 			return fmt.Errorf("release range %d of job %s: %w", rep.RangeID, rep.JobID, ErrLeaseLost)
 		}
-		if RangeState(state) != RangeLeased {
-			return nil // finished, or released (or expired) before
+		if st := RangeState(state); st == RangeDone || st == RangeFailed {
+			return nil // a final report came first
 		}
 		if err := m.recordFailures(ctx, tx, rep, run, now); err != nil {
 			return err
