@@ -218,7 +218,6 @@ func (e *env) masterRestore(c *cli.Context) error {
 	if err := os.Rename(tmp.Name(), db); err != nil {
 		return fmt.Errorf("restore %s: %w", db, err)
 	}
-	slog.Info("ferry master: restored", "snapshot", newest.ObjectKey(), "from", from, "db", db)
 	fmt.Fprintf(e.stdout, "restored %s from %s into %s\n", newest.ObjectKey(), from, db)
 	return nil
 }
