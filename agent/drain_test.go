@@ -3,8 +3,8 @@ package agent
 import (
 	"context"
 	"fmt"
-	"os"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
