@@ -46,18 +46,24 @@ type backups struct {
 	every time.Duration
 }
 
+// checkBackupFlags refuses --backup-every without --backup-to or of 0 or
+// less, before anything is opened.
+func checkBackupFlags(c *cli.Context) error {
+	switch {
+	case c.String("backup-to") == "" && c.IsSet("backup-every"):
+		return usageErr("--backup-every needs --backup-to LOCATION")
+	case c.Duration("backup-every") <= 0:
+		return usageErr("--backup-every %s: must be more than 0 (e.g. 5m)", c.Duration("backup-every"))
+	}
+	return nil
+}
+
 // masterBackups opens --backup-to (nil without it), checking it can be
 // written before the master serves anything.
 func (e *env) masterBackups(c *cli.Context, db *catalog.MasterDB) (*backups, error) {
 	loc := c.String("backup-to")
 	if loc == "" {
-		if c.IsSet("backup-every") {
-			return nil, usageErr("--backup-every needs --backup-to LOCATION")
-		}
 		return nil, nil
-	}
-	if c.Duration("backup-every") <= 0 {
-		return nil, usageErr("--backup-every %s: must be more than 0 (e.g. 5m)", c.Duration("backup-every"))
 	}
 	sink, err := e.openDest(c.Context, loc, backupSide)
 	if err != nil {

@@ -45,6 +45,9 @@ func (e *env) masterRun(c *cli.Context) error {
 	if err := checkMasterTiming(c); err != nil {
 		return err
 	}
+	if err := checkBackupFlags(c); err != nil {
+		return err
+	}
 	tokens, err := e.masterTokens(c)
 	if err != nil {
 		return err
