@@ -231,7 +231,7 @@ func TestDeploy_BackupRestore(t *testing.T) {
 	masterArgs := []string{"--ranges", "8", "--secret-key-file", key}
 	m := startMasterEnv(t, addr, db, bkEnv, append(masterArgs, "--backup-to", backup, "--backup-every", "500ms")...)
 	// The job's credentials are sealed in the master's database.
-	id := createJob(t, m, e.env(), "--from", src, "--to", "us3://dst/", "--workers", "4", "--bwlimit", "384KiB")
+	id := createJob(t, m, e.env(), "--from", src, "--to", "us3://dst/", "--workers", "4", "--bwlimit", "128KiB")
 	startAgent(t, m, "b1", nil)
 	startAgent(t, m, "b2", nil)
 	before := waitJob(t, m, id, "under way", time.Minute, func(v agent.JobView) bool { return v.Copied >= 800 })
