@@ -108,8 +108,11 @@ func (e *env) agentRun(c *cli.Context) error {
 	err = a.Run(ctx)
 	stop()
 	<-fetched
-	if err == nil && c.Context.Err() != nil {
+	switch {
+	case err == nil && c.Context.Err() != nil:
 		slog.Info("ferry agent " + name + ": stopped")
+	case err == nil:
+		slog.Info("ferry agent " + name + ": the master has no work; exiting")
 	}
 	return err
 }
