@@ -39,6 +39,7 @@ tools:
 test: tools build lint
 	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e /test/e2e -e /test/bench -e /fetchbench)
 	FERRY_BIN=$(CURDIR)/bin/ferry US3EMU_BIN=$(CURDIR)/bin/us3emu $(GO) test -count=1 -timeout 40m ./test/e2e/...
+	cd deploy && FERRY_BIN=$(CURDIR)/bin/ferry $(GO) test -count=1 -timeout 20m ./...
 
 bench: tools build
 	@command -v rclone >/dev/null || { echo "installing rclone (go install)"; $(GO) install github.com/rclone/rclone@latest; }

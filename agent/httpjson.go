@@ -34,6 +34,10 @@ func (m *Master) routes() (*http.ServeMux, error) {
 	mux.Handle("GET /api/v1/agents", m.admin(m.listAgents))
 	mux.Handle("POST /api/v1/leases", m.cluster(m.lease))
 	mux.Handle("POST /api/v1/leases/{id}/report", m.cluster(m.report))
+	mux.Handle("POST /api/v1/leases/{id}/release", m.cluster(m.release))
+	mux.Handle("GET /api/v1/work", m.cluster(m.work))
+	mux.HandleFunc("GET /healthz", serveLive)
+	mux.HandleFunc("GET /readyz", serveReady(m.ready))
 	mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferry-project/ferry/catalog"
@@ -99,6 +100,8 @@ type Master struct {
 	frontiers map[rangeKey]string // last walk position reported per range
 
 	stats *apiStats
+
+	stopping atomic.Bool // Stop was called: /readyz answers 503
 }
 
 // NewMaster makes a Master over an open master catalog. Leases whose
