@@ -31,7 +31,7 @@ func masterCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "split-min", Value: 500, Usage: "fewest remaining objects worth splitting a range for an idle agent"},
 			&cli.IntFlag{Name: "paths-per-range", Value: 1000, Usage: "paths per range of file-list jobs and retries"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "log only warnings and errors"},
-		}, append(masterSecretFlags(), fetchMasterFlags()...)...),
+		}, append(append(masterSecretFlags(), fetchMasterFlags()...), consoleFlags()...)...),
 		Action: func(c *cli.Context) error { return e.masterRun(c) },
 	}
 }
@@ -66,9 +66,13 @@ func (e *env) masterRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	con, err := e.console(c, tokens, tlsCfg, log)
+	if err != nil {
+		return err
+	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{
-		DB: db, Opener: jobOpener{e}, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics,
-		Mounts:   []agent.Mount{fetchSvc.Mount},
+		DB: db, Opener: jobOpener{e}, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics, ViewerToken: tokens.viewer,
+		Mounts:   []agent.Mount{fetchSvc.Mount, con.Mount},
 		JobTypes: []agent.JobType{fetchSvc.JobType()},
 		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),
 		Plan:     agent.PlanOptions{Ranges: c.Int("ranges")},
@@ -94,6 +98,7 @@ func (e *env) masterRun(c *cli.Context) error {
 	bg := make(chan error, 2)
 	go func() { bg <- m.Run(runCtx) }()
 	go func() { bg <- fetchSvc.Run(runCtx) }()
+	go con.Run(runCtx) //nolint:errcheck // it only samples the Overview's history
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(agent.Listener(ln, tlsCfg)) }()
 	select {
