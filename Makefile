@@ -19,11 +19,14 @@ build:
 MINIO_VERSION ?= v0.0.0-20260212201848-7aac2a2c5b7c
 
 # tools installs what the tests need when it is missing: a MinIO server
-# (built with go install) and fuse3 (fusermount3, for non-root mounts).
+# (built with go install), fuse3 (fusermount3, for non-root mounts) and
+# Chromium (the web console's browser tests, driven with chromedp).
 tools:
 	@command -v minio >/dev/null || { echo "installing minio $(MINIO_VERSION) (go install)"; $(GO) install github.com/minio/minio@$(MINIO_VERSION); }
 	@if ! command -v fusermount3 >/dev/null; then \
 	  echo "installing fuse3"; (apt-get update -qq && apt-get install -y -qq fuse3 >/dev/null) || echo "warning: could not install fuse3"; fi
+	@if ! command -v chromium >/dev/null; then \
+	  echo "installing chromium"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; fi
 	@# Debian's default mode, which lets the non-root mount test use fusermount3.
 	@if [ "$$(id -u)" = 0 ] && [ -c /dev/fuse ] && [ "$$(stat -c %a /dev/fuse)" != 666 ]; then chmod 666 /dev/fuse; fi
 
