@@ -85,7 +85,10 @@ type env struct {
 
 func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
 
-func startEnv(t *testing.T) *env {
+func startEnv(t *testing.T) *env { t.Helper(); return startEnvBase(t, "") }
+
+// startEnvBase starts an env whose console is served under base.
+func startEnvBase(t *testing.T, base string) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{dir: t.TempDir()}
@@ -93,7 +96,7 @@ func startEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	con, err := web.New(web.Config{AdminToken: adminTok, ViewerToken: viewerTok, SessionTTL: time.Hour,
+	con, err := web.New(web.Config{Base: base, AdminToken: adminTok, ViewerToken: viewerTok, SessionTTL: time.Hour,
 		LeaseTTL: 2 * time.Second, Sample: 200 * time.Millisecond, Now: e.now})
 	if err != nil {
 		t.Fatal(err)

@@ -377,3 +377,31 @@ func isStatus(err error, status int) bool {
 	var ae *agent.APIError
 	return errors.As(err, &ae) && ae.Status == status
 }
+
+// TestBehindProxyPrefix: with a base, links, redirects and the cookie's
+// path carry it (the proxy strips it before the master sees the request).
+func TestBehindProxyPrefix(t *testing.T) {
+	e := startEnvBase(t, "/ferry/")
+	b := e.browser(t)
+	if resp := b.get("/"); resp.Header.Get("Location") != "/ferry/ui/" {
+		t.Errorf("/ redirects to %q", resp.Header.Get("Location"))
+	}
+	if resp := b.get("/ui/jobs"); resp.Header.Get("Location") != "/ferry/ui/login?next=%2Fui%2Fjobs" {
+		t.Errorf("/ui/jobs redirects to %q", resp.Header.Get("Location"))
+	}
+	resp := b.post("/ui/login", url.Values{"token": {adminTok}, "next": {"/ui/jobs"}})
+	if resp.Header.Get("Location") != "/ferry/ui/jobs" || resp.Cookies()[0].Path != "/ferry/ui/" {
+		t.Errorf("sign in: to %q, cookie path %q", resp.Header.Get("Location"), resp.Cookies()[0].Path)
+	}
+	// The proxy strips the prefix; the cookie came for /ferry/ui/, so send it by hand.
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/ui/jobs", nil)
+	req.AddCookie(&http.Cookie{Name: resp.Cookies()[0].Name, Value: resp.Cookies()[0].Value})
+	doc := parse(t, b.do(req), http.StatusOK)
+	doc.Find("a[href], link[href], script[src], form[action]").Each(func(_ int, s *goquery.Selection) {
+		for _, a := range []string{"href", "src", "action"} {
+			if v, ok := s.Attr(a); ok && strings.HasPrefix(v, "/") && !strings.HasPrefix(v, "/ferry/ui/") {
+				t.Errorf("%s=%q does not start with the base", a, v)
+			}
+		}
+	})
+}

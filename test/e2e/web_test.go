@@ -112,7 +112,8 @@ func waitText(t *testing.T, ctx context.Context, sel, want string, limit time.Du
 
 // TestWebConsole drives the console in a real browser: sign in, create a
 // job in the form, pause and resume it, start two agents, watch the job
-// page reach 100% over SSE without a reload, and see both agents.
+// page reach 100% over SSE without a reload, see both agents, and one of
+// them lost after it is killed.
 func TestWebConsole(t *testing.T) {
 	src, dst := t.TempDir(), t.TempDir()
 	for i := range 300 {
@@ -165,7 +166,7 @@ func TestWebConsole(t *testing.T) {
 	// Mark the page: a reload would lose the mark.
 	eval[int](t, ctx, "mark", `window.ferryMark = 1`)
 	startAgent(t, m, "web-agent-1", nil)
-	startAgent(t, m, "web-agent-2", nil)
+	second := startAgent(t, m, "web-agent-2", nil)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		pct := eval[float64](t, ctx, "progress", `document.getElementById("progress").value`)
@@ -193,4 +194,19 @@ func TestWebConsole(t *testing.T) {
 	}
 	waitText(t, ctx, "table.list", "web-agent-1", 5*time.Second)
 	waitText(t, ctx, "table.list", "web-agent-2", 5*time.Second)
+
+	// Killed, the second agent is shown lost once the lease TTL (3s) passed.
+	second.kill()
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		run(t, ctx, 20*time.Second, "agents page again", chromedp.Navigate(m.url+"/ui/agents"), chromedp.WaitVisible(chromedp.CSS(`table.list`)))
+		lost := eval[string](t, ctx, "lost agents", `[...document.querySelectorAll("tr.agent.lost td:first-child")].map(td => td.textContent).join(",")`)
+		if lost == "web-agent-2" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("lost agents %q, want web-agent-2", lost)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }
