@@ -6,7 +6,7 @@ export PATH := $(GOBIN):$(PATH)
 export GOFLAGS := -buildvcs=false
 
 
-.PHONY: all build test unit e2e bench chaos demo lint tools clean fuzz
+.PHONY: all build test unit e2e bench chaos demo lint tools clean fuzz screenshots
 
 all: build
 
@@ -48,6 +48,11 @@ bench: tools build
 # rewritten mid-copy), checks every object byte for byte and prints a table.
 chaos: tools build
 	$(GO) run ./test/chaos -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
+
+# screenshots writes a PNG of every page of the web console, taken in
+# headless Chromium on a demo dataset, into docs/img.
+screenshots: tools build
+	$(GO) run ./test/screenshots -ferry $(CURDIR)/bin/ferry -out $(CURDIR)/docs/img
 
 demo: build
 	@bash test/demo.sh

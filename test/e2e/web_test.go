@@ -55,7 +55,7 @@ func startBrowser(t *testing.T) context.Context {
 	t.Cleanup(func() {
 		if t.Failed() {
 			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			if png, err := chromedp.Run(sctx, chromedp.FullScreenshot(90)); err == nil {
+			if png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100)); err == nil {
 				dir, _ := os.MkdirTemp("", "ferry-web-"+t.Name()+"-")
 				f := filepath.Join(dir, "failure.png")
 				if os.WriteFile(f, png, 0o644) == nil {
