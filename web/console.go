@@ -71,6 +71,9 @@ type Console struct {
 	apiMu sync.Mutex
 	api   http.Handler // the master's mux, set by Mount
 	mux   *http.ServeMux
+
+	closing   chan struct{} // closed by Shutdown: live streams end
+	closeOnce sync.Once
 }
 
 // New makes a Console; the admin token is required, and a viewer token
@@ -116,6 +119,7 @@ func New(cfg Config) (*Console, error) {
 		static:   http.StripPrefix("/ui/static/", http.FileServerFS(sub)),
 		sessions: newSessions(cfg.SessionTTL, cfg.Now),
 		history:  newHistory(time.Hour, cfg.Sample),
+		closing:  make(chan struct{}),
 	}
 	c.mux = c.routes()
 	return c, nil
@@ -153,6 +157,13 @@ func (c *Console) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.mux.ServeHTTP(w, r)
+}
+
+// Shutdown ends every live stream (Server-Sent Events), so that the
+// master's http.Server can shut down: register it with
+// http.Server.RegisterOnShutdown. Pages keep being served.
+func (c *Console) Shutdown() {
+	c.closeOnce.Do(func() { close(c.closing) })
 }
 
 // client is an API client with the token of the session's role.

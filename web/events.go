@@ -10,7 +10,8 @@ import (
 )
 
 // sse streams events to the browser every interval until the request
-// ends or next fails (the browser's EventSource reconnects by itself).
+// ends, the session ends, the console shuts down or next fails (the
+// browser's EventSource reconnects by itself).
 func (c *Console) sse(w http.ResponseWriter, r *http.Request, every time.Duration, next func() (string, any, error)) error {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -33,6 +34,8 @@ func (c *Console) sse(w http.ResponseWriter, r *http.Request, every time.Duratio
 		}
 		select {
 		case <-r.Context().Done():
+			return nil
+		case <-c.closing:
 			return nil
 		case <-t.C:
 		}

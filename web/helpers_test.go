@@ -88,7 +88,11 @@ func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load(
 func startEnv(t *testing.T) *env { t.Helper(); return startEnvBase(t, "") }
 
 // startEnvBase starts an env whose console is served under base.
-func startEnvBase(t *testing.T, base string) *env {
+func startEnvBase(t *testing.T, base string) *env { t.Helper(); return startEnvWith(t, base, nil) }
+
+// startEnvWith starts an env with con as its console (nil: a new one
+// under base).
+func startEnvWith(t *testing.T, base string, con *web.Console) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{dir: t.TempDir()}
@@ -96,10 +100,12 @@ func startEnvBase(t *testing.T, base string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	con, err := web.New(web.Config{Base: base, AdminToken: adminTok, ViewerToken: viewerTok, SessionTTL: time.Hour,
-		LeaseTTL: 2 * time.Second, Sample: 200 * time.Millisecond, Now: e.now})
-	if err != nil {
-		t.Fatal(err)
+	if con == nil {
+		con, err = web.New(web.Config{Base: base, AdminToken: adminTok, ViewerToken: viewerTok, SessionTTL: time.Hour,
+			LeaseTTL: 2 * time.Second, Sample: 200 * time.Millisecond, Now: e.now})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: localOpener{}, AdminToken: adminTok,
 		ClusterToken: clusterTok, ViewerToken: viewerTok, LeaseTTL: 2 * time.Second, Heartbeat: 100 * time.Millisecond,

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/ferry-project/ferry/agent"
+	"github.com/ferry-project/ferry/web"
 )
 
 // fixture is a master with a finished job copied by a real agent and a
@@ -404,4 +406,24 @@ func TestBehindProxyPrefix(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestShutdownEndsStreams: Shutdown ends a live stream, so the master's
+// server can stop.
+func TestShutdownEndsStreams(t *testing.T) {
+	con, err := web.New(web.Config{AdminToken: adminTok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startEnvWith(t, "", con)
+	b := e.signIn(t, adminTok)
+	resp := b.get("/ui/events")
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, resp.Body); close(done) }()
+	con.Shutdown()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream did not end after Shutdown")
+	}
 }

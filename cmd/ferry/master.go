@@ -87,6 +87,7 @@ func (e *env) masterRun(c *cli.Context) error {
 		return fmt.Errorf("listen on %s: %w", c.String("listen"), err)
 	}
 	srv := &http.Server{Handler: m, ReadHeaderTimeout: 30 * time.Second}
+	srv.RegisterOnShutdown(con.Shutdown) // the console's live streams end
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"
