@@ -41,7 +41,7 @@ bench: tools build
 	@command -v rclone >/dev/null || { echo "installing rclone (go install)"; $(GO) install github.com/rclone/rclone@latest; }
 	$(GO) run ./test/bench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
 	$(GO) run ./agent/fetch/fetchbench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./agent/ ./catalog/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./agent/ ./catalog/ ./web/
 
 # chaos drives bin/ferry through faults (a fault proxy in front of MinIO,
 # kill -9 of ferry, of the servers, of the master and agents, sources

@@ -195,6 +195,12 @@ func (c *Client) Failed(ctx context.Context, id, format string, w io.Writer) err
 	return c.stream(ctx, jobPath(id, "/failed?format=", url.QueryEscape(format)), w)
 }
 
+// FailedAfter copies the failed objects after the path after as JSON to
+// w, in path order; a reader that stops early reads one page.
+func (c *Client) FailedAfter(ctx context.Context, id, after string, w io.Writer) error {
+	return c.stream(ctx, jobPath(id, "/failed?format=json&after=", url.QueryEscape(after)), w)
+}
+
 // Report copies a job report ("csv", "md" or "html") to w.
 func (c *Client) Report(ctx context.Context, id, format string, w io.Writer) error {
 	return c.stream(ctx, jobPath(id, "/report?format=", url.QueryEscape(format)), w)

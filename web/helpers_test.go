@@ -85,14 +85,14 @@ type env struct {
 
 func (e *env) now() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
 
-func startEnv(t *testing.T) *env { t.Helper(); return startEnvBase(t, "") }
+func startEnv(t testing.TB) *env { t.Helper(); return startEnvBase(t, "") }
 
 // startEnvBase starts an env whose console is served under base.
-func startEnvBase(t *testing.T, base string) *env { t.Helper(); return startEnvWith(t, base, nil) }
+func startEnvBase(t testing.TB, base string) *env { t.Helper(); return startEnvWith(t, base, nil) }
 
 // startEnvWith starts an env with con as its console (nil: a new one
 // under base).
-func startEnvWith(t *testing.T, base string, con *web.Console) *env {
+func startEnvWith(t testing.TB, base string, con *web.Console) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{dir: t.TempDir()}
@@ -125,7 +125,7 @@ func startEnvWith(t *testing.T, base string, con *web.Console) *env {
 }
 
 // tree writes files under a new directory named name and returns it.
-func (e *env) tree(t *testing.T, name string, files map[string]string) string {
+func (e *env) tree(t testing.TB, name string, files map[string]string) string {
 	t.Helper()
 	dir := filepath.Join(e.dir, name)
 	for k, v := range files {
@@ -144,7 +144,7 @@ func (e *env) tree(t *testing.T, name string, files map[string]string) string {
 }
 
 // runAgent runs a real agent until the test ends.
-func (e *env) runAgent(t *testing.T, name string) {
+func (e *env) runAgent(t testing.TB, name string) {
 	t.Helper()
 	a, err := agent.New(agent.Config{Client: e.cluster, Name: name, Opener: localOpener{},
 		CatalogDir: filepath.Join(e.dir, "agent-"+name), Workers: 2, IdleWait: 50 * time.Millisecond})
@@ -158,7 +158,7 @@ func (e *env) runAgent(t *testing.T, name string) {
 }
 
 // waitJob waits until the job reaches state.
-func (e *env) waitJob(t *testing.T, id, state string) agent.JobView {
+func (e *env) waitJob(t testing.TB, id, state string) agent.JobView {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -175,13 +175,13 @@ func (e *env) waitJob(t *testing.T, id, state string) agent.JobView {
 
 // browser is a cookie-keeping client that does not follow redirects.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	e    *env
 	c    *http.Client
 	csrf string
 }
 
-func (e *env) browser(t *testing.T) *browser {
+func (e *env) browser(t testing.TB) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
@@ -189,7 +189,7 @@ func (e *env) browser(t *testing.T) *browser {
 }
 
 // signIn signs in with tok and keeps the session's CSRF token.
-func (e *env) signIn(t *testing.T, tok string) *browser {
+func (e *env) signIn(t testing.TB, tok string) *browser {
 	t.Helper()
 	b := e.browser(t)
 	resp := b.post("/ui/login", url.Values{"token": {tok}, "next": {"/ui/"}})
@@ -234,7 +234,7 @@ func (b *browser) page(path string, status int) *goquery.Document {
 	return parse(b.t, resp, status)
 }
 
-func parse(t *testing.T, resp *http.Response, status int) *goquery.Document {
+func parse(t testing.TB, resp *http.Response, status int) *goquery.Document {
 	t.Helper()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != status {

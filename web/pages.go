@@ -180,20 +180,21 @@ func (c *Console) jobPage(w http.ResponseWriter, r *http.Request, ss *session) e
 	rlo, rhi, rpg := paginate(q, "rpage", len(j.Ranges), pageSize)
 	data := map[string]any{"J": j, "Pct": progress(j), "Ranges": j.Ranges[rlo:rhi], "RangePager": rpg}
 	if j.Fetch == nil && j.Failed > 0 {
-		fpage, _ := strconv.Atoi(q.Get("fpage"))
-		fpage = max(fpage, 1)
-		failed, more, err := c.failedPage(r, cl, j.ID, (fpage-1)*pageSize, pageSize)
+		after := q.Get("fafter")
+		failed, more, err := c.failedPage(r, cl, j.ID, after, pageSize)
 		if err != nil {
 			return err
 		}
-		fp := pager{Page: fpage}
-		if fpage > 1 {
-			fp.Prev = "?" + encodeQuery(with(q, "fpage", fpage-1))
+		fp := pager{}
+		if after != "" {
+			fp.Prev = "?" + encodeQuery(without(q, "fafter")) // back to the first page
 		}
 		if more {
-			fp.Next = "?" + encodeQuery(with(q, "fpage", fpage+1))
+			v := without(q, "fafter")
+			v["fafter"] = []string{failed[len(failed)-1].Path}
+			fp.Next = "?" + encodeQuery(v)
 		}
-		data["Failed"], data["FailedPager"] = failed, fp
+		data["Failed"], data["FailedPager"], data["FailedFirst"] = failed, fp, after == ""
 	}
 	if j.Schedule != "" {
 		data["NextRuns"] = nextRuns(j.Schedule, c.cfg.Now(), 3)
@@ -202,22 +203,25 @@ func (c *Console) jobPage(w http.ResponseWriter, r *http.Request, ss *session) e
 	return nil
 }
 
-func with(q map[string][]string, k string, n int) map[string][]string {
+// without copies q without the key k.
+func without(q map[string][]string, k string) map[string][]string {
 	v := map[string][]string{}
 	for kk, vs := range q {
-		v[kk] = vs
+		if kk != k {
+			v[kk] = vs
+		}
 	}
-	v[k] = []string{strconv.Itoa(n)}
 	return v
 }
 
-// failedPage reads n failed objects after skipping off from the API's
-// stream, and whether more follow; it stops reading there.
-func (c *Console) failedPage(r *http.Request, cl *agent.Client, id string, off, n int) ([]agent.FailureView, bool, error) {
+// failedPage reads the first n failed objects after the path after from
+// the API's stream, and whether more follow; it stops reading there, so a
+// page costs the same at the start and the end of a million.
+func (c *Console) failedPage(r *http.Request, cl *agent.Client, id, after string, n int) ([]agent.FailureView, bool, error) {
 	pr, pw := pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := cl.Failed(r.Context(), id, "json", pw)
+		err := cl.FailedAfter(r.Context(), id, after, pw)
 		pw.CloseWithError(err)
 		done <- err
 	}()
@@ -227,7 +231,7 @@ func (c *Console) failedPage(r *http.Request, cl *agent.Client, id string, off, 
 		return nil, false, fmt.Errorf("read failed objects: %w", err)
 	}
 	var out []agent.FailureView
-	for i := 0; dec.More(); i++ {
+	for dec.More() {
 		if len(out) == n {
 			return out, true, nil
 		}
@@ -235,9 +239,7 @@ func (c *Console) failedPage(r *http.Request, cl *agent.Client, id string, off, 
 		if err := dec.Decode(&f); err != nil {
 			return nil, false, fmt.Errorf("read failed objects: %w", err)
 		}
-		if i >= off {
-			out = append(out, f)
-		}
+		out = append(out, f)
 	}
 	return out, false, nil
 }

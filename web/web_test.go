@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -425,5 +426,51 @@ func TestShutdownEndsStreams(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stream did not end after Shutdown")
+	}
+}
+
+// TestFailedObjectsPaginate: a job's failed objects come 50 a page, each
+// page starting after the last path of the one before.
+func TestFailedObjectsPaginate(t *testing.T) {
+	e := startEnv(t)
+	ctx := context.Background()
+	j, err := e.admin.CreateJob(ctx, agent.JobSpec{Source: e.tree(t, "src", map[string]string{"a": "x"}), Dest: e.tree(t, "dst", nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, ok, err := e.cluster.Lease(ctx, "agent-0")
+	if err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	var fs []agent.FailureView
+	for i := range 120 {
+		fs = append(fs, agent.FailureView{Path: fmt.Sprintf("f%03d", i), Error: "denied", RangeID: l.RangeID, At: time.Now()})
+	}
+	if _, err := e.cluster.SendReport(ctx, l.ID, agent.ReportRequest{Agent: "agent-0", JobID: l.JobID, RangeID: l.RangeID,
+		Cursor: l.End, Failed: 120, Failures: fs, Done: true}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitJob(t, j.ID, "failed")
+	b := e.signIn(t, viewerTok)
+	path := "/ui/jobs/" + j.ID
+	var seen []string
+	for page := 1; ; page++ {
+		doc := b.page(path, http.StatusOK)
+		rows := doc.Find("table.failed tbody tr td:first-child")
+		rows.Each(func(_ int, s *goquery.Selection) { seen = append(seen, s.Text()) })
+		next, ok := doc.Find(`.pager a:contains("next")`).Attr("href")
+		if !ok {
+			if page != 3 || rows.Length() != 20 {
+				t.Errorf("last page %d with %d rows", page, rows.Length())
+			}
+			break
+		}
+		if rows.Length() != 50 || page > 3 {
+			t.Fatalf("page %d: %d rows", page, rows.Length())
+		}
+		path = "/ui/jobs/" + j.ID + next
+	}
+	if len(seen) != 120 || seen[0] != "f000" || seen[119] != "f119" {
+		t.Errorf("pages showed %d objects, %v … %v", len(seen), seen[:1], seen[len(seen)-1:])
 	}
 }
