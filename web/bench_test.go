@@ -85,11 +85,18 @@ func BenchmarkConsole(b *testing.B) {
 		{fmt.Sprintf("job-page/%d-failed", nFailed), "/ui/jobs/" + failed.ID},
 		{fmt.Sprintf("job-page-last/%d-failed", nFailed), "/ui/jobs/" + failed.ID + "?fafter=" + fmt.Sprintf("dir%04d/file%07d.bin", (nFailed-10)/1000, nFailed-10)},
 		{fmt.Sprintf("api-jobs/%d-jobs", nJobs), ""},
+		{fmt.Sprintf("api-job/%d-failed", nFailed), "api-job"},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {
-				if p.path == "" { // the API alone, for comparison
+				switch p.path { // the API alone, for comparison
+				case "":
 					if _, err := e.admin.Jobs(ctx); err != nil {
+						b.Fatal(err)
+					}
+					continue
+				case "api-job":
+					if _, err := e.admin.Job(ctx, failed.ID); err != nil {
 						b.Fatal(err)
 					}
 					continue

@@ -74,6 +74,9 @@ type Console struct {
 
 	closing   chan struct{} // closed by Shutdown: live streams end
 	closeOnce sync.Once
+
+	latestMu sync.Mutex
+	latest   map[string]any // the Overview's last sampled event, shared by every open Overview
 }
 
 // New makes a Console; the admin token is required, and a viewer token
@@ -178,34 +181,51 @@ func (c *Console) client(token string) (*agent.Client, error) {
 }
 
 // Run records the aggregate throughput, objects and failures every
-// Config.Sample for the Overview until ctx ends; it returns nil then.
+// Config.Sample for the Overview until ctx ends; it returns nil then. A
+// sample that takes long (many jobs) stretches the interval to twenty
+// times its duration, so sampling costs the master at most a twentieth of
+// a core; every open Overview shares the last sample.
 func (c *Console) Run(ctx context.Context) error {
-	t := time.NewTicker(c.cfg.Sample)
-	defer t.Stop()
 	for {
+		start := time.Now()
 		c.sample(ctx)
+		wait := max(c.cfg.Sample, 20*time.Since(start))
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-t.C:
+		case <-time.After(wait):
 		}
 	}
 }
 
-// sample records one point of the history.
+// sample records one point of the history and the Overview's event.
 func (c *Console) sample(ctx context.Context) {
 	cl, err := c.client(c.cfg.AdminToken)
 	if err != nil {
 		return
 	}
 	jobs, err := cl.Jobs(ctx)
-	if err != nil {
-		if ctx.Err() == nil {
-			c.cfg.Logger.Warn("console: sample jobs", "err", err)
+	if err == nil {
+		c.history.add(pointOf(c.cfg.Now(), jobs))
+		var agents []agent.AgentView
+		if agents, err = cl.Agents(ctx); err == nil {
+			ev := overviewEvent(c.cfg.Now(), c.overviewData(jobs, agents))
+			c.latestMu.Lock()
+			c.latest = ev
+			c.latestMu.Unlock()
 		}
-		return
 	}
-	c.history.add(pointOf(c.cfg.Now(), jobs))
+	if err != nil && ctx.Err() == nil {
+		c.cfg.Logger.Warn("console: sample", "err", err)
+	}
+}
+
+// latestOverview is the last sampled Overview event, or nil before the
+// first sample.
+func (c *Console) latestOverview() map[string]any {
+	c.latestMu.Lock()
+	defer c.latestMu.Unlock()
+	return c.latest
 }
 
 // isAdmin compares a token with the admin token in constant time.

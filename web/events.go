@@ -94,13 +94,18 @@ func (c *Console) jobEvents(w http.ResponseWriter, r *http.Request, s *session) 
 	})
 }
 
-// overviewEvents streams the Overview's figures every sample interval.
+// overviewEvents streams the Overview's figures: the last sample, which
+// every open Overview shares (read with the session's token only until
+// the first sample).
 func (c *Console) overviewEvents(w http.ResponseWriter, r *http.Request, s *session) error {
 	cl, err := c.client(s.token)
 	if err != nil {
 		return err
 	}
 	return c.sse(w, r, min(c.cfg.Sample, 2*time.Second), func() (string, any, error) {
+		if ev := c.latestOverview(); ev != nil {
+			return "overview", ev, nil
+		}
 		jobs, err := cl.Jobs(r.Context())
 		if err != nil {
 			return "", nil, err
@@ -109,15 +114,19 @@ func (c *Console) overviewEvents(w http.ResponseWriter, r *http.Request, s *sess
 		if err != nil {
 			return "", nil, err
 		}
-		d := c.overviewData(jobs, agents)
-		return "overview", map[string]any{
-			"t": c.cfg.Now().Unix(), "rate_bytes": d["Rate"],
-			"text": map[string]string{
-				"jobs": fmt.Sprint(d["Jobs"]), "objects": humanCount(d["Objects"].(int64)), "bytes": humanBytes(d["Bytes"].(int64)),
-				"rate": humanBytes(int64(d["Rate"].(float64))) + "/s", "online": fmt.Sprintf("%d of %d", d["Online"], d["Agents"]),
-				"failed_hour": humanCount(d["FailedHour"].(int64)), "fetch_pending": humanCount(d["FetchPending"].(int64)),
-				"fetch_inflight": humanCount(d["FetchInFlight"].(int64)),
-			},
-		}, nil
+		return "overview", overviewEvent(c.cfg.Now(), c.overviewData(jobs, agents)), nil
 	})
+}
+
+// overviewEvent is the Overview's figures as its stream sends them.
+func overviewEvent(now time.Time, d map[string]any) map[string]any {
+	return map[string]any{
+		"t": now.Unix(), "rate_bytes": d["Rate"],
+		"text": map[string]string{
+			"jobs": fmt.Sprint(d["Jobs"]), "objects": humanCount(d["Objects"].(int64)), "bytes": humanBytes(d["Bytes"].(int64)),
+			"rate": humanBytes(int64(d["Rate"].(float64))) + "/s", "online": fmt.Sprintf("%d of %d", d["Online"], d["Agents"]),
+			"failed_hour": humanCount(d["FailedHour"].(int64)), "fetch_pending": humanCount(d["FetchPending"].(int64)),
+			"fetch_inflight": humanCount(d["FetchInFlight"].(int64)),
+		},
+	}
 }

@@ -62,6 +62,7 @@ document.addEventListener("DOMContentLoaded", () => {
       if (bar && typeof d.pct === "number") bar.value = d.pct;
       const t = d.t || Math.floor(Date.now() / 1000);
       charts.forEach(ch => {
+        if (ch.pts.length > 0 && ch.pts[ch.pts.length - 1].t >= t) return; // a sample already drawn
         ch.pts.push({ t, v: d.rate_bytes || 0 });
         while (ch.pts.length > 0 && ch.pts[0].t < t - 3600) ch.pts.shift();
         drawChart(ch.c, ch.pts);
