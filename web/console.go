@@ -177,7 +177,7 @@ func (c *Console) client(token string) (*agent.Client, error) {
 	if h == nil {
 		return nil, errors.New("the console is not mounted on a master")
 	}
-	return agent.NewClient("http://master", token, agent.WithTransport(inProcess{h}))
+	return agent.NewClient("http://master", token, agent.WithTransport(agent.InProcess(h)))
 }
 
 // Run records the aggregate throughput, objects and failures every

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ferry-project/ferry/agent"
+	"github.com/ferry-project/ferry/agent/sources"
 )
 
 func masterCommand(e *env) *cli.Command {
@@ -70,9 +71,13 @@ func (e *env) masterRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	srcSvc, err := sources.New(sources.Config{DB: db, Opener: jobOpener{e}, Logger: log})
+	if err != nil {
+		return err
+	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{
 		DB: db, Opener: jobOpener{e}, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics, ViewerToken: tokens.viewer,
-		Mounts:   []agent.Mount{fetchSvc.Mount, con.Mount},
+		Mounts:   []agent.Mount{fetchSvc.Mount, srcSvc.Mount, con.Mount},
 		JobTypes: []agent.JobType{fetchSvc.JobType()},
 		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),
 		Plan:     agent.PlanOptions{Ranges: c.Int("ranges")},

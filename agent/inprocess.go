@@ -1,4 +1,4 @@
-package web
+package agent
 
 import (
 	"io"
@@ -6,10 +6,13 @@ import (
 	"sync"
 )
 
-// inProcess is an http.RoundTripper that serves each request with the
-// master's own API handler in this process, streaming the answer through a
-// pipe: the console's agent.Client reaches /api/v1 (its routes, its token
-// checks, its service layer) without a network hop.
+// InProcess returns an http.RoundTripper that serves each request with h
+// (the master's mux, as a Mount receives it) in this process, streaming
+// the answer through a pipe: with WithTransport, a Client of a mounted
+// service (the console, saved sources) reaches /api/v1 — its routes, its
+// token checks, its service layer — without a network hop.
+func InProcess(h http.Handler) http.RoundTripper { return inProcess{h} }
+
 type inProcess struct{ h http.Handler }
 
 // RoundTrip serves req with the handler and returns as soon as the handler
