@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ferry-project/ferry/agent"
+	"github.com/ferry-project/ferry/agent/sources"
 )
 
 func pipe() (*io.PipeReader, *io.PipeWriter) { return io.Pipe() }
@@ -94,12 +95,26 @@ func (c *Console) jobAction(w http.ResponseWriter, r *http.Request, ss *session)
 
 // newJobPage shows the new-job form.
 func (c *Console) newJobPage(w http.ResponseWriter, r *http.Request, ss *session) error {
-	c.render(w, http.StatusOK, ss, "newjob", "New job", "new", map[string]any{"F": jobForm{Skip: agent.SkipModTime}})
+	return c.renderNewJob(w, r, ss, http.StatusOK, jobForm{Skip: agent.SkipModTime, From: r.URL.Query().Get("from")}, "")
+}
+
+// renderNewJob shows the form with the saved sources to choose from.
+func (c *Console) renderNewJob(w http.ResponseWriter, r *http.Request, ss *session, status int, f jobForm, msg string) error {
+	cl, err := c.client(ss.token)
+	if err != nil {
+		return err
+	}
+	list, err := savedSources(r, cl)
+	if err != nil {
+		return err
+	}
+	c.render(w, status, ss, "newjob", "New job", "new", map[string]any{"F": f, "Error": msg, "Sources": list})
 	return nil
 }
 
 // jobForm is the new-job form's fields (credentials are never shown back).
 type jobForm struct {
+	From                                                             string // a saved source; Source is then a path in it
 	Source, Dest, Include, Exclude, Workers, BWLimit, Skip, Schedule string
 	Delete                                                           bool
 }
@@ -108,6 +123,7 @@ type jobForm struct {
 // the form again with the reason.
 func (c *Console) createJob(w http.ResponseWriter, r *http.Request, ss *session) error {
 	f := jobForm{
+		From:   strings.TrimSpace(r.PostFormValue("from")),
 		Source: strings.TrimSpace(r.PostFormValue("source")), Dest: strings.TrimSpace(r.PostFormValue("dest")),
 		Include: r.PostFormValue("include"), Exclude: r.PostFormValue("exclude"),
 		Workers: strings.TrimSpace(r.PostFormValue("workers")), BWLimit: strings.TrimSpace(r.PostFormValue("bwlimit")),
@@ -126,7 +142,13 @@ func (c *Console) createJob(w http.ResponseWriter, r *http.Request, ss *session)
 			return err
 		}
 		var j agent.JobView
-		if j, err = cl.CreateJob(r.Context(), spec); err == nil {
+		if f.From != "" {
+			err = cl.Do(r.Context(), http.MethodPost, "/api/v1/sources/"+url.PathEscape(f.From)+"/jobs", sources.JobSpec{
+				Path: spec.Source, Dest: spec.Dest, Options: spec.Options, Schedule: spec.Schedule, Credentials: spec.Credentials}, &j)
+		} else {
+			j, err = cl.CreateJob(r.Context(), spec)
+		}
+		if err == nil {
 			c.sessions.setFlash(ss, "Created job "+j.ID+".")
 			c.redirect(w, r, "jobs/"+pathEscape(j.ID))
 			return nil
@@ -137,14 +159,13 @@ func (c *Console) createJob(w http.ResponseWriter, r *http.Request, ss *session)
 	if asAPIError(err, &ae) {
 		msg = explain(ae)
 	}
-	c.render(w, http.StatusBadRequest, ss, "newjob", "New job", "new", map[string]any{"F": f, "Error": msg})
-	return nil
+	return c.renderNewJob(w, r, ss, http.StatusBadRequest, f, msg)
 }
 
 // spec turns the form into a JobSpec; creds are KEY=VALUE lines.
 func (f jobForm) spec(creds string) (agent.JobSpec, error) {
 	s := agent.JobSpec{Source: f.Source, Dest: f.Dest, Schedule: f.Schedule}
-	if s.Source == "" || s.Dest == "" {
+	if (s.Source == "" && f.From == "") || s.Dest == "" {
 		return s, fmt.Errorf("both a source and a destination are needed (for example /data/photos and s3://bucket/photos)")
 	}
 	s.Options.Include, s.Options.Exclude = lines(f.Include), lines(f.Exclude)
@@ -169,18 +190,16 @@ func (f jobForm) spec(creds string) (agent.JobSpec, error) {
 		return s, fmt.Errorf("skip rule %q: want modtime, size or none", f.Skip)
 	}
 	s.Options.Delete = f.Delete
-	for _, l := range lines(creds) {
-		k, v, ok := strings.Cut(l, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return s, fmt.Errorf("credentials: each line is NAME=VALUE (a line has no '=')")
-		}
-		if s.Credentials == nil {
-			s.Credentials = map[string]string{}
-		}
-		s.Credentials[strings.TrimSpace(k)] = v
+	c, err := parseCreds(creds)
+	if err != nil {
+		return s, fmt.Errorf("credentials: %w", err)
 	}
+	s.Credentials = c
 	return s, nil
 }
+
+// errNoEquals: a credentials line without '='.
+var errNoEquals = errors.New("each line is NAME=VALUE (a line has no '=')")
 
 // lines splits text into its non-empty trimmed lines (commas separate too).
 func lines(text string) []string {

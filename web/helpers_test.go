@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/ferry-project/ferry/agent"
+	"github.com/ferry-project/ferry/agent/sources"
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/local"
@@ -107,9 +108,13 @@ func startEnvWith(t testing.TB, base string, con *web.Console) *env {
 			t.Fatal(err)
 		}
 	}
+	srcs, err := sources.New(sources.Config{DB: db, Opener: localOpener{}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: localOpener{}, AdminToken: adminTok,
 		ClusterToken: clusterTok, ViewerToken: viewerTok, LeaseTTL: 2 * time.Second, Heartbeat: 100 * time.Millisecond,
-		Mounts: []agent.Mount{con.Mount}})
+		Mounts: []agent.Mount{srcs.Mount, con.Mount}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,10 @@ func (c *Console) routes() *http.ServeMux {
 	mux.HandleFunc("POST /ui/jobs/{id}/{action}", c.action(true, c.jobAction))
 	mux.HandleFunc("GET /ui/agents", c.page(c.agentsPage))
 	mux.HandleFunc("GET /ui/fetch", c.page(c.fetchPage))
+	mux.HandleFunc("GET /ui/sources", c.page(c.sourcesPage))
+	mux.HandleFunc("POST /ui/sources", c.action(true, c.saveSource))
+	mux.HandleFunc("GET /ui/sources/{name}", c.page(c.browseSource))
+	mux.HandleFunc("POST /ui/sources/{name}/delete", c.action(true, c.deleteSource))
 	mux.HandleFunc("/ui/", func(w http.ResponseWriter, r *http.Request) {
 		c.errorPage(w, r, c.sessionOf(r), http.StatusNotFound, "There is no such page. Go back to the overview.")
 	})

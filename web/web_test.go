@@ -93,6 +93,7 @@ func TestPagesRenderAndEscape(t *testing.T) {
 			{"/ui/jobs/" + f.done.ID, "Job", true},
 			{"/ui/agents", "Agents", false},
 			{"/ui/fetch", "Fetch", false},
+			{"/ui/sources", "Sources", false},
 		}
 		if tok == adminTok {
 			pages = append(pages, struct {
@@ -261,6 +262,8 @@ func TestMutatingRoutesRefused(t *testing.T) {
 		"/ui/jobs/" + id + "/cancel":       nil,
 		"/ui/jobs/" + id + "/retry-failed": nil,
 		"/ui/jobs/" + id + "/delete":       nil,
+		"/ui/sources":                      {"name": {"s1"}, "uri": {f.dir}},
+		"/ui/sources/s1/delete":            nil,
 		"/ui/logout":                       nil,
 	}
 	admin := f.signIn(t, adminTok)
@@ -472,5 +475,72 @@ func TestFailedObjectsPaginate(t *testing.T) {
 	}
 	if len(seen) != 120 || seen[0] != "f000" || seen[119] != "f119" {
 		t.Errorf("pages showed %d objects, %v … %v", len(seen), seen[:1], seen[len(seen)-1:])
+	}
+}
+
+// TestSavedSourcesInTheConsole: save a source with write-only secrets,
+// browse it one level at a time, see a failing one explained, and create
+// a job from it in the form.
+func TestSavedSourcesInTheConsole(t *testing.T) {
+	e := startEnv(t)
+	src := e.tree(t, "share", map[string]string{"photos/" + evil + ".jpg": "x", "photos/b.jpg": "yy", "top.txt": "z"})
+	b := e.signIn(t, adminTok)
+	if got := b.page("/ui/sources", http.StatusOK).Find(".empty").Text(); !strings.Contains(got, "Save one below") {
+		t.Errorf("empty sources page: %q", got)
+	}
+	resp := b.post("/ui/sources", url.Values{"csrf": {b.csrf}, "name": {"share"}, "uri": {src}, "region": {"r1"},
+		"secrets": {"FERRY_SRC_TOKEN=very-secret"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d", resp.StatusCode)
+	}
+	doc := b.page("/ui/sources", http.StatusOK)
+	if doc.Find("tr.source").Length() != 1 || !strings.Contains(doc.Text(), "FERRY_SRC_TOKEN") || strings.Contains(doc.Text(), "very-secret") {
+		t.Errorf("sources page: %q", doc.Find("table").Text())
+	}
+	if strings.Contains(doc.Find(`textarea[name="secrets"]`).Text(), "very-secret") {
+		t.Error("the form shows a secret back")
+	}
+	// Browse: the root, then a directory; names are text.
+	doc = b.page("/ui/sources/share", http.StatusOK)
+	if doc.Find(".test-ok").Length() != 1 || doc.Find(`table.browse a:contains("photos/")`).Length() != 1 {
+		t.Fatalf("browse root: %q", doc.Find("main").Text())
+	}
+	doc = b.page("/ui/sources/share?path=photos", http.StatusOK)
+	if doc.Find("table.browse tbody tr").Length() != 2 {
+		t.Errorf("browse photos: %q", doc.Find("main").Text())
+	}
+	noInjectedHTML(t, "browse", doc, true)
+	doc = b.page("/ui/sources/share?path=nope", http.StatusOK)
+	if !strings.Contains(doc.Find(".error").Text(), "The test failed") {
+		t.Errorf("missing directory: %q", doc.Find(".error").Text())
+	}
+	// A bad location is refused in words.
+	doc = parse(t, b.post("/ui/sources", url.Values{"csrf": {b.csrf}, "name": {"bad name"}, "uri": {src}}), http.StatusBadRequest)
+	if !strings.Contains(doc.Find(".error").Text(), "bad name") {
+		t.Errorf("bad name: %q", doc.Find(".error").Text())
+	}
+	// A job from the saved source: its path inside, the source's secrets.
+	doc = b.page("/ui/jobs/new?from=share", http.StatusOK)
+	if v := doc.Find(`select[name="from"] option[selected]`).AttrOr("value", ""); v != "share" {
+		t.Errorf("form preselects %q", v)
+	}
+	resp = b.post("/ui/jobs", url.Values{"csrf": {b.csrf}, "from": {"share"}, "source": {"photos"}, "dest": {e.tree(t, "dst", nil)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create from source: %d", resp.StatusCode)
+	}
+	id := strings.TrimPrefix(resp.Header.Get("Location"), "/ui/jobs/")
+	j, err := e.admin.Job(context.Background(), id)
+	if err != nil || j.Source != src+"/photos" || j.Options.FromRegion != "r1" {
+		t.Errorf("job from source: %+v %v", j, err)
+	}
+	if strings.Contains(b.page("/ui/jobs/"+id, http.StatusOK).Text(), "very-secret") {
+		t.Error("the job page shows a secret")
+	}
+	// Delete it.
+	if resp := b.post("/ui/sources/share/delete", url.Values{"csrf": {b.csrf}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", resp.StatusCode)
+	}
+	if b.page("/ui/sources", http.StatusOK).Find("tr.source").Length() != 0 {
+		t.Error("deleted source still listed")
 	}
 }
