@@ -110,8 +110,8 @@ func waitText(t *testing.T, ctx context.Context, sel, want string, limit time.Du
 	t.Fatalf("%s: text %q, want %q", sel, got, want)
 }
 
-// TestWebConsole drives the console in a real browser: sign in, create a
-// job in the form, pause and resume it, start two agents, watch the job
+// TestWebConsole drives the console in a real browser: sign in, save a
+// source and browse it, create a job from it in the form, pause and resume it, start two agents, watch the job
 // page reach 100% over SSE without a reload, see both agents, and one of
 // them lost after it is killed.
 func TestWebConsole(t *testing.T) {
@@ -138,16 +138,28 @@ func TestWebConsole(t *testing.T) {
 	)
 	waitText(t, ctx, "h1", "Overview", 10*time.Second)
 
-	// Create a job in the form; the schedule preview explains a bad cron.
+	// Save the source, test it (its first level), then create a job from
+	// it in the form; the schedule preview explains a bad cron.
+	run(t, ctx, 30*time.Second, "save a source",
+		chromedp.Navigate(m.url+"/ui/sources"),
+		chromedp.WaitVisible(chromedp.CSS(`form.newjob`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="name"]`), "share"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="uri"]`), filepath.Dir(src)),
+		chromedp.Click(chromedp.CSS(`form.newjob button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`tr.source`)),
+		chromedp.Click(chromedp.CSS(`tr.source td a`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.browse`)),
+	)
+	waitText(t, ctx, "table.browse", filepath.Base(src)+"/", 10*time.Second)
 	run(t, ctx, 30*time.Second, "new job form",
-		chromedp.Navigate(m.url+"/ui/jobs/new"),
+		chromedp.Navigate(m.url+"/ui/jobs/new?from=share"),
 		chromedp.WaitVisible(chromedp.CSS(`form.newjob`)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="schedule"]`), "61 * * * *"),
 	)
 	waitText(t, ctx, "#schedule-preview", "Invalid schedule", 10*time.Second)
 	eval[string](t, ctx, "clear schedule", `document.querySelector('input[name="schedule"]').value = ""`)
 	run(t, ctx, 30*time.Second, "create job",
-		chromedp.SendKeys(chromedp.CSS(`input[name="source"]`), src),
+		chromedp.SendKeys(chromedp.CSS(`input[name="source"]`), filepath.Base(src)),
 		chromedp.SendKeys(chromedp.CSS(`input[name="dest"]`), dst),
 		chromedp.SendKeys(chromedp.CSS(`input[name="workers"]`), "4"),
 		chromedp.Click(chromedp.CSS(`form.newjob button[type="submit"]`)),
