@@ -76,6 +76,10 @@ func run(ferry, out string) error {
 			return fmt.Errorf("the master did not start: %w", err)
 		}
 	}
+	if err := api.Do(ctx, "PUT", "/api/v1/sources/photo-share", map[string]any{"uri": src, "region": "cn-bj",
+		"secrets": map[string]string{"FERRY_SRC_ACCESS_KEY": "demo", "FERRY_SRC_SECRET_KEY": "demo"}}, nil); err != nil {
+		return err
+	}
 	done, err := api.CreateJob(ctx, agent.JobSpec{Source: src, Dest: filepath.Join(dir, "backup"), Schedule: "0 2 * * *",
 		Options: agent.JobOptions{Workers: 8, Skip: agent.SkipModTime}})
 	if err != nil {
@@ -177,6 +181,8 @@ func run(ferry, out string) error {
 			chromedp.SendKeys(chromedp.CSS(`input[name="schedule"]`), "30 1 * * *"),
 		}},
 		{"agents", "/ui/agents", nil},
+		{"sources", "/ui/sources", nil},
+		{"source-browse", "/ui/sources/photo-share?path=2021", nil},
 		{"fetch", "/ui/fetch", nil},
 	} {
 		if err := shot(p.name, p.path, p.before...); err != nil {
