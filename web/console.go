@@ -228,7 +228,7 @@ func (c *Console) latestOverview() map[string]any {
 	return c.latest
 }
 
-// isAdmin compares a token with the admin token in constant time.
+// roleOf is the role a token signs in as (constant-time compares), or "".
 func (c *Console) roleOf(token string) string {
 	switch {
 	case token == "":

@@ -39,14 +39,14 @@ func (c *Console) sse(w http.ResponseWriter, r *http.Request, every time.Duratio
 			return nil
 		case <-t.C:
 		}
-		if c.sessions.get(ss(r)) == nil {
+		if c.sessions.get(sessionID(r)) == nil {
 			return nil // the session ended
 		}
 	}
 }
 
-// ss is the session ID of a request's cookie.
-func ss(r *http.Request) string {
+// sessionID is the session ID of a request's cookie.
+func sessionID(r *http.Request) string {
 	ck, err := r.Cookie(cookieName)
 	if err != nil {
 		return ""
