@@ -125,7 +125,8 @@ func (m *Master) cluster(h apiHandler) http.Handler {
 }
 
 // auth answers 401 for a missing or unknown token, 403 for the other
-// role's token, and otherwise runs h, turning its error into JSON.
+// role's token (and for the viewer token on anything but an admin GET or
+// HEAD), and otherwise runs h, turning its error into JSON.
 func (m *Master) auth(want, other, role string, h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -138,6 +139,11 @@ func (m *Master) auth(want, other, role string, h apiHandler) http.Handler {
 		case subtle.ConstantTimeCompare([]byte(tok), []byte(other)) == 1:
 			writeError(w, http.StatusForbidden, "this endpoint needs the "+role+" token")
 			return
+		case m.cfg.ViewerToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(m.cfg.ViewerToken)) == 1:
+			if role != "admin" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+				writeError(w, http.StatusForbidden, "the viewer token only reads: this endpoint needs the "+role+" token")
+				return
+			}
 		default:
 			writeError(w, http.StatusUnauthorized, "invalid token")
 			return

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ferry-project/ferry/agent"
+	"github.com/ferry-project/ferry/agent/sources"
 )
 
 func masterCommand(e *env) *cli.Command {
@@ -31,7 +32,7 @@ func masterCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "split-min", Value: 500, Usage: "fewest remaining objects worth splitting a range for an idle agent"},
 			&cli.IntFlag{Name: "paths-per-range", Value: 1000, Usage: "paths per range of file-list jobs and retries"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "log only warnings and errors"},
-		}, append(append(masterSecretFlags(), masterBackupFlags()...), fetchMasterFlags()...)...),
+		}, append(append(append(masterSecretFlags(), masterBackupFlags()...), fetchMasterFlags()...), consoleFlags()...)...),
 		Subcommands:     []*cli.Command{masterRestoreCommand(e)},
 		HideHelpCommand: true,
 		Action:          func(c *cli.Context) error { return e.masterRun(c) },
@@ -75,9 +76,17 @@ func (e *env) masterRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	con, err := e.console(c, tokens, tlsCfg, log)
+	if err != nil {
+		return err
+	}
+	srcSvc, err := sources.New(sources.Config{DB: db, Opener: jobOpener{e}, Drivers: e.drivers, Logger: log})
+	if err != nil {
+		return err
+	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{
-		DB: db, Opener: jobOpener{e}, Drivers: e.drivers, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics,
-		Mounts:   []agent.Mount{fetchSvc.Mount},
+		DB: db, Opener: jobOpener{e}, Drivers: e.drivers, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics, ViewerToken: tokens.viewer,
+		Mounts:   []agent.Mount{fetchSvc.Mount, srcSvc.Mount, con.Mount},
 		JobTypes: []agent.JobType{fetchSvc.JobType()},
 		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),
 		Plan:     agent.PlanOptions{Ranges: c.Int("ranges")},
@@ -92,6 +101,7 @@ func (e *env) masterRun(c *cli.Context) error {
 		return fmt.Errorf("listen on %s: %w", c.String("listen"), err)
 	}
 	srv := &http.Server{Handler: m, ReadHeaderTimeout: 30 * time.Second}
+	srv.RegisterOnShutdown(con.Shutdown) // the console's live streams end
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"
@@ -109,6 +119,7 @@ func (e *env) masterRun(c *cli.Context) error {
 		}
 		bg <- nil
 	}()
+	go con.Run(runCtx) //nolint:errcheck // it only samples the Overview's history
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(agent.Listener(ln, tlsCfg)) }()
 	select {
