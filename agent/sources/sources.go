@@ -92,8 +92,8 @@ type Config struct {
 	// Drivers parses a source's URI and names the credential variables a
 	// source may carry.
 	Drivers fs.Registry
-	Logger *slog.Logger
-	Now    func() time.Time
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // Service serves the saved sources.
