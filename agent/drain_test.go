@@ -65,7 +65,7 @@ func TestAgent_DrainReleasesLease(t *testing.T) {
 		want[rel] = data
 	}
 	id := createJob(t, tm.admin, JobSpec{Source: src, Dest: dst, Options: JobOptions{Workers: 2, BWLimit: 128 << 10}})
-	a1, err := New(Config{Client: tm.cluster, Name: "a1", Opener: &localOpener{}, CatalogDir: t.TempDir(),
+	a1, err := New(Config{Client: tm.cluster, Name: "a1", Opener: &localOpener{drivers: testDrivers(t)}, CatalogDir: t.TempDir(),
 		IdleWait: 50 * time.Millisecond, Grace: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +107,7 @@ func TestAgent_DrainReleasesLease(t *testing.T) {
 	if err != nil || r.State != "pending" || r.Cursor == "" || r.Agent != "" {
 		t.Fatalf("released range = %+v, %v; want pending with a cursor and no holder", r, err)
 	}
-	a2, err := New(Config{Client: tm.cluster, Name: "a2", Opener: &localOpener{}, CatalogDir: t.TempDir(),
+	a2, err := New(Config{Client: tm.cluster, Name: "a2", Opener: &localOpener{drivers: testDrivers(t)}, CatalogDir: t.TempDir(),
 		IdleWait: 50 * time.Millisecond, ExitWhenIdle: true})
 	if err != nil {
 		t.Fatal(err)
