@@ -6,7 +6,7 @@ export PATH := $(GOBIN):$(PATH)
 export GOFLAGS := -buildvcs=false
 
 
-.PHONY: all build test unit e2e bench chaos demo lint tools clean fuzz
+.PHONY: all build test unit e2e bench chaos demo lint tools clean fuzz screenshots
 
 all: build
 
@@ -23,13 +23,15 @@ MINIO_VERSION ?= v0.0.0-20260212201848-7aac2a2c5b7c
 AZURITE_VERSION ?= 3.35.0
 
 # tools installs what the tests need when it is missing: a MinIO server
-# (built with go install), Azurite (npm) and fuse3 (fusermount3, for
-# non-root mounts).
+# (built with go install), Azurite (npm), fuse3 (fusermount3, for non-root
+# mounts) and Chromium (the web console's browser tests, driven with chromedp).
 tools:
 	@command -v minio >/dev/null || { echo "installing minio $(MINIO_VERSION) (go install)"; $(GO) install github.com/minio/minio@$(MINIO_VERSION); }
 	@command -v azurite-blob >/dev/null || { echo "installing azurite $(AZURITE_VERSION) (npm)"; npm install -g azurite@$(AZURITE_VERSION); }
 	@if ! command -v fusermount3 >/dev/null; then \
 	  echo "installing fuse3"; (apt-get update -qq && apt-get install -y -qq fuse3 >/dev/null) || echo "warning: could not install fuse3"; fi
+	@if ! command -v chromium >/dev/null; then \
+	  echo "installing chromium"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; fi
 	@# Debian's default mode, which lets the non-root mount test use fusermount3.
 	@if [ "$$(id -u)" = 0 ] && [ -c /dev/fuse ] && [ "$$(stat -c %a /dev/fuse)" != 666 ]; then chmod 666 /dev/fuse; fi
 
@@ -39,18 +41,24 @@ tools:
 test: tools build lint
 	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e /test/e2e -e /test/bench -e /fetchbench)
 	FERRY_BIN=$(CURDIR)/bin/ferry US3EMU_BIN=$(CURDIR)/bin/us3emu $(GO) test -count=1 -timeout 40m ./test/e2e/...
+	cd deploy && FERRY_BIN=$(CURDIR)/bin/ferry $(GO) test -count=1 -timeout 20m ./...
 
 bench: tools build
 	@command -v rclone >/dev/null || { echo "installing rclone (go install)"; $(GO) install github.com/rclone/rclone@latest; }
 	$(GO) run ./test/bench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
 	$(GO) run ./agent/fetch/fetchbench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./agent/ ./catalog/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./agent/ ./catalog/ ./web/
 
 # chaos drives bin/ferry through faults (a fault proxy in front of MinIO,
 # kill -9 of ferry, of the servers, of the master and agents, sources
 # rewritten mid-copy), checks every object byte for byte and prints a table.
 chaos: tools build
 	$(GO) run ./test/chaos -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
+
+# screenshots writes a PNG of every page of the web console, taken in
+# headless Chromium on a demo dataset, into docs/img.
+screenshots: tools build
+	$(GO) run ./test/screenshots -ferry $(CURDIR)/bin/ferry -out $(CURDIR)/docs/img
 
 demo: build
 	@bash test/demo.sh

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferry-project/ferry/catalog"
@@ -32,6 +34,12 @@ type Config struct {
 	Logger               *slog.Logger
 	// RangeDone, when set, is called after each range the agent finished.
 	RangeDone func(l LeaseView, p transfer.Progress, err error)
+	// Grace is how long a draining agent (Drain) lets the objects in
+	// flight finish before it abandons them (default DefaultGrace).
+	Grace time.Duration
+	// ExitWhenIdle makes Run return nil once the master has no work for
+	// agents (WorkView.Idle) when the agent asks for a lease and gets none.
+	ExitWhenIdle bool
 }
 
 // Agent leases ranges from a master and copies them. Run it once.
@@ -39,6 +47,10 @@ type Agent struct {
 	cfg  Config
 	log  *slog.Logger
 	jobs map[string]*jobRes
+
+	drain     chan struct{} // closed by Drain
+	drainOnce sync.Once
+	connected atomic.Bool // the master answered the last request
 }
 
 // jobRes is what an agent opened for one job.
@@ -76,20 +88,28 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = DefaultMaxBackoff
 	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = DefaultGrace
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger.With("agent", cfg.Name), jobs: map[string]*jobRes{}}, nil
+	return &Agent{cfg: cfg, log: cfg.Logger.With("agent", cfg.Name), jobs: map[string]*jobRes{},
+		drain: make(chan struct{})}, nil
 }
 
-// Run leases and copies ranges until ctx ends (then it returns nil) or the
-// master refuses the agent's token. It keeps copying through a master
-// outage and reports when the master is back.
+// Run leases and copies ranges until ctx ends (then it returns nil), the
+// agent drained (Drain; nil), the master has no work with ExitWhenIdle
+// (nil) or the master refuses the agent's token. It keeps copying through
+// a master outage and reports when the master is back. When ctx ends the
+// range in flight stops at once and its lease expires after its TTL;
+// Drain is the graceful stop.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.closeJobs()
 	var down retries
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !a.draining() {
 		l, ok, err := a.cfg.Client.Lease(ctx, a.cfg.Name)
+		a.connected.Store(err == nil)
 		if err == nil && down.recovered() {
 			a.log.Info("the master is back")
 		}
@@ -104,11 +124,18 @@ func (a *Agent) Run(ctx context.Context) error {
 			if logIt {
 				a.log.Warn("cannot reach the master; retrying", "err", err, "in", wait, "failures", down.n)
 			}
-			sleep(ctx, wait)
+			a.pause(ctx, wait)
 			continue
 		case !ok:
-			sleep(ctx, a.cfg.IdleWait)
+			if a.cfg.ExitWhenIdle && a.idle(ctx) {
+				a.log.Info("the master has no work: exiting")
+				return nil
+			}
+			a.pause(ctx, a.cfg.IdleWait)
 			continue
+		case a.draining():
+			a.release(l, ReportRequest{Agent: a.cfg.Name, JobID: l.JobID, RangeID: l.RangeID, Cursor: l.Cursor})
+			return nil
 		}
 		if err := a.runLease(ctx, l); err != nil {
 			return err

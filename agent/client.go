@@ -32,6 +32,14 @@ type ClientOption func(*clientOptions)
 type clientOptions struct {
 	ca    *x509.CertPool
 	conns int
+	rt    http.RoundTripper
+}
+
+// WithTransport sends the client's requests through rt instead of a
+// network transport (WithCA and WithConns then do not apply): the console
+// (web) reaches the master's own handler in process this way.
+func WithTransport(rt http.RoundTripper) ClientOption {
+	return func(o *clientOptions) { o.rt = rt }
 }
 
 // WithCA makes the client trust only the certificates of pool for an
@@ -65,6 +73,9 @@ func NewClient(base, token string, opts ...ClientOption) (*Client, error) {
 	}
 	if token == "" {
 		return nil, errors.New("no token: pass --token-file or set the token's variable")
+	}
+	if o.rt != nil {
+		return &Client{base: u.String(), token: token, http: &http.Client{Transport: o.rt}}, nil
 	}
 	t := tlsclient.Transport(o.ca)
 	t.ResponseHeaderTimeout = 2 * time.Minute
@@ -182,6 +193,12 @@ func (c *Client) Agents(ctx context.Context) ([]AgentView, error) {
 // Failed copies the failed list of a job ("json" or "csv") to w.
 func (c *Client) Failed(ctx context.Context, id, format string, w io.Writer) error {
 	return c.stream(ctx, jobPath(id, "/failed?format=", url.QueryEscape(format)), w)
+}
+
+// FailedAfter copies the failed objects after the path after as JSON to
+// w, in path order; a reader that stops early reads one page.
+func (c *Client) FailedAfter(ctx context.Context, id, after string, w io.Writer) error {
+	return c.stream(ctx, jobPath(id, "/failed?format=json&after=", url.QueryEscape(after)), w)
 }
 
 // Report copies a job report ("csv", "md" or "html") to w.

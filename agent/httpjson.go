@@ -34,6 +34,10 @@ func (m *Master) routes() (*http.ServeMux, error) {
 	mux.Handle("GET /api/v1/agents", m.admin(m.listAgents))
 	mux.Handle("POST /api/v1/leases", m.cluster(m.lease))
 	mux.Handle("POST /api/v1/leases/{id}/report", m.cluster(m.report))
+	mux.Handle("POST /api/v1/leases/{id}/release", m.cluster(m.release))
+	mux.Handle("GET /api/v1/work", m.cluster(m.work))
+	mux.HandleFunc("GET /healthz", serveLive)
+	mux.HandleFunc("GET /readyz", serveReady(m.ready))
 	mux.HandleFunc("GET /api/v1/health", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -121,7 +125,8 @@ func (m *Master) cluster(h apiHandler) http.Handler {
 }
 
 // auth answers 401 for a missing or unknown token, 403 for the other
-// role's token, and otherwise runs h, turning its error into JSON.
+// role's token (and for the viewer token on anything but an admin GET or
+// HEAD), and otherwise runs h, turning its error into JSON.
 func (m *Master) auth(want, other, role string, h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -134,6 +139,11 @@ func (m *Master) auth(want, other, role string, h apiHandler) http.Handler {
 		case subtle.ConstantTimeCompare([]byte(tok), []byte(other)) == 1:
 			writeError(w, http.StatusForbidden, "this endpoint needs the "+role+" token")
 			return
+		case m.cfg.ViewerToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(m.cfg.ViewerToken)) == 1:
+			if role != "admin" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+				writeError(w, http.StatusForbidden, "the viewer token only reads: this endpoint needs the "+role+" token")
+				return
+			}
 		default:
 			writeError(w, http.StatusUnauthorized, "invalid token")
 			return

@@ -157,9 +157,29 @@ func (r *leaseRun) run(ctx context.Context) error {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	stopped, unreachable := false, false
+	drain, drained := a.drain, false
+	var grace <-chan time.Time
 	for {
 		select {
+		case <-drain:
+			// Stop taking objects; those in flight get the grace period.
+			drain, drained = nil, true
+			r.drainRange(cancel)
+			t := time.NewTimer(a.cfg.Grace)
+			defer t.Stop()
+			grace = t.C
+		case <-grace:
+			a.log.Warn("grace period over: abandoning the objects in flight", "job", l.JobID, "range", l.RangeID)
+			cancel()
 		case o := <-done:
+			if drained && !stopped && ctx.Err() == nil {
+				// The cursor covers what finished; the rest is re-leased.
+				rctx, rcancel := context.WithTimeout(context.Background(), releaseTimeout)
+				req := r.request(rctx, true)
+				rcancel()
+				a.release(l, req)
+				return nil
+			}
 			if stopped || ctx.Err() != nil {
 				if !stopped {
 					r.lastWord()
@@ -195,6 +215,7 @@ func (r *leaseRun) beat(ctx context.Context, every time.Duration, unreachable *b
 	rctx, rcancel := context.WithTimeout(ctx, max(2*every, 5*time.Second))
 	reply, err := a.cfg.Client.SendReport(rctx, l.ID, req)
 	rcancel()
+	a.connected.Store(err == nil || IsLeaseLost(err))
 	switch {
 	case err == nil:
 		if *unreachable {

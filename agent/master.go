@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ferry-project/ferry/catalog"
@@ -30,6 +31,10 @@ type MasterConfig struct {
 	// MetricsToken, when set, is required (as is the admin token, which is
 	// accepted too) as a bearer token on /metrics; empty: /metrics is open.
 	MetricsToken string
+	// ViewerToken, when set, is a read-only operator token: it is accepted
+	// wherever the admin token is, for GET and HEAD only (any other method
+	// answers 403). It must differ from the other two.
+	ViewerToken string
 	// LeaseTTL is how long a lease lives without a report (default 15s);
 	// Heartbeat is how often agents report (default 2s).
 	LeaseTTL, Heartbeat time.Duration
@@ -99,6 +104,8 @@ type Master struct {
 	frontiers map[rangeKey]string // last walk position reported per range
 
 	stats *apiStats
+
+	stopping atomic.Bool // Stop was called: /readyz answers 503
 }
 
 // NewMaster makes a Master over an open master catalog. Leases whose
@@ -114,6 +121,9 @@ func NewMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	}
 	if cfg.AdminToken == cfg.ClusterToken {
 		return nil, errors.New("new master: the admin and cluster tokens must differ")
+	}
+	if cfg.ViewerToken != "" && (cfg.ViewerToken == cfg.AdminToken || cfg.ViewerToken == cfg.ClusterToken) {
+		return nil, errors.New("new master: the viewer token must differ from the admin and cluster tokens")
 	}
 	if err := checkJobTypes(cfg.JobTypes); err != nil {
 		return nil, fmt.Errorf("new master: %w", err)

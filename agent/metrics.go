@@ -141,6 +141,7 @@ func (m *Master) metrics(w http.ResponseWriter, r *http.Request) {
 	for _, c := range []struct{ name, key, help string }{
 		{"ferry_lease_expiries_total", "lease_expiries", "Leases that expired and went back to the pool."},
 		{"ferry_leases_granted_total", "leases_granted", "Leases handed to agents."},
+		{"ferry_leases_released_total", "leases_released", "Leases given back by stopping agents and re-leased at once."},
 		{"ferry_range_splits_total", "splits", "Leased ranges split for idle agents."},
 		{"ferry_runs_started_total", "runs_started", "Scheduled re-runs started."},
 	} {

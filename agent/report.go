@@ -15,9 +15,11 @@ import (
 )
 
 // failedList handles GET /api/v1/jobs/{id}/failed?format=json|csv: the
-// current run's failed objects, streamed.
+// current run's failed objects in path order, streamed; with after=PATH,
+// those after that path (a reader that stops early reads a page).
 func (m *Master) failedList(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	after := r.URL.Query().Get("after")
 	format := r.URL.Query().Get("format")
 	if format == "" {
 		format = "json"
@@ -34,7 +36,7 @@ func (m *Master) failedList(w http.ResponseWriter, r *http.Request) error {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		cw := csv.NewWriter(bw)
 		cw.Write([]string{"path", "size", "error", "range", "agent", "at"})
-		err := m.db.Failed(r.Context(), id, func(f catalog.FailedObject) error {
+		err := m.db.FailedAfter(r.Context(), id, after, func(f catalog.FailedObject) error {
 			return cw.Write([]string{f.Path, strconv.FormatInt(f.Size, 10), f.Error, strconv.Itoa(f.RangeID), f.Agent, f.At.UTC().Format(time.RFC3339)})
 		})
 		cw.Flush()
@@ -43,7 +45,7 @@ func (m *Master) failedList(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "application/json")
 	bw.WriteString("[")
 	first := true
-	err := m.db.Failed(r.Context(), id, func(f catalog.FailedObject) error {
+	err := m.db.FailedAfter(r.Context(), id, after, func(f catalog.FailedObject) error {
 		b, err := json.Marshal(FailureView{Path: f.Path, Size: f.Size, Error: f.Error, RangeID: f.RangeID, Agent: f.Agent, At: f.At.UTC()})
 		if err != nil {
 			return err

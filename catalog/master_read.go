@@ -43,6 +43,13 @@ const failedPage = 1000
 // order, a page at a time (never the whole list in memory). An error from
 // fn stops it and is returned unchanged.
 func (m *MasterDB) Failed(ctx context.Context, job string, fn func(FailedObject) error) error {
+	return m.FailedAfter(ctx, job, "", fn)
+}
+
+// FailedAfter is Failed from the first path after after ("" for the start):
+// a caller showing the list a page at a time starts each page where the
+// last one ended, whatever the list's length.
+func (m *MasterDB) FailedAfter(ctx context.Context, job, after string, fn func(FailedObject) error) error {
 	r, err := m.reader()
 	if err != nil {
 		return err
@@ -51,7 +58,6 @@ func (m *MasterDB) Failed(ctx context.Context, job string, fn func(FailedObject)
 	if err := r.QueryRowContext(ctx, `SELECT run FROM jobs WHERE id = ?`, job).Scan(&run); err != nil {
 		return fmt.Errorf("job %s: %w", job, ErrJobNotFound)
 	}
-	after := ""
 	for {
 		page, err := m.failedPage(ctx, job, run, after)
 		if err != nil {

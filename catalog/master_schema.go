@@ -8,6 +8,7 @@ func masterMigrations() []migration {
 	return []migration{
 		{2, "master: jobs, ranges, leases, agents, failures", schemaMasterV2},
 		{6, "master: split tails held until the holder confirms the cut", schemaMasterV6},
+		{9, "master: saved sources (secrets sealed)", schemaSourcesV9},
 	}
 }
 

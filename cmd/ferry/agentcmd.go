@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -57,9 +58,12 @@ func (e *env) agentRun(c *cli.Context) error {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	if c.Duration("grace") <= 0 {
+		return usageErr("--grace %s: must be more than 0 (e.g. 30s)", c.Duration("grace"))
+	}
 	a, err := agent.New(agent.Config{
 		Client: client, Name: name, Opener: jobOpener{e}, CatalogDir: dir, Workers: c.Int("workers"),
-		Logger: log,
+		Logger: log, Grace: c.Duration("grace"), ExitWhenIdle: c.Bool("exit-when-idle"),
 		// Status lines go to the process's logger (main.go), shown without --verbose.
 		RangeDone: func(l agent.LeaseView, p transfer.Progress, err error) {
 			msg := fmt.Sprintf("ferry agent %s: job %s range %d done: %d copied, %d unchanged, %d failed",
@@ -78,14 +82,37 @@ func (e *env) agentRun(c *cli.Context) error {
 	if err != nil {
 		return usageErr("%w", err)
 	}
+	health, err := serveHealth(c.String("health-listen"), a.Ready)
+	if err != nil {
+		return err
+	}
+	defer health.close()
 	slog.Info("ferry agent "+name+": working", "master", c.String("master"), "catalogs", dir)
-	ctx, stop := context.WithCancel(c.Context)
+	// A signal drains the agent (it releases its lease within --grace and
+	// Run returns); the agent's own context ends only after Run returned,
+	// or as a last resort well after the grace period.
+	ctx, stop := context.WithCancel(context.WithoutCancel(c.Context))
 	defer stop()
+	go func() {
+		select {
+		case <-c.Context.Done():
+			slog.Info("ferry agent "+name+": stopping", "grace", c.Duration("grace"))
+			a.Drain()
+			time.AfterFunc(c.Duration("grace")+20*time.Second, stop)
+		case <-ctx.Done():
+		}
+	}()
 	fetched := make(chan struct{})
 	go func() { defer close(fetched); _ = fw.Run(ctx) }() // leases fetch tasks beside ranges
 	err = a.Run(ctx)
 	stop()
 	<-fetched
+	switch {
+	case err == nil && c.Context.Err() != nil:
+		slog.Info("ferry agent " + name + ": stopped")
+	case err == nil:
+		slog.Info("ferry agent " + name + ": the master has no work; exiting")
+	}
 	return err
 }
 

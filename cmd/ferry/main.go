@@ -188,7 +188,11 @@ func harden(cmds []*cli.Command) {
 		}
 		if len(required) > 0 {
 			before := cmd.Before
+			subs := cmd.Subcommands
 			cmd.Before = func(c *cli.Context) error {
+				if c.NArg() > 0 && findCommand(subs, c.Args().First()) != nil {
+					return nil // a subcommand's flags are its own
+				}
 				for _, name := range required {
 					if !c.IsSet(name) || c.String(name) == "" {
 						return usageErr("%s needs --%s", commandName(c), name)

@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/ferry-project/ferry/agent"
+	"github.com/ferry-project/ferry/agent/sources"
 )
 
 func masterCommand(e *env) *cli.Command {
@@ -31,8 +32,10 @@ func masterCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "split-min", Value: 500, Usage: "fewest remaining objects worth splitting a range for an idle agent"},
 			&cli.IntFlag{Name: "paths-per-range", Value: 1000, Usage: "paths per range of file-list jobs and retries"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "log only warnings and errors"},
-		}, append(masterSecretFlags(), fetchMasterFlags()...)...),
-		Action: func(c *cli.Context) error { return e.masterRun(c) },
+		}, append(append(append(masterSecretFlags(), masterBackupFlags()...), fetchMasterFlags()...), consoleFlags()...)...),
+		Subcommands:     []*cli.Command{masterRestoreCommand(e)},
+		HideHelpCommand: true,
+		Action:          func(c *cli.Context) error { return e.masterRun(c) },
 	}
 }
 
@@ -41,6 +44,9 @@ func (e *env) masterRun(c *cli.Context) error {
 		return usageErr("unexpected argument %q", c.Args().First())
 	}
 	if err := checkMasterTiming(c); err != nil {
+		return err
+	}
+	if err := checkBackupFlags(c); err != nil {
 		return err
 	}
 	tokens, err := e.masterTokens(c)
@@ -57,6 +63,10 @@ func (e *env) masterRun(c *cli.Context) error {
 		return err
 	}
 	defer db.Close()
+	bk, err := e.masterBackups(c, db)
+	if err != nil {
+		return err
+	}
 	level := slog.LevelInfo
 	if c.Bool("quiet") {
 		level = slog.LevelWarn
@@ -66,9 +76,17 @@ func (e *env) masterRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	con, err := e.console(c, tokens, tlsCfg, log)
+	if err != nil {
+		return err
+	}
+	srcSvc, err := sources.New(sources.Config{DB: db, Opener: jobOpener{e}, Drivers: e.drivers, Logger: log})
+	if err != nil {
+		return err
+	}
 	m, err := agent.NewMaster(ctx, agent.MasterConfig{
-		DB: db, Opener: jobOpener{e}, Drivers: e.drivers, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics,
-		Mounts:   []agent.Mount{fetchSvc.Mount},
+		DB: db, Opener: jobOpener{e}, Drivers: e.drivers, AdminToken: tokens.admin, ClusterToken: tokens.cluster, MetricsToken: tokens.metrics, ViewerToken: tokens.viewer,
+		Mounts:   []agent.Mount{fetchSvc.Mount, srcSvc.Mount, con.Mount},
 		JobTypes: []agent.JobType{fetchSvc.JobType()},
 		LeaseTTL: c.Duration("lease-ttl"), Heartbeat: c.Duration("heartbeat"),
 		Plan:     agent.PlanOptions{Ranges: c.Int("ranges")},
@@ -83,6 +101,7 @@ func (e *env) masterRun(c *cli.Context) error {
 		return fmt.Errorf("listen on %s: %w", c.String("listen"), err)
 	}
 	srv := &http.Server{Handler: m, ReadHeaderTimeout: 30 * time.Second}
+	srv.RegisterOnShutdown(con.Shutdown) // the console's live streams end
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"
@@ -91,9 +110,16 @@ func (e *env) masterRun(c *cli.Context) error {
 	slog.Info("ferry master: listening", "url", fmt.Sprintf("%s://%s", scheme, ln.Addr()), "catalog", c.String("db"))
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	bg := make(chan error, 2)
+	bg := make(chan error, 3)
 	go func() { bg <- m.Run(runCtx) }()
 	go func() { bg <- fetchSvc.Run(runCtx) }()
+	go func() {
+		if bk != nil {
+			bk.run(runCtx)
+		}
+		bg <- nil
+	}()
+	go con.Run(runCtx) //nolint:errcheck // it only samples the Overview's history
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(agent.Listener(ln, tlsCfg)) }()
 	select {
@@ -101,6 +127,11 @@ func (e *env) masterRun(c *cli.Context) error {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
 	}
+	// SIGTERM or SIGINT: /readyz turns 503, the listener closes, requests
+	// in flight finish (up to 10s), background work stops, and the WAL is
+	// checkpointed into the database file before it closes.
+	slog.Info("ferry master: stopping")
+	m.Stop()
 	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -109,6 +140,10 @@ func (e *env) masterRun(c *cli.Context) error {
 	stop()
 	<-bg
 	<-bg
+	<-bg
+	if err := db.Checkpoint(context.Background()); err != nil {
+		slog.Warn("ferry master: checkpoint", "err", err)
+	}
 	slog.Info("ferry master: stopped")
 	return nil
 }

@@ -20,11 +20,12 @@ func masterSecretFlags() []cli.Flag {
 	out = append(out, secretFlags("admin-token", "token of operators (ferry job …)", "FERRY_ADMIN_TOKEN")...)
 	out = append(out, secretFlags("cluster-token", "token of agents (ferry migrate run --master …)", "FERRY_CLUSTER_TOKEN")...)
 	out = append(out, secretFlags("metrics-token", "token /metrics requires (default: none, /metrics is open)", "FERRY_METRICS_TOKEN")...)
+	out = append(out, secretFlags("viewer-token", "read-only token of the API and the web console (default: none)", "FERRY_VIEWER_TOKEN")...)
 	return out
 }
 
 // masterTokenSet are the master's tokens.
-type masterTokenSet struct{ admin, cluster, metrics string }
+type masterTokenSet struct{ admin, cluster, metrics, viewer string }
 
 // masterTokens resolves the master's tokens; admin and cluster are required.
 func (e *env) masterTokens(c *cli.Context) (masterTokenSet, error) {
@@ -37,6 +38,9 @@ func (e *env) masterTokens(c *cli.Context) (masterTokenSet, error) {
 		return t, err
 	}
 	if t.metrics, err = e.secret(c, "metrics-token", "FERRY_METRICS_TOKEN"); err != nil {
+		return t, err
+	}
+	if t.viewer, err = e.secret(c, "viewer-token", "FERRY_VIEWER_TOKEN"); err != nil {
 		return t, err
 	}
 	if t.admin == "" || t.cluster == "" {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/internal/units"
@@ -57,6 +58,9 @@ func migrateCommand(e *env) *cli.Command {
 				&cli.StringFlag{Name: "master", EnvVars: []string{"FERRY_MASTER"}, Usage: "run as an agent of this master (http://host:7070): lease ranges and copy them until stopped"},
 				secretFlag("token", "the cluster token (with --master)", "FERRY_CLUSTER_TOKEN", "FERRY_TOKEN (deprecated)"), secretFileFlag("token", "the cluster token (with --master)"), caFlag(),
 				&cli.StringFlag{Name: "name", Usage: "agent name, stable across restarts (with --master; default: host name)"},
+				&cli.StringFlag{Name: "health-listen", Usage: "serve /healthz and /readyz on this address (with --master; e.g. 0.0.0.0:8081)"},
+				&cli.DurationFlag{Name: "grace", Value: agent.DefaultGrace, Usage: "on SIGTERM, how long parts in flight may finish before the agent releases its lease and exits 0 (with --master)"},
+				&cli.BoolFlag{Name: "exit-when-idle", Usage: "exit 0 once the master has no job pending or running and none due within a minute (with --master)"},
 			},
 			Action: func(c *cli.Context) error { return e.migrateRun(c) },
 		}},
@@ -82,6 +86,11 @@ func (e *env) migrateRun(c *cli.Context) error {
 			slog.Warn(fmt.Sprintf("ferry: FERRY_MASTER=%s in the environment: running as an agent of that master (unset it and pass --from and --to to copy here)", master))
 		}
 		return e.agentRun(c)
+	}
+	for _, f := range []string{"health-listen", "grace", "exit-when-idle"} {
+		if c.IsSet(f) {
+			return usageErr("--%s is for agents: add --master URL", f)
+		}
 	}
 	ctx := c.Context
 	from, to := c.String("from"), c.String("to")

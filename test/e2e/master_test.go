@@ -33,6 +33,7 @@ type masterProc struct {
 	db   string
 	cmd  *exec.Cmd
 	api  *agent.Client
+	log  string
 }
 
 // freeAddr returns a loopback address with a port free right now.
@@ -50,10 +51,17 @@ func freeAddr(t testing.TB) string {
 // quick heartbeats, and waits until it serves.
 func startMasterProc(t testing.TB, addr, db string, extra ...string) *masterProc {
 	t.Helper()
+	return startMasterEnv(t, addr, db, nil, extra...)
+}
+
+// startMasterEnv is startMasterProc with the variables vars set (a later
+// --lease-ttl or --heartbeat in extra wins).
+func startMasterEnv(t testing.TB, addr, db string, vars map[string]string, extra ...string) *masterProc {
+	t.Helper()
 	args := append([]string{"master", "--listen", addr, "--db", db, "--admin-token", adminTok,
 		"--cluster-token", clusterTok, "--lease-ttl", "3s", "--heartbeat", "300ms"}, extra...)
 	cmd := exec.Command(bins.ferry, args...)
-	cmd.Env = ferryEnv(nil)
+	cmd.Env = ferryEnv(vars)
 	logf, err := os.Create(filepath.Join(t.TempDir(), "master.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +70,7 @@ func startMasterProc(t testing.TB, addr, db string, extra ...string) *masterProc
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	m := &masterProc{url: "http://" + addr, addr: addr, db: db, cmd: cmd}
+	m := &masterProc{url: "http://" + addr, addr: addr, db: db, cmd: cmd, log: logf.Name()}
 	t.Cleanup(func() { m.kill(); logf.Close() })
 	m.api, _ = agent.NewClient(m.url, adminTok)
 	deadline := time.Now().Add(20 * time.Second)
