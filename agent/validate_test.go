@@ -17,7 +17,7 @@ func TestValidateSpec_Drivers(t *testing.T) {
 		{JobSpec{Source: "ftp://h/x", Dest: "/tmp/b"}, `source: parse location "ftp://h/x": unknown scheme "ftp"`},
 		{JobSpec{Source: "/tmp/a", Dest: "gs://b/p"}, `destination: parse location "gs://b/p": unknown scheme "gs"`},
 		{JobSpec{Source: "/tmp/a", Dest: "urllist:///l.txt"}, "destination: urllist:///l.txt: cannot be written to"},
-		{JobSpec{Source: "/tmp/a", Dest: "/tmp/b", Credentials: map[string]string{"HOME": "/root"}}, `credentials: "HOME" is not a AWS_*, US3_*, FERRY_SRC_* or FERRY_DST_* variable`},
+		{JobSpec{Source: "/tmp/a", Dest: "/tmp/b", Credentials: map[string]string{"HOME": "/root"}}, `credentials: "HOME" is not a AWS_*, US3_*, AZURE_STORAGE_*, FERRY_SRC_* or FERRY_DST_* variable`},
 	} {
 		if err := validateSpec(d, &c.spec); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("validateSpec(%+v) = %v, want %q", c.spec, err, c.want)

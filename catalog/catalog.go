@@ -34,7 +34,9 @@ import (
 )
 
 // State is the life-cycle state of one object:
-// pending → copying → verifying → done | failed | skipped.
+// pending → copying → verifying → done | failed | skipped. An archived
+// object waiting for its restore (ferry migrate --restore) is restoring,
+// then pending once it can be read.
 type State string
 
 // The states an object can be in.
@@ -45,11 +47,12 @@ const (
 	StateDone      State = "done"
 	StateFailed    State = "failed"
 	StateSkipped   State = "skipped"
+	StateRestoring State = "restoring"
 )
 
 // States lists every valid State in life-cycle order.
 func States() []State {
-	return []State{StatePending, StateCopying, StateVerifying, StateDone, StateFailed, StateSkipped}
+	return []State{StatePending, StateCopying, StateVerifying, StateDone, StateFailed, StateSkipped, StateRestoring}
 }
 
 // Valid reports whether s is one of the defined states.

@@ -48,6 +48,10 @@ type Entry struct {
 	// Key is the original object key when it differs from Path (a key that
 	// had to be escaped to become a valid path); empty means Key == Path.
 	Key string
+	// Archive is set by drivers whose stores have cold classes (see
+	// archive.go): a non-empty Archive.Class means the object cannot be
+	// read until it is restored. The zero value is a readable object.
+	Archive Archive
 }
 
 // IsDir reports whether the entry is a directory.

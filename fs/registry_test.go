@@ -59,10 +59,10 @@ func TestRegistry_Parse(t *testing.T) {
 // a zero Registry knows none.
 func TestRegistry_UnknownScheme(t *testing.T) {
 	reg := standard(t)
-	for _, loc := range []string{"ftp://host/x", "gs://bucket/p", "azblob://acct/c/p"} {
+	for _, loc := range []string{"ftp://host/x", "gs://bucket/p", "wasb://acct/c/p"} {
 		_, err := reg.Parse(loc)
 		if err == nil || !strings.Contains(err.Error(), "unknown scheme") || strings.Contains(err.Error(), "\n") ||
-			!strings.Contains(err.Error(), "s3, oss, cos, kodo, minio, us3 or urllist") {
+			!strings.Contains(err.Error(), "s3, oss, cos, kodo, minio, upyun, us3, urllist or azblob") {
 			t.Errorf("Parse(%q) = %v, want one line: unknown scheme (want file, s3, …)", loc, err)
 		}
 		if _, _, err := reg.ResolveDest(loc); err == nil || !strings.Contains(err.Error(), "unknown scheme") {
@@ -90,7 +90,7 @@ func TestRegistry_ResolveDest(t *testing.T) {
 	if _, _, err := reg.ResolveDest("urllist:///tmp/l.txt"); !errors.Is(err, fs.ErrNotWritable) {
 		t.Errorf("ResolveDest(urllist) = %v, want ErrNotWritable", err)
 	}
-	for _, loc := range []string{"/data", "s3://b/p", "us3://b", "kodo://b/p"} {
+	for _, loc := range []string{"/data", "s3://b/p", "us3://b", "kodo://b/p", "azblob://acct/c/p", "azblob://acct/"} {
 		if u, d, err := reg.ResolveDest(loc); err != nil || d.OpenSink == nil || d.OpenLister == nil || u.Scheme == "" {
 			t.Errorf("ResolveDest(%q) = %+v, %q, %v; want a writable, listable driver", loc, u, d.Name(), err)
 		}
@@ -105,7 +105,8 @@ func TestRegistry_CredentialVars(t *testing.T) {
 	vars := reg.CredentialVars()
 	for _, want := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",
 		"AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "US3_PUBLIC_KEY", "US3_PRIVATE_KEY",
-		"US3_ENDPOINT", "US3_CUSTOM_DOMAIN"} {
+		"US3_ENDPOINT", "US3_CUSTOM_DOMAIN", "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_KEY", "AZURE_STORAGE_CONNECTION_STRING",
+		"AZURE_STORAGE_SAS_TOKEN", "AZURE_STORAGE_ENDPOINT"} {
 		for _, name := range []string{want, fs.SourcePrefix + want, fs.DestPrefix + want} {
 			if !slices.Contains(vars, name) {
 				t.Errorf("CredentialVars lacks %s", name)
@@ -115,8 +116,8 @@ func TestRegistry_CredentialVars(t *testing.T) {
 			}
 		}
 	}
-	if len(vars) != 3*11 {
-		t.Errorf("CredentialVars = %d names, want 33: %q", len(vars), vars)
+	if len(vars) != 3*16 {
+		t.Errorf("CredentialVars = %d names, want 48: %q", len(vars), vars)
 	}
 	for _, d := range reg.Drivers() {
 		for _, v := range d.Env {
@@ -125,13 +126,13 @@ func TestRegistry_CredentialVars(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"HOME", "PATH", "AWS_", "US3_", "FERRY_SRC_", "aws_access_key_id", "XAWS_REGION"} {
+	for _, name := range []string{"HOME", "PATH", "AWS_", "US3_", "AZURE_STORAGE_", "AZURE_CLIENT_ID", "FERRY_SRC_", "aws_access_key_id", "XAWS_REGION"} {
 		if reg.IsCredentialVar(name) {
 			t.Errorf("%s is a credential variable", name)
 		}
 	}
 	err := reg.CheckCredentialVar("HOME")
-	if err == nil || err.Error() != `credentials: "HOME" is not a AWS_*, US3_*, FERRY_SRC_* or FERRY_DST_* variable` {
+	if err == nil || err.Error() != `credentials: "HOME" is not a AWS_*, US3_*, AZURE_STORAGE_*, FERRY_SRC_* or FERRY_DST_* variable` {
 		t.Errorf("CheckCredentialVar(HOME) = %v", err)
 	}
 }
@@ -181,6 +182,8 @@ func TestRegistry_RoundTrip(t *testing.T) {
 				locs = []string{scheme + "://bkt", scheme + "://bkt/pre/fix/"}
 			case fs.AccountShape:
 				locs = []string{scheme + "://acc/bkt", scheme + "://acc/bkt/pre/fix"}
+			case fs.AccountWideShape:
+				locs = []string{scheme + "://acc/bkt", scheme + "://acc/bkt/pre/fix", scheme + "://acc/"}
 			}
 			for _, loc := range locs {
 				u, err := reg.Parse(loc)
@@ -225,6 +228,35 @@ func TestNewRegistry_Refuses(t *testing.T) {
 	} {
 		if _, err := fs.NewRegistry(append(std, d)...); err == nil {
 			t.Errorf("%s: NewRegistry succeeded", name)
+		}
+	}
+}
+
+// TestParse_AccountWide: an AccountWideShape scheme reads one container
+// and prefix, or a whole account ("scheme://account/"), and nothing else.
+func TestParse_AccountWide(t *testing.T) {
+	reg, err := fs.NewRegistry(fs.Driver{Schemes: []string{"wide"}, Shape: fs.AccountWideShape,
+		OpenTree: func(context.Context, fs.URI, fs.Options) (fs.Tree, error) { return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for loc, want := range map[string]fs.URI{
+		"wide://acc/":      {Scheme: "wide", Account: "acc"},
+		"wide://acc//":     {Scheme: "wide", Account: "acc"},
+		"wide://acc/c":     {Scheme: "wide", Account: "acc", Bucket: "c"},
+		"wide://acc/c/p/q": {Scheme: "wide", Account: "acc", Bucket: "c", Path: "p/q"},
+	} {
+		u, err := reg.Parse(loc)
+		if err != nil || u != want {
+			t.Errorf("Parse(%q) = %+v, %v; want %+v", loc, u, err, want)
+		}
+		if again, err := reg.Parse(u.String()); err != nil || again != u {
+			t.Errorf("Parse(%q) renders %q, which parses to %+v, %v", loc, u.String(), again, err)
+		}
+	}
+	for _, bad := range []string{"wide://acc", "wide:///c/p", "wide://acc//p", "wide://a b/c"} {
+		if u, err := reg.Parse(bad); err == nil {
+			t.Errorf("Parse(%q) = %+v, want an error", bad, u)
 		}
 	}
 }

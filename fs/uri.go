@@ -15,11 +15,13 @@ type URI struct {
 	// local path, else one of a registered driver's Schemes ("s3", "us3",
 	// "urllist", a provider preset such as "oss", …).
 	Scheme string
-	// Account is the storage account for AccountShape schemes
-	// ("azblob://account/container/prefix"); empty for every other shape.
+	// Account is the storage account for AccountShape and AccountWideShape
+	// schemes ("azblob://account/container/prefix"); empty for every other
+	// shape.
 	Account string
 	// Bucket is the bucket (container) for BucketShape and AccountShape
-	// schemes; empty for PathShape.
+	// schemes, and for AccountWideShape ones unless the location is a whole
+	// account ("azblob://account/"); empty for PathShape.
 	Bucket string
 	// Path is the key prefix inside the bucket (no leading slash), or the
 	// absolute local path for PathShape schemes.
@@ -66,6 +68,9 @@ const (
 	// AccountShape locations name an account, a bucket (container) and a
 	// key prefix: "scheme://account/bucket/prefix".
 	AccountShape
+	// AccountWideShape is AccountShape that also takes "scheme://account/"
+	// (no bucket): the whole account, every bucket a top-level directory.
+	AccountWideShape
 )
 
 // example is the form a scheme of this shape is written in, for messages.
@@ -78,6 +83,8 @@ func (s Shape) example(scheme string) string {
 		return scheme + ":///file"
 	case AccountShape:
 		return scheme + "://account/bucket/prefix"
+	case AccountWideShape:
+		return scheme + "://account/bucket/prefix, " + scheme + "://account/"
 	}
 	return scheme + "://bucket/prefix"
 }
@@ -121,9 +128,9 @@ func parseShaped(s, scheme, rest string, shape Shape) (URI, error) {
 			return URI{}, fmt.Errorf("parse location %q: %w", s, err)
 		}
 		return URI{Scheme: scheme, Path: filepath.Clean(p)}, nil
-	case BucketShape, AccountShape:
+	case BucketShape, AccountShape, AccountWideShape:
 		u := URI{Scheme: scheme}
-		if shape == AccountShape {
+		if shape == AccountShape || shape == AccountWideShape {
 			var ok bool
 			u.Account, rest, ok = strings.Cut(rest, "/")
 			if u.Account == "" || !ok {
@@ -134,6 +141,9 @@ func parseShaped(s, scheme, rest string, shape Shape) (URI, error) {
 			}
 		}
 		bucket, prefix, _ := strings.Cut(rest, "/")
+		if bucket == "" && shape == AccountWideShape && strings.Trim(prefix, "/") == "" {
+			return u, nil // the whole account
+		}
 		if bucket == "" {
 			return URI{}, fmt.Errorf("parse location %q: missing bucket (want %s)", s, shape.example(scheme))
 		}

@@ -21,7 +21,7 @@ func FuzzParseURI(f *testing.F) {
 		"file:///", "file://host/x", "file://%2Fetc/x", "FILE:///a/../b", "file:///a%20b", "file:///a%2", "file:///a%25",
 		"urllist:///tmp/l.txt", "urllist:///a%2541", "urllist:///a%25", "urllist:///a%%", "urllist://", "s3://bkt/pre/fix",
 		"s3://bkt", "s3://bkt/", "s3://bkt//x", "s3:///key", "s3://", "S3://Bkt/P", "us3://b/p", "oss://b/p", "cos://b",
-		"kodo://b/p/", "minio://b/p", "s3://user:pass@bkt/p", "s3://AKIA:SECRET@bkt", "s3://tok@bkt", "s3://b@/p",
+		"kodo://b/p/", "minio://b/p", "azblob://acc/", "azblob://acc/c/p", "azblob://acc", "azblob://acc//p", "azblob:///c", "s3://user:pass@bkt/p", "s3://AKIA:SECRET@bkt", "s3://tok@bkt", "s3://b@/p",
 		"s3://bkt:9000/p", "s3://[::1]:9000/b", "s3://[fe80::1%25eth0]/b", "s3://b/p@x:y", "s3://b?x@y/p", "s3://b#f",
 		"file://u:pw@/x", "urllist://u:pw@host/l.txt", "ftp://u:pw@host/x", "://u:pw@h/x", "u:pw@host:/path", "http://h/p",
 		"s3+x://b", "s3:/b", "s3:b", "s3://b/\x00", "s3://b/\xff", "/tmp/a://b", "./s3://b", "\x00", " s3://b"} {
@@ -102,6 +102,11 @@ func checkURI(t *testing.T, reg fs.Registry, s string, u fs.URI) {
 		if u.Bucket == "" || strings.ContainsAny(u.Bucket, "/ ?#@:") || strings.HasPrefix(u.Path, "/") ||
 			(d.Shape == fs.AccountShape) != (u.Account != "") || strings.ContainsAny(u.Account, "/ ?#@:") {
 			t.Fatalf("Parse(%q) = %+v: want a plain bucket and a prefix without a leading slash", s, u)
+		}
+	case fs.AccountWideShape:
+		if u.Account == "" || strings.ContainsAny(u.Account, "/ ?#@:") || strings.ContainsAny(u.Bucket, "/ ?#@:") ||
+			strings.HasPrefix(u.Path, "/") || u.Bucket == "" && u.Path != "" {
+			t.Fatalf("Parse(%q) = %+v: want an account, a plain bucket (or none and no prefix) and a prefix without a leading slash", s, u)
 		}
 	default:
 		t.Fatalf("Parse(%q) = %+v: driver %q has no shape", s, u, d.Name())

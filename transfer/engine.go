@@ -29,7 +29,9 @@ type Engine struct {
 
 	seen, planned, unchanged, present, copied, failed atomic.Int64
 	bytes, bytesDone, bytesCopied, retries, resumed   atomic.Int64
+	archived, restoring                               atomic.Int64
 	walkDone                                          atomic.Bool
+	waiting                                           []*task // archived objects being restored (walk goroutine only)
 	end                                               atomic.Pointer[string]
 }
 
@@ -78,6 +80,7 @@ func (e *Engine) Progress() Progress {
 	}
 	return Progress{
 		Seen: e.seen.Load(), Planned: e.planned.Load(), Unchanged: e.unchanged.Load(), Present: e.present.Load(),
+		Archived: e.archived.Load(), Restoring: e.restoring.Load(),
 		Copied: e.copied.Load(), Failed: e.failed.Load(), Bytes: e.bytes.Load(),
 		BytesDone: e.bytesDone.Load(), BytesCopied: e.bytesCopied.Load(), Resumed: e.resumed.Load(), WalkDone: e.walkDone.Load(), Cursor: e.cur.get(), Elapsed: el,
 	}

@@ -56,7 +56,18 @@ type Options struct {
 	// object fail. A source that changes during the copy is instead copied
 	// again at once, up to Attempts times.
 	ObjectRetryTime time.Duration
-	Logger          *slog.Logger
+	// Restore, when set, requests a restore of every archived object the
+	// walk meets (see archive.go) and copies each once it can be read;
+	// nil records them as skipped: archived.
+	Restore *RestoreOptions
+	Logger  *slog.Logger
+}
+
+// RestoreOptions say how archived objects are restored and waited for.
+type RestoreOptions struct {
+	fs.RestoreOptions
+	// Poll is how often a restoring object is looked at again (default 1m).
+	Poll time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -75,6 +86,11 @@ func (o Options) withDefaults() Options {
 	if o.ObjectRetryTime <= 0 {
 		o.ObjectRetryTime = 10 * time.Minute
 	}
+	if o.Restore != nil && o.Restore.Poll <= 0 {
+		r := *o.Restore
+		r.Poll = time.Minute
+		o.Restore = &r
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -89,11 +105,15 @@ type Progress struct {
 	Seen      int64 // objects walked (after filters)
 	Planned   int64 // objects to copy this run
 	Unchanged int64 // objects skipped because an identical copy is done
-	Present   int64 // objects found already at the destination (Options.Dest)
-	Copied    int64 // objects copied and verified this run
-	Failed    int64 // objects that failed permanently this run
-	Bytes     int64 // bytes of the objects to copy
-	BytesDone int64 // bytes uploaded and acknowledged (live; parts of a discarded upload are taken back)
+	// Archived counts objects recorded as skipped: archived (no
+	// Options.Restore); Restoring the archived objects still waiting for
+	// their restore.
+	Archived, Restoring int64
+	Present             int64 // objects found already at the destination (Options.Dest)
+	Copied              int64 // objects copied and verified this run
+	Failed              int64 // objects that failed permanently this run
+	Bytes               int64 // bytes of the objects to copy
+	BytesDone           int64 // bytes uploaded and acknowledged (live; parts of a discarded upload are taken back)
 	// BytesCopied is the size of the objects counted in Copied: each
 	// object once, however many attempts or resumed parts it took.
 	BytesCopied int64

@@ -26,6 +26,7 @@ type walked struct {
 // whether it must be copied, records the ones to copy in the catalog (before
 // any byte moves) and hands them to tasks.
 func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- *task) error {
+	e.waiting = nil
 	var dc *destCursor
 	if e.opts.Dest != nil {
 		dc = newDestCursor(ctx, e.opts.Dest, r)
@@ -61,6 +62,9 @@ func (e *Engine) walk(ctx context.Context, r fs.Range, tasks chan<- *task) error
 	if err == nil || errors.Is(err, errStopWalk) {
 		err = e.plan(ctx, batch, tasks)
 	}
+	if err == nil {
+		err = e.awaitRestores(ctx, tasks)
+	}
 	if err != nil && ctx.Err() == nil {
 		return fmt.Errorf("walk source: %w", err)
 	}
@@ -87,6 +91,7 @@ func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- *task) e
 	}
 	var todo []*task
 	var present []*task // already at the destination
+	var cold []*task    // archived: skipped, restoring, or failed to restore
 	for _, w := range batch {
 		ent := w.ent
 		e.seen.Add(1)
@@ -107,6 +112,11 @@ func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- *task) e
 		t := &task{seq: seq, entry: ent, obj: o}
 		if ok {
 			t.obj.Attempts = old.Attempts
+		}
+		if ent.Archived() {
+			e.planArchived(ctx, t)
+			cold = append(cold, t)
+			continue
 		}
 		// An object with an upload of ours in the catalog is resumed or
 		// restarted below, never taken as already there.
@@ -129,6 +139,14 @@ func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- *task) e
 	}
 	e.present.Add(int64(len(present)))
 	if e.opts.DryRun {
+		for _, t := range cold {
+			verb := "skip"
+			if t.obj.State == catalog.StateRestoring {
+				verb = "restore"
+			}
+			fmt.Fprintf(e.opts.DryRunOut, "would %s %s (%s)\n", verb, t.entry.Path, t.obj.LastError)
+			e.cur.finish(t.seq)
+		}
 		for _, t := range todo {
 			fmt.Fprintf(e.opts.DryRunOut, "would copy %s (%d bytes)\n", t.entry.Path, t.entry.Size)
 			e.cur.finish(t.seq)
@@ -138,9 +156,9 @@ func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- *task) e
 		}
 		return nil
 	}
-	if len(todo)+len(present) > 0 {
+	if len(todo)+len(present)+len(cold) > 0 {
 		err := e.rec.addSync(ctx, func(w *catalog.Writer) error {
-			for _, ts := range [][]*task{present, todo} {
+			for _, ts := range [][]*task{present, todo, cold} {
 				for _, t := range ts {
 					if err := w.PutObject(t.obj); err != nil {
 						return err
@@ -155,6 +173,13 @@ func (e *Engine) plan(ctx context.Context, batch []walked, tasks chan<- *task) e
 	}
 	for _, t := range present {
 		e.cur.finish(t.seq)
+	}
+	for _, t := range cold {
+		if t.obj.State == catalog.StateRestoring {
+			e.waiting = append(e.waiting, t) // the cursor waits for it
+		} else {
+			e.cur.finish(t.seq)
+		}
 	}
 	for _, t := range todo {
 		select {

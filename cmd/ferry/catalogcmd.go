@@ -35,7 +35,7 @@ func catalogCommand(e *env) *cli.Command {
 			},
 			{
 				Name: "ls", Usage: "list objects", ArgsUsage: "CATALOG",
-				Flags:  append([]cli.Flag{&cli.StringFlag{Name: "state", Usage: "only objects in this state (pending, copying, done, failed, skipped)"}}, listFlags...),
+				Flags:  append([]cli.Flag{&cli.StringFlag{Name: "state", Usage: "only objects in this state (pending, copying, done, failed, skipped, restoring)"}}, listFlags...),
 				Action: func(c *cli.Context) error { return e.catalogList(c, catalog.State(c.String("state"))) },
 			},
 			{

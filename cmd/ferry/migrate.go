@@ -43,6 +43,10 @@ func migrateCommand(e *env) *cli.Command {
 				&cli.BoolFlag{Name: "check-dest", Usage: "list the destination too and record objects it already holds (same size, and same ETag or a copy not older than the source) as copied without copying them: for a first run with a new or lost catalog into a destination that holds part of the tree"},
 				&cli.IntFlag{Name: "attempts", Value: 6, Usage: "tries per request before it counts as failed, and copies of an object whose source keeps changing before it fails"},
 				&cli.DurationFlag{Name: "object-retry-time", Value: 10 * time.Minute, Usage: "how long an object whose requests keep failing (network, 5xx) is tried again, its upload kept, before it fails"},
+				&cli.BoolFlag{Name: "restore", Usage: "restore archived objects (S3 GLACIER/DEEP_ARCHIVE, US3 ARCHIVE, Azure Archive tier), wait for them and copy them; without it they are recorded as skipped: archived"},
+				&cli.IntFlag{Name: "restore-days", Usage: "days a restored copy stays readable (S3; default 1)"},
+				&cli.StringFlag{Name: "restore-tier", Usage: "restore speed: Standard, Bulk or Expedited (S3), Standard or High (Azure); default the store's"},
+				&cli.DurationFlag{Name: "restore-poll", Value: time.Minute, Usage: "how often restoring objects are looked at again (with --restore)"},
 				&cli.StringFlag{Name: "from-endpoint", Usage: "source endpoint URL (else FERRY_SRC_*/AWS_ENDPOINT_URL/US3_ENDPOINT)"},
 				&cli.StringFlag{Name: "to-endpoint", Usage: "destination endpoint URL (else FERRY_DST_*/AWS_ENDPOINT_URL/US3_ENDPOINT)"},
 				&cli.StringFlag{Name: "from-region", Usage: "source S3 region"},
@@ -312,6 +316,15 @@ func (e *env) transferOptions(c *cli.Context) (transfer.Options, error) {
 		SizeOnly: c.Bool("size-only"), Attempts: c.Int("attempts"),
 		ObjectRetryTime: c.Duration("object-retry-time"),
 	}
+	if c.Bool("restore") {
+		o.Restore = &transfer.RestoreOptions{Poll: c.Duration("restore-poll"),
+			RestoreOptions: fs.RestoreOptions{Days: c.Int("restore-days"), Tier: c.String("restore-tier")}}
+		if o.Restore.Poll <= 0 || o.Restore.Days < 0 {
+			return o, usageErr("--restore-poll must be more than 0 and --restore-days at least 0")
+		}
+	} else if c.IsSet("restore-days") || c.IsSet("restore-tier") || c.IsSet("restore-poll") {
+		return o, usageErr("--restore-days, --restore-tier and --restore-poll need --restore")
+	}
 	if o.Attempts < 1 {
 		return o, usageErr("--attempts must be at least 1")
 	}
@@ -403,6 +416,9 @@ func (e *env) printSummary(r transfer.Result, retries int64, dry bool) {
 	present := ""
 	if r.Present > 0 {
 		present = fmt.Sprintf(", %d already at the destination", r.Present)
+	}
+	if r.Archived > 0 {
+		present += fmt.Sprintf(", %d archived object(s) skipped (copy them with --restore)", r.Archived)
 	}
 	if r.Planned == 0 && r.Failed == 0 {
 		fmt.Fprintf(e.stdout, "nothing to copy: %d object(s) unchanged since the last run%s\n", r.Unchanged, present)

@@ -69,9 +69,9 @@ func TestOpen_UnknownSchemeEverywhere(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"ls", "ftp://host/x"}, `unknown scheme "ftp" (want file, s3, oss, cos, kodo, minio, us3 or urllist)`},
+		{[]string{"ls", "ftp://host/x"}, `unknown scheme "ftp" (want file, s3, oss, cos, kodo, minio, upyun, us3, urllist or azblob)`},
 		{[]string{"mount", "gs://bucket/p", dir}, `unknown scheme "gs"`},
-		{[]string{"migrate", "run", "--from", "azblob://acct/c/p", "--to", dir, "--catalog", cat}, `unknown scheme "azblob"`},
+		{[]string{"migrate", "run", "--from", "wasb://acct/c/p", "--to", dir, "--catalog", cat}, `unknown scheme "wasb"`},
 		{[]string{"migrate", "run", "--from", dir, "--to", "ftp://host/x", "--catalog", cat}, `unknown scheme "ftp"`},
 		{[]string{"migrate", "run", "--from", dir, "--to", "urllist:///tmp/l.txt", "--catalog", cat}, "destination: urllist:///tmp/l.txt: cannot be written to"},
 	} {

@@ -57,6 +57,7 @@ func fileEntry(rel string, p props) fs.Entry {
 		e.Version = p.mtime.UTC().Format(time.RFC3339Nano)
 	}
 	if strings.EqualFold(p.tier, archiveTier) {
+		e.Archive = fs.Archive{Class: archiveTier, Restoring: strings.HasPrefix(p.archive, "rehydrate-pending")}
 		e.Version += tierMark + archiveTier
 		if p.archive != "" {
 			e.Version += ";" + p.archive

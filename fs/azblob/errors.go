@@ -17,7 +17,8 @@ import (
 // read until it is rehydrated to an online tier (Set Blob Tier to Hot, Cool
 // or Cold; Azure takes hours). Open, OpenEntry and reads of such a blob
 // fail with an error wrapping it; IsPermanent reports it permanent.
-var ErrArchived = errors.New("blob is in the Archive access tier and cannot be read until it is rehydrated")
+// It wraps fs.ErrArchived.
+var ErrArchived = fmt.Errorf("blob is in the Archive access tier and cannot be read until it is rehydrated: %w", fs.ErrArchived)
 
 // Error is a failed Azure Blob call: the operation, the container/blob it
 // was about, and what the service said (HTTP status and error code) or the
@@ -76,7 +77,7 @@ func (e *Error) Is(target error) bool {
 	case fs.ErrChanged:
 		// Only a failed If-Match: other 412s are about leases.
 		return e.Code == "ConditionNotMet" || (e.Status == http.StatusPreconditionFailed && e.Code == "")
-	case ErrArchived:
+	case ErrArchived, fs.ErrArchived:
 		return e.Code == "BlobArchived"
 	}
 	return false

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/azblob"
 	"github.com/ferry-project/ferry/fs/local"
 	"github.com/ferry-project/ferry/fs/s3"
 	"github.com/ferry-project/ferry/fs/urllist"
@@ -21,13 +22,14 @@ type Options struct {
 }
 
 // Standard returns the registry of every store Ferry has: local
-// directories (and bare paths), S3 with its presets, US3 and URL lists.
+// directories (and bare paths), S3 with its presets, US3, URL lists and Azure Blob Storage.
 func Standard(o Options) (fs.Registry, error) {
 	r, err := fs.NewRegistry(
 		local.Driver(),
 		s3.Driver(),
 		us3.Driver(),
 		urllist.Driver(urllist.Options{SQLite: o.SQLite}),
+		azblob.Driver(),
 	)
 	if err != nil {
 		return fs.Registry{}, fmt.Errorf("standard drivers: %w", err)

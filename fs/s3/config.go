@@ -15,6 +15,9 @@ import (
 	md5simd "github.com/minio/md5-simd"
 )
 
+// UpYunEndpoint is the S3 API of UpYun (the "upyun" preset).
+const UpYunEndpoint = "https://s3.api.upyun.com"
+
 // DefaultRegion is the region used when none is configured.
 const DefaultRegion = "us-east-1"
 
@@ -76,6 +79,13 @@ func (c Config) GoString() string { return c.String() }
 //   - "kodo" (Qiniu Kodo): Endpoint https://s3.<region>.qiniucs.com
 //     (Region like "cn-east-1").
 //   - "minio": path-style addressing; Endpoint is required.
+//   - "upyun" (UpYun, 又拍云): Endpoint https://s3.api.upyun.com,
+//     path-style addressing (s3.api.upyun.com/<bucket>/<key>; UpYun also
+//     answers <bucket>.s3.api.upyun.com, but path style needs no per-bucket
+//     DNS or certificate). UpYun has no regions, so Region is always
+//     DefaultRegion, which SigV4 signs with. The keys are an operator's
+//     name and password; UpYun does not take a session token. Objects are
+//     written in the STANDARD class (Ferry never sets another).
 //
 // oss, cos and kodo need a Region unless Endpoint is given. For any
 // provider, an Endpoint whose host is an IP address or "localhost" turns on
@@ -111,8 +121,16 @@ func ApplyPreset(c Config) (Config, error) {
 			return c, errors.New("s3 config: the minio provider needs an endpoint (AWS_ENDPOINT_URL or --endpoint, e.g. http://host:9000)")
 		}
 		c.PathStyle = true
+	case "upyun":
+		if c.Endpoint == "" {
+			c.Endpoint = UpYunEndpoint
+		}
+		c.PathStyle, c.Region = true, DefaultRegion
+		if c.SessionToken != "" {
+			return c, errors.New("s3 config: upyun takes no session token (unset AWS_SESSION_TOKEN; the keys are an operator's name and password)")
+		}
 	default:
-		return c, fmt.Errorf("s3 config: unknown provider %q (want s3, oss, cos, kodo or minio)", c.Provider)
+		return c, fmt.Errorf("s3 config: unknown provider %q (want s3, oss, cos, kodo, minio or upyun)", c.Provider)
 	}
 	if c.Region == "" {
 		c.Region = DefaultRegion

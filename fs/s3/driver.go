@@ -10,7 +10,7 @@ import (
 
 // Driver is the registry entry of S3 and S3-compatible stores:
 // "s3://bucket/prefix" and the presets "oss://", "cos://", "kodo://",
-// "minio://", read as a Tree, written as a Sink and listed as a Tree, all
+// "minio://", "upyun://", read as a Tree, written as a Sink and listed as a Tree, all
 // one Store. It reads the AWS_ variables of ConfigFromEnv (the Options'
 // side prefix first); the Options' endpoint, region and path style
 // override them. A destination without keys is refused before any
@@ -19,7 +19,7 @@ func Driver() fs.Driver {
 	return fs.Driver{
 		// "s3" (AWS) and the presets ApplyPreset knows, each the Provider
 		// of its locations.
-		Schemes:   []string{"s3", "oss", "cos", "kodo", "minio"},
+		Schemes:   []string{"s3", "oss", "cos", "kodo", "minio", "upyun"},
 		Shape:     fs.BucketShape,
 		EnvPrefix: "AWS_",
 		Env: []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION",

@@ -45,7 +45,9 @@ func fileEntry(rel string, size int64, etag string, mtime time.Time, versionID s
 
 // objectEntry builds the entry of a listed object.
 func objectEntry(rel string, o types.Object) fs.Entry {
-	return fileEntry(rel, aws.ToInt64(o.Size), aws.ToString(o.ETag), aws.ToTime(o.LastModified), "")
+	e := fileEntry(rel, aws.ToInt64(o.Size), aws.ToString(o.ETag), aws.ToTime(o.LastModified), "")
+	e.Archive = listArchive(o)
+	return e
 }
 
 // dirEntry is the entry of a directory at path p.

@@ -37,6 +37,9 @@ func (s *Store) list(ctx context.Context, req listReq, fn func(page) (bool, erro
 		Prefix:       aws.String(req.prefix),
 		EncodingType: types.EncodingTypeUrl,
 		MaxKeys:      aws.Int32(s.pageSize),
+		// Archived objects' restore status (see archive.go); stores
+		// that do not know the header ignore it.
+		OptionalObjectAttributes: []types.OptionalObjectAttributes{types.OptionalObjectAttributesRestoreStatus},
 	}
 	if req.maxKeys > 0 {
 		in.MaxKeys = aws.Int32(req.maxKeys)

@@ -88,6 +88,8 @@ func (s *Store) head(ctx context.Context, key string) (fs.Entry, error) {
 	if err != nil {
 		return fs.Entry{}, s.wrap("head", s.full(key), err)
 	}
-	return fileEntry(key, aws.ToInt64(out.ContentLength), aws.ToString(out.ETag),
-		aws.ToTime(out.LastModified), aws.ToString(out.VersionId)), nil
+	e := fileEntry(key, aws.ToInt64(out.ContentLength), aws.ToString(out.ETag),
+		aws.ToTime(out.LastModified), aws.ToString(out.VersionId))
+	e.Archive = headArchive(string(out.StorageClass), aws.ToString(out.Restore))
+	return e, nil
 }

@@ -27,6 +27,7 @@ type object struct {
 	ETag         string
 	Size         string
 	LastModified int64
+	StorageClass string
 }
 
 func (o object) size() int64 {

@@ -68,7 +68,13 @@ func (s *Store) Walk(ctx context.Context, r fs.Range, fn func(fs.Entry) error) e
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := fn(fileEntry(fs.KeyToPath(rel), rel, o)); err != nil {
+			e := fileEntry(fs.KeyToPath(rel), rel, o)
+			if o.StorageClass == archiveClass {
+				if e.Archive, err = s.archiveState(ctx, o.Key); err != nil {
+					return fmt.Errorf("walk %s: %w", s.describe(), err)
+				}
+			}
+			if err := fn(e); err != nil {
 				return err
 			}
 		}
@@ -239,6 +245,7 @@ func (s *Store) Stat(ctx context.Context, p string) (fs.Entry, error) {
 	e := fileEntry(p, t.rel, o)
 	e.Size = resp.ContentLength
 	e.ModTime = modTimeOf(resp.Header)
+	e.Archive = archiveOf(resp.Header)
 	return e, nil
 }
 

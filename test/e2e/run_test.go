@@ -21,7 +21,7 @@ func ferryEnv(vars map[string]string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "US3_") || strings.HasPrefix(k, "FERRY_") {
+		if strings.HasPrefix(k, "AWS_") || strings.HasPrefix(k, "US3_") || strings.HasPrefix(k, "AZURE_STORAGE_") || strings.HasPrefix(k, "FERRY_") {
 			continue
 		}
 		env = append(env, kv)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"time"
 )
 
 // tagSet is the SDK's TagSet body.
@@ -97,15 +98,6 @@ func (s *Server) getACL(w http.ResponseWriter, r *http.Request, c *call) *apiErr
 	return nil
 }
 
-// restore accepts a thaw request for an existing object (PUT /key?restore).
-func (s *Server) restore(w http.ResponseWriter, r *http.Request, c *call) *apiError {
-	if _, ok := c.bucket.get(c.key); !ok {
-		return errNoFile()
-	}
-	writeEmpty(w, http.StatusOK)
-	return nil
-}
-
 // classSwitch changes the storage class (PUT /key?storageClass=IA).
 func (s *Server) classSwitch(w http.ResponseWriter, r *http.Request, c *call) *apiError {
 	class, e := storageClass(c.q.Get("storageClass"))
@@ -113,7 +105,7 @@ func (s *Server) classSwitch(w http.ResponseWriter, r *http.Request, c *call) *a
 		return e
 	}
 	if e := c.bucket.update(c.key, func(o *object) *apiError {
-		o.StorageClass = class
+		o.StorageClass, o.ThawReady = class, time.Time{}
 		return nil
 	}); e != nil {
 		return e

@@ -41,6 +41,9 @@ func (s *Server) getFile(w http.ResponseWriter, r *http.Request, c *call) *apiEr
 		return e
 	}
 	defer f.Close()
+	if e := s.frozen(o); e != nil {
+		return e
+	}
 	start, length, partial, e := parseRange(r.Header.Get("Range"), o.Size)
 	if e != nil {
 		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(o.Size, 10))
@@ -69,6 +72,7 @@ func (s *Server) headFile(w http.ResponseWriter, r *http.Request, c *call) *apiE
 		return errNoFile()
 	}
 	setObjectHeaders(w.Header(), &o)
+	s.setRestoreHeader(w.Header(), o)
 	w.Header().Set("Content-Length", strconv.FormatInt(o.Size, 10))
 	w.WriteHeader(http.StatusOK)
 	return nil

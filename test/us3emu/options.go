@@ -27,6 +27,9 @@ type Options struct {
 	Faults Faults
 	// Logger receives one debug record per request; nil discards.
 	Logger *slog.Logger
+	// RestoreDelay is how long a restore of an ARCHIVE object takes (see
+	// archive.go); 0 means DefaultRestoreDelay.
+	RestoreDelay time.Duration
 }
 
 // Faults describe failures injected into object requests (never into the
@@ -119,6 +122,9 @@ type PendingUpload struct {
 }
 
 func (o *Options) normalize() error {
+	if o.RestoreDelay <= 0 {
+		o.RestoreDelay = DefaultRestoreDelay
+	}
 	if o.Root == "" {
 		return fmt.Errorf("check options: empty Root")
 	}

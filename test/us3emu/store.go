@@ -22,18 +22,21 @@ type Tag struct {
 // object is one stored object's metadata; its content is the immutable blob
 // file blobs/<Blob>.
 type object struct {
-	Key          string            `json:"-"`
-	KeyBytes     []byte            `json:"key"` // the key survives JSON even when not UTF-8
-	Blob         string            `json:"blob"`
-	Size         int64             `json:"size"`
-	ETag         string            `json:"etag"`
-	MimeType     string            `json:"mime_type"`
-	Created      time.Time         `json:"created"`
-	Modified     time.Time         `json:"modified"`
-	StorageClass string            `json:"storage_class"`
-	ACL          string            `json:"acl,omitempty"`
-	Tags         []Tag             `json:"tags,omitempty"`
-	Meta         map[string]string `json:"meta,omitempty"`
+	Key          string    `json:"-"`
+	KeyBytes     []byte    `json:"key"` // the key survives JSON even when not UTF-8
+	Blob         string    `json:"blob"`
+	Size         int64     `json:"size"`
+	ETag         string    `json:"etag"`
+	MimeType     string    `json:"mime_type"`
+	Created      time.Time `json:"created"`
+	Modified     time.Time `json:"modified"`
+	StorageClass string    `json:"storage_class"`
+	// ThawReady is when a restore of an ARCHIVE object finishes (zero: no
+	// restore requested); see archive.go.
+	ThawReady time.Time         `json:"thaw_ready,omitzero"`
+	ACL       string            `json:"acl,omitempty"`
+	Tags      []Tag             `json:"tags,omitempty"`
+	Meta      map[string]string `json:"meta,omitempty"`
 }
 
 // bucket is one bucket's on-disk store plus its in-memory sorted key index.

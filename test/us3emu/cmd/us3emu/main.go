@@ -64,6 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dropRate := fs.Float64("drop-rate", 0, "fraction of requests whose connection is dropped")
 	latency := fs.Duration("latency", 0, "latency added to every request")
 	verbose := fs.Bool("verbose", false, "log every request")
+	restoreDelay := fs.Duration("restore-delay", us3emu.DefaultRestoreDelay, "how long a restore of an ARCHIVE object takes")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv, err := us3emu.New(us3emu.Options{
 		Root: *root, PublicKey: *pub, PrivateKey: *priv, Buckets: buckets, BlkSize: *blk,
 		Faults: us3emu.Faults{ErrorRate: *errRate, DropRate: *dropRate, Latency: *latency},
-		Logger: logger,
+		Logger: logger, RestoreDelay: *restoreDelay,
 	})
 	if err != nil {
 		return err
