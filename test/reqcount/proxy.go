@@ -1,7 +1,8 @@
 // Package reqcount is a reverse proxy on loopback that counts the HTTP
-// requests it forwards to one server, by S3 operation (see Op). Tests and
-// the benchmark put it in front of MinIO to count the requests a copy
-// costs per object. It forwards requests unchanged (the Host header too,
+// requests it forwards to one server, by S3 operation (see Op), and can
+// cap the bytes it forwards at a rate shared by all connections (SetRate).
+// Tests and the benchmark put it in front of MinIO to count the requests a
+// copy costs per object. It forwards requests unchanged (the Host header too,
 // so that SigV4 signatures made for the proxy's address still verify).
 package reqcount
 
@@ -25,6 +26,8 @@ type Proxy struct {
 
 	mu     sync.Mutex
 	counts map[string]int64
+
+	up, down limiter // SetRate
 }
 
 // Start listens on a free loopback port and forwards every request to
@@ -49,7 +52,10 @@ func Start(target string) (*Proxy, error) {
 	p.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p.count(Op(r))
-			rp.ServeHTTP(w, r)
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = pacedBody{r.Body, &p.up}
+			}
+			rp.ServeHTTP(pacedWriter{w, &p.down}, r)
 		}),
 		ReadHeaderTimeout: time.Minute,
 	}
