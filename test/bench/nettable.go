@@ -21,11 +21,16 @@ func (r row) reqPerObject(m result) float64 {
 
 // limit is the row's ceiling and the median run's share of it: for small
 // objects over a latency, in-flight / (requests per object × RTT)
-// objects/s; for large objects under a cap, the cap in MB/s. ok is false
-// when the row has none.
-func (r row) limit(m result) (limit string, share float64, ok bool) {
+// objects/s; for large objects under a cap, the cap in MB/s, else the
+// ingest limit over the same network (ingest MB/s, 0 when unknown). ok
+// is false when the row has none.
+func (r row) limit(m result, ingest float64) (limit string, share float64, ok bool) {
 	p := r.net.profile
 	switch {
+	case r.byBytes() && r.tool == ingestTool:
+		return "", 0, false
+	case r.byBytes() && p.cap == 0 && ingest > 0:
+		return fmt.Sprintf("%.1f MB/s (ingest)", ingest), r.mbPerSec(m) / ingest, true
 	case r.byBytes() && p.cap > 0:
 		capMB := float64(p.cap) / 1e6
 		return fmt.Sprintf("%.1f MB/s (cap)", capMB), r.mbPerSec(m) / capMB, true
@@ -51,6 +56,12 @@ func printNetTable(w io.Writer, rows []row, c config) {
 		runs = "one run per row"
 	}
 	fmt.Fprintf(w, "\nFerry over a network — %s; MinIO behind Toxiproxy (source and destination sides) and a request counter\n\n", runs)
+	ingest := map[string]float64{} // workload → the ingest row's MB/s
+	for _, r := range rows {
+		if m, ok := r.median(); ok && r.tool == ingestTool {
+			ingest[r.workload] = r.mbPerSec(m)
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "WORKLOAD\tTOOL\tIN FLIGHT\tTIME\tOBJECTS/S\tMB/S\tREQ/OBJ\tCPU/1000 OBJ\tCPU/GiB\tPEAK RSS\tLIMIT\tSHARE\tNOTE")
 	for _, r := range rows {
@@ -68,7 +79,7 @@ func printNetTable(w io.Writer, rows []row, c config) {
 			req = fmt.Sprintf("%.3f", rpo)
 		}
 		lim, share := "-", "-"
-		if l, sh, ok := r.limit(m); ok {
+		if l, sh, ok := r.limit(m, ingest[r.workload]); ok {
 			lim, share = l, fmt.Sprintf("%.0f%%", sh*100)
 		}
 		inflight := fmt.Sprint(r.net.inflight)
@@ -87,5 +98,6 @@ toxic, which limits each connection, at the cap) and a counting reverse proxy be
 holds all connections together to the cap each way. REQ/OBJ = every request both sides received during the run (listing pages,
 bucket checks and multipart calls included) ÷ objects. CPU = the tool's own user + system time.
 LIMIT for small objects = in-flight ÷ (REQ/OBJ × RTT): what that many requests in flight can do at
-that RTT; for large objects under a cap, the cap. SHARE = the row's rate ÷ its limit.`))
+that RTT; for large objects, the cap, else the ingest limit row: the same bytes uploaded from
+memory over the same network with -workers in flight through Ferry's own S3 Sink. SHARE = the row's rate ÷ its limit.`))
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -183,6 +185,9 @@ func (s *servers) netGroups(n *netLink, p profile, w workloads, seedSmall func(c
 			s.netRun(n, p, wl.name, "rclone copy (defaults: 4 transfers, 8 checkers)", 4, target{"s3", "net-rcd-" + tag + base}, wl.n, wl.bytes, rcloneArgs(wl.rcloneFrom, target{"s3", "net-rcd-" + tag + base}, false), true),
 			s.netRun(n, p, wl.name, fmt.Sprintf("rclone copy (%d transfers)", wk), wk, target{"s3", "net-rce-" + tag + base}, wl.n, wl.bytes, rcloneArgs(wl.rcloneFrom, target{"s3", "net-rce-" + tag + base}, true), true),
 		}
+		if wl.name == large {
+			cs = append(cs, s.netIngest(n, p, wl.name, target{"s3", "net-ingest-" + tag + base}, wl.n, wl.bytes))
+		}
 		groups = append(groups, group{setup: applyProfile(n, p, wl.setup), contenders: cs})
 	}
 	return groups
@@ -208,6 +213,35 @@ func (s *servers) netRun(n *netLink, p profile, workload, tool string, inflight 
 	c.cleanup = func(ctx context.Context, i int) error {
 		removeCatalog(catalog(i))
 		return s.deletePrefix(ctx, to.store, to.prefix(i))
+	}
+	return c
+}
+
+// ingestTool names the ingest limit row of a large workload over the link.
+const ingestTool = "ingest limit (Ferry's Sink, from memory)"
+
+// netIngest uploads n objects of bytes/n from memory through the link
+// with Ferry's own S3 Sink, -workers at a time: what the destination
+// accepts over this network (the large rows' limit when there is no cap).
+func (s *servers) netIngest(n *netLink, p profile, workload string, to target, objects int, total int64) *contender {
+	c := s.ingest(workload, ingestTool, to, objects, total)
+	c.net = &netInfo{profile: p, inflight: s.c.workers}
+	c.run = func(ctx context.Context, i int, sw *stopwatch) (int64, error) {
+		sink, err := s.minioStoreAt(ctx, "http://"+n.dst, to.prefix(i))
+		if err != nil {
+			return 0, fmt.Errorf("open sink over the link: %w", err)
+		}
+		data := s.randomBytes(total / int64(max(objects, 1)))
+		body := bytes.NewReader(data)
+		n.srcCount.Reset()
+		n.dstCount.Reset()
+		sw.start()
+		err = uploadAll(ctx, sink, s.c.workers, objects, func(k int) (string, io.ReaderAt, int64, error) {
+			return fmt.Sprintf("obj-%06d", k), body, int64(len(data)), nil
+		})
+		sw.stop()
+		sw.requests = n.srcCount.Total() + n.dstCount.Total()
+		return 0, err
 	}
 	return c
 }
