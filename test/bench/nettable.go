@@ -93,9 +93,9 @@ func printNetTable(w io.Writer, rows []row, c config) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\n"+strings.TrimSpace(`
-Each tool talks to MinIO through Toxiproxy (half the RTT added each way; under a cap, its
-bandwidth toxic, which limits each connection, at the cap) and a counting reverse proxy behind
-it, which also holds all connections together to the cap each way. REQ/OBJ = every request both
+Each tool talks to MinIO through Toxiproxy (half the RTT added each way) and a counting reverse
+proxy behind it, which under a cap holds all connections together to the cap each way
+(Toxiproxy's bandwidth toxic limits each connection, not the link). REQ/OBJ = every request both
 sides received during the run (listing pages, bucket checks and multipart calls included) ÷
 objects. CPU = the tool's own user + system time. LIMIT for small objects = in-flight ÷ (REQ/OBJ
 × RTT): what that many requests in flight can do at that RTT; for large objects, the cap, else

@@ -92,9 +92,9 @@ func (n *netLink) stop() {
 }
 
 // apply sets both sides to profile p: Toxiproxy's latency toxics (half
-// the RTT each way) and, under a cap, its bandwidth toxics at the cap
-// (Toxiproxy limits each connection) with the counting proxy capping all
-// connections together at the cap each way.
+// the RTT each way) and the counting proxy's cap on all connections
+// together, each way. (Toxiproxy's own bandwidth toxic limits each
+// connection, not the link: it is not used.)
 func (n *netLink) apply(ctx context.Context, p profile) error {
 	var ts []toxic
 	if p.rtt > 0 {
@@ -102,13 +102,6 @@ func (n *netLink) apply(ctx context.Context, p profile) error {
 		for _, st := range []string{"upstream", "downstream"} {
 			ts = append(ts, toxic{Name: "latency-" + st, Type: "latency", Stream: st, Toxicity: 1,
 				Attributes: map[string]int64{"latency": half}})
-		}
-	}
-	if p.cap > 0 {
-		rate := max(p.cap/1000, 1) // KB/s
-		for _, st := range []string{"upstream", "downstream"} {
-			ts = append(ts, toxic{Name: "bandwidth-" + st, Type: "bandwidth", Stream: st, Toxicity: 1,
-				Attributes: map[string]int64{"rate": rate}})
 		}
 	}
 	for _, name := range []string{"minio-src", "minio-dst"} {
