@@ -43,9 +43,18 @@ test: tools build lint
 	FERRY_BIN=$(CURDIR)/bin/ferry US3EMU_BIN=$(CURDIR)/bin/us3emu $(GO) test -count=1 -timeout 40m ./test/e2e/...
 	cd deploy && FERRY_BIN=$(CURDIR)/bin/ferry $(GO) test -count=1 -timeout 20m ./...
 
+# RCLONE_VERSION and TOXIPROXY_VERSION pin what the benchmark installs
+# (go install): rclone, the tool Ferry is compared with, and Toxiproxy,
+# the proxy that gives the network rows their latency and bandwidth cap.
+# BENCH_FLAGS is passed to test/bench, e.g. BENCH_FLAGS='-profiles loopback,20ms'.
+RCLONE_VERSION ?= v1.76.0
+TOXIPROXY_VERSION ?= v2.5.0
+BENCH_FLAGS ?=
+
 bench: tools build
-	@command -v rclone >/dev/null || { echo "installing rclone (go install)"; $(GO) install github.com/rclone/rclone@latest; }
-	$(GO) run ./test/bench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
+	@command -v rclone >/dev/null || { echo "installing rclone $(RCLONE_VERSION) (go install)"; $(GO) install github.com/rclone/rclone@$(RCLONE_VERSION); }
+	@test -x bin/toxiproxy/server || { echo "installing toxiproxy $(TOXIPROXY_VERSION) (go install)"; GOBIN=$(CURDIR)/bin/toxiproxy $(GO) install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION) github.com/Shopify/toxiproxy/v2/cmd/cli@$(TOXIPROXY_VERSION); }
+	$(GO) run ./test/bench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu -toxiproxy $(CURDIR)/bin/toxiproxy/server $(BENCH_FLAGS)
 	$(GO) run ./agent/fetch/fetchbench -ferry $(CURDIR)/bin/ferry -us3emu $(CURDIR)/bin/us3emu
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./agent/ ./catalog/ ./web/
 

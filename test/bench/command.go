@@ -39,8 +39,14 @@ func (e *cmdError) Unwrap() error { return e.err }
 // mark across the vfork+exec that os/exec uses). ctx cancellation kills
 // the child.
 func (s *servers) timed(ctx context.Context, sw *stopwatch, argv ...string) (int64, error) {
+	return s.timedEnv(ctx, sw, s.env(), argv...)
+}
+
+// timedEnv is timed with environment env; it also sets sw.clientCPU to the
+// child's CPU time (user + system) when the child exited.
+func (s *servers) timedEnv(ctx context.Context, sw *stopwatch, env []string, argv ...string) (int64, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = s.env()
+	cmd.Env = env
 	stderr := &tailBuffer{max: 64 << 10}
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
 	cmd.WaitDelay = 5 * time.Second
@@ -73,6 +79,9 @@ func (s *servers) timed(ctx context.Context, sw *stopwatch, argv ...string) (int
 	sw.stop()
 	close(done)
 	<-sampled
+	if ps := cmd.ProcessState; ps != nil {
+		sw.clientCPU = ps.UserTime() + ps.SystemTime()
+	}
 	if err != nil {
 		return peak.Load(), &cmdError{name: name, err: err, tail: stderr.lines(tailLines)}
 	}

@@ -19,6 +19,8 @@ type contender struct {
 	// servers are the processes whose CPU time a run accounts: the ones
 	// it talks to.
 	servers []*serverProc
+	// net, when set, makes the row one of the network table.
+	net *netInfo
 	// skip, when set, means the row is not run and shows this note.
 	skip string
 	// run performs run i (1-based). It must call sw.start just before and
@@ -38,6 +40,11 @@ type stopwatch struct {
 	t0, t1         time.Time
 	cpu0, cpu1     time.Duration
 	cpuOK, started bool
+	// clientCPU is the CPU time of the tool's process, when a run
+	// measures it (-1 otherwise); requests are the requests the servers
+	// received, when a run counts them (-1 otherwise).
+	clientCPU time.Duration
+	requests  int64
 }
 
 func (w *stopwatch) serversCPU() (time.Duration, bool) {
@@ -83,6 +90,8 @@ type result struct {
 	err       error
 	timedOut  time.Duration // the timeout, when err is the run's timing out; else 0
 	idleWait  time.Duration // how long the run waited for an idle machine
+	clientCPU time.Duration // the tool's CPU time; -1 when not measured
+	requests  int64         // requests the servers received; -1 when not counted
 }
 
 // harness runs contenders: each run on an idle machine, on an empty MinIO
@@ -115,7 +124,7 @@ func (h *harness) runGroup(ctx context.Context, cs []*contender) []row {
 // runOnce prepares the machine, performs run i of c with the run timeout,
 // reports it on stderr and cleans up after it.
 func (h *harness) runOnce(ctx context.Context, c *contender, i int) result {
-	res := result{run: i, serverCPU: -1}
+	res := result{run: i, serverCPU: -1, clientCPU: -1, requests: -1}
 	label := fmt.Sprintf("run %d/%d  %s | %s", i, h.c.runs, c.workload, c.tool)
 	if err := h.srv.emptyTrash(); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: warning: %v\n", label, err)
@@ -133,8 +142,9 @@ func (h *harness) runOnce(ctx context.Context, c *contender, i int) result {
 	}
 
 	rctx, cancel := context.WithTimeout(ctx, h.c.timeout)
-	sw := &stopwatch{servers: c.servers}
+	sw := &stopwatch{servers: c.servers, clientCPU: -1, requests: -1}
 	res.rss, res.err = c.run(rctx, i, sw)
+	res.clientCPU, res.requests = sw.clientCPU, sw.requests
 	if res.err != nil && errors.Is(rctx.Err(), context.DeadlineExceeded) {
 		res.timedOut = h.c.timeout
 		res.err = fmt.Errorf("timed out after %s: %w", h.c.timeout, res.err)

@@ -41,6 +41,8 @@ type config struct {
 	idleCPU               float64 // fraction 0–1
 	idleWait              time.Duration
 	lsKeys                []int // key counts of the listing rows
+	profiles              []profile
+	toxiproxy             string // Toxiproxy server binary
 }
 
 func main() {
@@ -61,10 +63,21 @@ func main() {
 	flag.DurationVar(&c.idleWait, "idle-wait", 10*time.Second, "give up waiting for an idle machine after this long (the run goes ahead and the row notes it)")
 	lsKeys := flag.String("ls-keys", "20000,200000", "comma-separated key counts of the listing rows")
 	only := flag.String("only", "", "run only the rows whose \"workload | tool\" matches this regexp")
+	profiles := flag.String("profiles", "loopback,20ms,80ms,cap", "comma-separated networks to measure: loopback (the direct rows), a round-trip time such as 20ms, cap (the -cap bandwidth cap), each through Toxiproxy")
+	capBytes := flag.String("cap", "100MiB", "bandwidth cap of the cap profile, per second, each way")
+	flag.StringVar(&c.toxiproxy, "toxiproxy", "toxiproxy-server", "Toxiproxy server binary (github.com/Shopify/toxiproxy/v2/cmd/server; network rows are skipped with a note when absent)")
 	flag.Parse()
 	c.idleCPU = *idle / 100
 	c.runs = max(c.runs, 1)
 	c.only = regexp.MustCompile(*only)
+	capN, err := units.ParseSize(*capBytes)
+	if err == nil {
+		c.profiles, err = parseProfiles(*profiles, capN)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	for _, f := range strings.Split(*lsKeys, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n <= 0 {
@@ -131,7 +144,9 @@ func run(ctx context.Context, c config) error {
 
 	h := &harness{c: c, srv: s}
 	var rows []row
-	for _, g := range append(s.destGroups(w), s.sourceGroups(w)...) {
+	groups, stopNet := s.profileGroups(ctx, w)
+	defer stopNet()
+	for _, g := range groups {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted: %w", ctx.Err())
 		}
@@ -163,8 +178,65 @@ func run(ctx context.Context, c config) error {
 	} else if len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "warning: cleanup left %v\n", left)
 	}
-	printTable(os.Stdout, rows, c)
+	var loop, net []row
+	for _, r := range rows {
+		if r.net != nil {
+			net = append(net, r)
+		} else {
+			loop = append(loop, r)
+		}
+	}
+	if len(loop) > 0 {
+		printTable(os.Stdout, loop, c)
+	}
+	if len(net) > 0 {
+		printNetTable(os.Stdout, net, c)
+	}
 	return nil
+}
+
+// profileGroups are the groups of every -profiles profile: the direct
+// loopback rows, then each network profile's rows through Toxiproxy. The
+// returned function stops Toxiproxy.
+func (s *servers) profileGroups(ctx context.Context, w workloads) ([]group, func()) {
+	var groups []group
+	var link *netLink
+	var linkErr error
+	started := false
+	for _, p := range s.c.profiles {
+		if p.loopback() {
+			groups = append(groups, s.destGroups(w)...)
+			groups = append(groups, s.sourceGroups(w)...)
+			continue
+		}
+		if !started {
+			started = true
+			bin, err := exec.LookPath(s.c.toxiproxy)
+			if err == nil {
+				link, linkErr = s.startNet(ctx, bin)
+			} else {
+				linkErr = fmt.Errorf("toxiproxy not installed (make bench installs it with go install): %w", err)
+			}
+			if linkErr != nil {
+				fmt.Fprintf(os.Stderr, "warning: network profiles skipped: %v\n", linkErr)
+			}
+		}
+		gs := s.netGroups(link, p, w, s.seedSmall(w))
+		if linkErr != nil {
+			for k := range gs {
+				gs[k].setup = nil
+				for _, c := range gs[k].contenders {
+					c.skip = linkErr.Error()
+				}
+			}
+		}
+		groups = append(groups, gs...)
+	}
+	return groups, func() {
+		if link != nil {
+			link.stop()
+		}
+	}
 }
 
 // destGroups are the uploads from local files: for each of the small and

@@ -29,6 +29,10 @@ type servers struct {
 	// could not be found (its CPU column then shows "-").
 	minioProc, emuProc *serverProc
 
+	// seededSmall is the setup that stores the small files as a source
+	// (seedSmall).
+	seededSmall func(context.Context) error
+
 	// payloads are the ingest rows' random bodies by size (randomBytes).
 	payloads map[int64][]byte
 }

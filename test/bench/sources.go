@@ -30,9 +30,7 @@ const (
 // migrations out of S3, and the memory of listing -ls-keys keys.
 func (s *servers) sourceGroups(w workloads) []group {
 	minio, emu := s.minioProc, s.emuProc
-	seedSmall := once(func(ctx context.Context) error {
-		return s.seedDir(ctx, w.smallDir, fileNames(w.small), srcSmall)
-	})
+	seedSmall := s.seedSmall(w)
 	seedLarge := once(func(ctx context.Context) error {
 		return s.seedDir(ctx, w.largeDir, []string{largeKey}, srcLarge)
 	})
@@ -82,6 +80,17 @@ func (s *servers) sourceGroups(w workloads) []group {
 		})
 	}
 	return groups
+}
+
+// seedSmall returns the setup that stores every small file under
+// srcSmall, once for all the groups that read them.
+func (s *servers) seedSmall(w workloads) func(context.Context) error {
+	if s.seededSmall == nil {
+		s.seededSmall = once(func(ctx context.Context) error {
+			return s.seedDir(ctx, w.smallDir, fileNames(w.small), srcSmall)
+		})
+	}
+	return s.seededSmall
 }
 
 // listing times a command that lists n keys on MinIO.

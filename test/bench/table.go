@@ -24,11 +24,12 @@ type row struct {
 	ok             []result // successful runs, fastest first
 	failed         []result
 	note           string // why the row did not run, when it did not
+	net            *netInfo
 }
 
 // summarize builds c's row from its results.
 func summarize(c *contender, rs []result, runs int) row {
-	r := row{workload: c.workload, tool: c.tool, objects: c.objects, bytes: c.bytes, runs: runs, note: c.skip}
+	r := row{workload: c.workload, tool: c.tool, objects: c.objects, bytes: c.bytes, runs: runs, note: c.skip, net: c.net}
 	for _, res := range rs {
 		if res.err != nil {
 			r.failed = append(r.failed, res)

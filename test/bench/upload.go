@@ -35,7 +35,12 @@ func (s *servers) sink(ctx context.Context, store, prefix string) (fs.Sink, erro
 // minioStore opens Ferry's S3 driver on bucket "bench" of MinIO under
 // prefix.
 func (s *servers) minioStore(ctx context.Context, prefix string) (*s3fs.Store, error) {
-	return s3fs.New(ctx, s3fs.Config{Endpoint: s.minio.Endpoint, Region: s.minio.Region, AccessKey: s.minio.AccessKey,
+	return s.minioStoreAt(ctx, s.minio.Endpoint, prefix)
+}
+
+// minioStoreAt is minioStore through endpoint (a proxy in front of MinIO).
+func (s *servers) minioStoreAt(ctx context.Context, endpoint, prefix string) (*s3fs.Store, error) {
+	return s3fs.New(ctx, s3fs.Config{Endpoint: endpoint, Region: s.minio.Region, AccessKey: s.minio.AccessKey,
 		SecretKey: s.minio.SecretKey, PathStyle: true, Bucket: "bench", Prefix: prefix})
 }
 
