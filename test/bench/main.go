@@ -146,6 +146,11 @@ func run(ctx context.Context, c config) error {
 	var rows []row
 	groups, stopNet := s.profileGroups(ctx, w)
 	defer stopNet()
+	if c.hasLoopback() && (c.only.MatchString("dir → Azure | ferry migrate") || c.only.MatchString("Azure → dir | rclone copy (azureblob)")) {
+		az, stopAz := s.azureGroups(ctx, w)
+		defer stopAz()
+		groups = append(groups, az...)
+	}
 	for _, g := range groups {
 		if ctx.Err() != nil {
 			return fmt.Errorf("interrupted: %w", ctx.Err())

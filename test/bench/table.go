@@ -163,7 +163,7 @@ Ferry's own Sink (no source reads, no catalog): what the destination accepts on 
 copy limit = the same objects read with one GET each into memory and written with one PUT,
 with the same concurrency, through Ferry's drivers (no walk, catalog, hashing or verification):
 what the servers serve and accept for that copy on this machine.
-SERVERS CPU/OBJ = CPU time (user + system) of the servers the run talks to (MinIO, us3emu, or
+SERVERS CPU/OBJ = CPU time (user + system) of the servers the run talks to (MinIO, us3emu, Azurite, or
 both for S3 → US3) during the median run, divided by its objects. Every run writes fresh keys;
 they are deleted, untimed, after it.`))
 }
