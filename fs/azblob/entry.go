@@ -3,7 +3,6 @@ package azblob
 import (
 	"encoding/hex"
 	iofs "io/fs"
-	"sort"
 	"strings"
 	"time"
 
@@ -100,56 +99,3 @@ func etagOf(e fs.Entry) string {
 
 // dirEntry is the entry of a directory at path p.
 func dirEntry(p string) fs.Entry { return fs.Entry{Path: p, Mode: dirMode} }
-
-// dirChild is one raw child of a listed directory: a file (entry set) or a
-// sub-directory (a blob prefix), named by its raw key segment.
-type dirChild struct {
-	name  string
-	isDir bool
-	key   string   // prefix-relative key of a file
-	entry fs.Entry // a file's entry (Path is replaced)
-}
-
-// assembleDir turns one directory's raw children into the entries ReadDir
-// shows at dir, applying fs/keys.go's rules: names are escaped; the folder
-// marker (the zero-size blob named by the empty segment) is hidden; a
-// file whose name a directory also has is shown as fs.ClashName(name);
-// entries come sorted by name.
-func assembleDir(dir string, children []dirChild) []fs.Entry {
-	dirs := make(map[string]bool)
-	for _, c := range children {
-		if c.isDir {
-			dirs[fs.EscapeSegment(c.name)] = true
-		}
-	}
-	out := make([]fs.Entry, 0, len(children))
-	for _, c := range children {
-		name := fs.EscapeSegment(c.name)
-		if c.isDir {
-			out = append(out, dirEntry(join(dir, name)))
-			continue
-		}
-		if c.name == "" && c.entry.Size == 0 {
-			continue // folder marker: the directory itself shows instead
-		}
-		if dirs[name] {
-			name = fs.ClashName(name)
-		}
-		e := c.entry
-		e.Path, e.Key = join(dir, name), c.key
-		if e.Key == e.Path {
-			e.Key = ""
-		}
-		out = append(out, e)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out
-}
-
-// join joins a directory path and a child name ("" is the root).
-func join(dir, name string) string {
-	if dir == "" {
-		return name
-	}
-	return dir + "/" + name
-}

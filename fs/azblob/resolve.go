@@ -2,84 +2,37 @@ package azblob
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/internal/objdir"
 )
 
-// isClash reports whether a path segment is fs.ClashName of a file name.
-func isClash(seg string) bool {
-	return len(seg) > len(fs.ClashSuffix) && strings.HasSuffix(seg, fs.ClashSuffix)
+// dir is the bucket as objdir sees it: key resolution and ReadDir are
+// objdir's, shared with the other flat object stores.
+func (b *bucket) dir() objdir.Store {
+	return objdir.Store{Full: b.full, Level: b.level, ListDir: b.listDir, Head: b.head, DirEntry: dirEntry}
 }
 
-// keyOf maps a path of the bucket's tree to its prefix-relative key. clash
-// reports that the last segment is a clash name (the file beside a
-// same-named directory). Segments cut with a hash are found by listing
-// their parent. A path that is not the canonical form of its key
-// (fs.KeyToPath) does not exist.
+// keyOf is objdir.Store.KeyOf: a path of the bucket's tree to its
+// prefix-relative key, and whether its last segment is a clash name.
 func (b *bucket) keyOf(ctx context.Context, p string) (key string, clash bool, err error) {
-	segs := strings.Split(p, "/")
-	last := len(segs) - 1
-	if clash = isClash(segs[last]); clash {
-		segs[last] = strings.TrimSuffix(segs[last], fs.ClashSuffix)
-	}
-	canonical := strings.Join(segs, "/")
-	key, exact := fs.PathToKey(canonical)
-	if !exact {
-		key = ""
-		for i, seg := range segs {
-			k, ok := fs.UnescapeSegment(seg)
-			if !ok {
-				if k, err = b.findSegment(ctx, key, seg); err != nil {
-					return "", false, err
-				}
-			}
-			key += k
-			if i < last {
-				key += "/"
-			}
-		}
-	}
-	if key == "" || fs.KeyToPath(key) != canonical {
-		return "", false, fmt.Errorf("resolve %q: %w", p, fs.ErrNotExist)
-	}
-	return key, clash, nil
+	return b.dir().KeyOf(ctx, p)
 }
 
-// findSegment lists the directory parent (a prefix-relative key, "" or
-// ending in '/') for the child whose escaped name is seg, and returns the
-// child's raw name.
-func (b *bucket) findSegment(ctx context.Context, parent, seg string) (string, error) {
-	base := b.full(parent)
-	name, found := "", false
-	err := b.listLevel(ctx, base, func(blobs []*container.BlobItem, dirs []string) (bool, error) {
+// level lists the direct children of the full prefix base a page at a
+// time (objdir.Store.Level).
+func (b *bucket) level(ctx context.Context, base string, fn func(files, dirs []string) (bool, error)) error {
+	return b.listLevel(ctx, base, func(blobs []*container.BlobItem, dirs []string) (bool, error) {
+		files := make([]string, 0, len(blobs))
 		for _, it := range blobs {
-			if it.Name == nil {
-				continue
-			}
-			if n := strings.TrimPrefix(*it.Name, base); fs.EscapeSegment(n) == seg {
-				name, found = n, true
-				return false, nil
+			if it.Name != nil {
+				files = append(files, *it.Name)
 			}
 		}
-		for _, d := range dirs {
-			if n := strings.TrimSuffix(strings.TrimPrefix(d, base), "/"); fs.EscapeSegment(n) == seg {
-				name, found = n, true
-				return false, nil
-			}
-		}
-		return true, nil
+		return fn(files, dirs)
 	})
-	if err != nil {
-		return "", fmt.Errorf("resolve %q: %w", seg, err)
-	}
-	if !found {
-		return "", fmt.Errorf("resolve %q in %q: %w", seg, parent, fs.ErrNotExist)
-	}
-	return name, nil
 }
 
 // head describes the blob at the prefix-relative key as a tree entry (Get

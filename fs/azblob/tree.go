@@ -9,6 +9,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/internal/objdir"
 )
 
 // Walk calls fn for every blob whose key lies in r, in key order, listing
@@ -73,7 +74,7 @@ func inContainer(c string, e fs.Entry) fs.Entry {
 	if e.Key != "" {
 		e.Key = c + "/" + e.Key
 	}
-	e.Path = join(c, e.Path)
+	e.Path = objdir.Join(c, e.Path)
 	return e
 }
 
@@ -161,42 +162,13 @@ func (s *Store) ReadDir(ctx context.Context, dir string, fn func(fs.Entry) error
 
 // readDir is ReadDir within one bucket.
 func (b *bucket) readDir(ctx context.Context, dir string, fn func(fs.Entry) error) error {
-	prefix := ""
-	if dir != "" {
-		key, clash, err := b.keyOf(ctx, dir)
-		if err != nil {
-			return fmt.Errorf("read dir %q: %w", dir, err)
-		}
-		if clash {
-			return fmt.Errorf("read dir %q: %w", dir, fs.ErrNotDir)
-		}
-		prefix = key + "/"
-	}
-	children, found, err := b.listDir(ctx, prefix)
-	if err != nil {
-		return fmt.Errorf("read dir %q: %w", dir, err)
-	}
-	if !found && dir != "" {
-		if _, err := b.head(ctx, strings.TrimSuffix(prefix, "/")); err == nil {
-			return fmt.Errorf("read dir %q: %w", dir, fs.ErrNotDir)
-		}
-		return fmt.Errorf("read dir %q: %w", dir, fs.ErrNotExist)
-	}
-	for _, e := range assembleDir(dir, children) {
-		if err := fn(e); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return b.dir().ReadDir(ctx, dir, fn)
 }
 
 // listDir lists the direct children of the prefix-relative directory key
 // prefix ("" or ending in '/'). found reports whether anything, even a
 // hidden folder marker, lies under it.
-func (b *bucket) listDir(ctx context.Context, prefix string) (children []dirChild, found bool, err error) {
+func (b *bucket) listDir(ctx context.Context, prefix string) (children []objdir.Child, found bool, err error) {
 	base := b.full(prefix)
 	err = b.listLevel(ctx, base, func(blobs []*container.BlobItem, dirs []string) (bool, error) {
 		for _, it := range blobs {
@@ -208,11 +180,11 @@ func (b *bucket) listDir(ctx context.Context, prefix string) (children []dirChil
 			if rel == "" {
 				continue // the prefix's own folder marker
 			}
-			children = append(children, dirChild{name: rel[len(prefix):], key: rel, entry: fileEntry(rel, itemProps(it))})
+			children = append(children, objdir.Child{Name: rel[len(prefix):], Key: rel, Entry: fileEntry(rel, itemProps(it))})
 		}
 		for _, d := range dirs {
 			found = true
-			children = append(children, dirChild{name: strings.TrimSuffix(d[len(base):], "/"), isDir: true})
+			children = append(children, objdir.Child{Name: strings.TrimSuffix(d[len(base):], "/"), IsDir: true})
 		}
 		return true, nil
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/ferry-project/ferry/fs"
+	"github.com/ferry-project/ferry/fs/internal/objdir"
 )
 
 // Walk calls fn for every object whose prefix-relative key lies in r, in
@@ -63,42 +64,13 @@ func (s *Store) ReadDir(ctx context.Context, dir string, fn func(fs.Entry) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	prefix := ""
-	if dir != "" {
-		key, clash, err := s.keyOf(ctx, dir)
-		if err != nil {
-			return fmt.Errorf("read dir %q: %w", dir, err)
-		}
-		if clash {
-			return fmt.Errorf("read dir %q: %w", dir, fs.ErrNotDir)
-		}
-		prefix = key + "/"
-	}
-	children, found, err := s.listDir(ctx, prefix)
-	if err != nil {
-		return fmt.Errorf("read dir %q: %w", dir, err)
-	}
-	if !found && dir != "" {
-		if _, err := s.head(ctx, strings.TrimSuffix(prefix, "/")); err == nil {
-			return fmt.Errorf("read dir %q: %w", dir, fs.ErrNotDir)
-		}
-		return fmt.Errorf("read dir %q: %w", dir, fs.ErrNotExist)
-	}
-	for _, e := range assembleDir(dir, children) {
-		if err := fn(e); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.dir().ReadDir(ctx, dir, fn)
 }
 
 // listDir lists the direct children of the prefix-relative directory key
 // prefix ("" or ending in '/'). found reports whether anything, even a
 // hidden folder marker, lies under it.
-func (s *Store) listDir(ctx context.Context, prefix string) (children []dirChild, found bool, err error) {
+func (s *Store) listDir(ctx context.Context, prefix string) (children []objdir.Child, found bool, err error) {
 	base := s.full(prefix)
 	err = s.list(ctx, listReq{prefix: base, delimiter: "/"}, func(pg page) (bool, error) {
 		for _, o := range pg.objects {
@@ -107,11 +79,11 @@ func (s *Store) listDir(ctx context.Context, prefix string) (children []dirChild
 			if rel == "" {
 				continue // the prefix's own folder marker
 			}
-			children = append(children, dirChild{name: rel[len(prefix):], key: rel, entry: objectEntry(rel, o)})
+			children = append(children, objdir.Child{Name: rel[len(prefix):], Key: rel, Entry: objectEntry(rel, o)})
 		}
 		for _, p := range pg.prefixes {
 			found = true
-			children = append(children, dirChild{name: strings.TrimSuffix(p[len(base):], "/"), isDir: true})
+			children = append(children, objdir.Child{Name: strings.TrimSuffix(p[len(base):], "/"), IsDir: true})
 		}
 		return true, nil
 	})
