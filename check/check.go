@@ -49,6 +49,18 @@ func (c Counts) Identical() bool {
 	return true
 }
 
+// Differences counts the keys found missing, extra or different (every
+// outcome but Same and Error).
+func (c Counts) Differences() int64 {
+	var n int64
+	for k, v := range c {
+		if Kind(k) != Same && Kind(k) != Error {
+			n += v
+		}
+	}
+	return n
+}
+
 // Progress is a snapshot of a running check.
 type Progress struct {
 	Counts   Counts
