@@ -59,6 +59,11 @@ func checkPair(t *testing.T, vars map[string]string, to string) {
 			t.Fatalf("check %v of a fresh copy: %q", extra, r.stdout)
 		}
 	}
+	// The other way round: the store as source, the directory listed.
+	r := mustFerry(t, vars, "check", "--from", to, "--to", src, "--download")
+	if !strings.Contains(r.stdout, "identical") {
+		t.Fatalf("check %s → directory of a fresh copy: %q", to, r.stdout)
+	}
 
 	write("new.txt", []byte("missing at the destination"))
 	write("a/b.txt", []byte("resized: longer than before"))
@@ -71,7 +76,7 @@ func checkPair(t *testing.T, vars map[string]string, to string) {
 
 	dir := t.TempDir()
 	csvFile := filepath.Join(dir, "diff.csv")
-	r := ferry(t, vars, "check", "--from", src, "--to", to, "--differences", csvFile)
+	r = ferry(t, vars, "check", "--from", src, "--to", to, "--differences", csvFile)
 	if r.code != checkExitDiffer {
 		t.Fatalf("check after changes exited %d, want %d: %s", r.code, checkExitDiffer, r.stderr)
 	}
@@ -94,6 +99,17 @@ func checkPair(t *testing.T, vars map[string]string, to string) {
 	want = "[a/b.txt=size a/z/deep.bin=bytes gone.txt=extra new.txt=missing]"
 	if got != want {
 		t.Fatalf("differences with --download %s, want %s", got, want)
+	}
+
+	// The other way round, what was missing is extra and the reverse.
+	r = ferry(t, vars, "check", "--from", to, "--to", src, "--download", "--differences", jsonFile)
+	if r.code != checkExitDiffer {
+		t.Fatalf("check --download store → directory exited %d, want %d: %s", r.code, checkExitDiffer, r.stderr)
+	}
+	got = readJSONDiffs(t, jsonFile)
+	want = "[a/b.txt=size a/z/deep.bin=bytes gone.txt=missing new.txt=extra]"
+	if got != want {
+		t.Fatalf("differences store → directory %s, want %s", got, want)
 	}
 
 	// Filters leave the changed objects out: identical again.
