@@ -13,8 +13,9 @@ import (
 // Kind is the outcome of checking one key.
 type Kind int
 
-// The outcomes, in the order a summary prints them. A Step may add its own
-// Kind (metadata, storage class) after Bytes; Counts grows with it.
+// The outcomes, in the order a summary prints them. A Step that compares
+// more (metadata, storage class) adds its Kind here, before numKinds, with
+// its name in kindNames; Counts grows with it.
 const (
 	Same     Kind = iota // present on both sides, nothing found different
 	Missing              // at the source, not at the destination
