@@ -109,6 +109,9 @@ func (c *Checker) Run(ctx context.Context, src, dst fs.Tree, r fs.Range, report 
 	defer cancel(nil)
 	var mu sync.Mutex
 	emit := func(d Difference) {
+		if ctx.Err() != nil {
+			return // stopped: what is decided after that is not counted
+		}
 		c.counts[d.Kind].Add(1)
 		if d.Kind == Same {
 			return
