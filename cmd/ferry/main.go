@@ -237,6 +237,7 @@ func commands(e *env) []*cli.Command {
 	return []*cli.Command{
 		migrateCommand(e),
 		catalogCommand(e),
+		checkCommand(e),
 		lsCommand(e),
 		mountCommand(e.openTree),
 		masterCommand(e),

@@ -17,7 +17,7 @@ type progressPrinter struct {
 	w        io.Writer
 	tty      bool
 	interval time.Duration
-	snap     func() transfer.Progress
+	line     func(tty bool) string // the text of one line; tty: it is redrawn
 	done     chan struct{}
 	stopped  chan struct{}
 }
@@ -59,7 +59,14 @@ const defaultProgressInterval = 10 * time.Second
 // startProgress starts printing progress to w in mode (auto, bar, line or
 // none; checkProgress validates both values) until stop is called.
 func startProgress(w io.Writer, mode string, interval time.Duration, snap func() transfer.Progress) *progressPrinter {
-	p := &progressPrinter{w: w, snap: snap, interval: interval, done: make(chan struct{}), stopped: make(chan struct{})}
+	return startLinePrinter(w, mode, interval, func(tty bool) string { return renderProgress(snap(), tty) })
+}
+
+// startLinePrinter prints line's text to w in mode (as startProgress) until
+// stop is called: redrawn on a terminal, else one "progress: " line every
+// interval.
+func startLinePrinter(w io.Writer, mode string, interval time.Duration, line func(tty bool) string) *progressPrinter {
+	p := &progressPrinter{w: w, line: line, interval: interval, done: make(chan struct{}), stopped: make(chan struct{})}
 	switch mode {
 	case "none":
 		close(p.stopped)
@@ -88,14 +95,14 @@ func (p *progressPrinter) loop() {
 		select {
 		case <-p.done:
 			if p.tty {
-				fmt.Fprintf(p.w, "\r%s\n", p.render(p.snap()))
+				fmt.Fprintf(p.w, "\r%s\n", p.line(p.tty))
 			}
 			return
 		case <-t.C:
 			if p.tty {
-				fmt.Fprintf(p.w, "\r%s", p.render(p.snap()))
+				fmt.Fprintf(p.w, "\r%s", p.line(p.tty))
 			} else {
-				fmt.Fprintf(p.w, "progress: %s\n", p.render(p.snap()))
+				fmt.Fprintf(p.w, "progress: %s\n", p.line(p.tty))
 			}
 		}
 	}
@@ -111,8 +118,9 @@ func (p *progressPrinter) stop() {
 	<-p.stopped
 }
 
-// render formats one progress line: objects, bytes, rate and ETA.
-func (p *progressPrinter) render(s transfer.Progress) string {
+// renderProgress formats one progress line of a copy: objects, bytes,
+// rate and ETA, after a bar when it is redrawn on a terminal.
+func renderProgress(s transfer.Progress, tty bool) string {
 	finished := s.Copied + s.Failed
 	rate := 0.0
 	if sec := s.Elapsed.Seconds(); sec > 0 {
@@ -123,7 +131,7 @@ func (p *progressPrinter) render(s transfer.Progress) string {
 		eta = units.Duration(time.Duration(float64(s.Bytes-s.BytesDone) / rate * float64(time.Second)))
 	}
 	var bar string
-	if p.tty {
+	if tty {
 		frac := 0.0
 		if s.Bytes > 0 {
 			frac = float64(s.BytesDone) / float64(s.Bytes)
