@@ -12,7 +12,7 @@ import (
 // dir is the bucket as objdir sees it: key resolution and ReadDir are
 // objdir's, shared with the other flat object stores.
 func (b *bucket) dir() objdir.Store {
-	return objdir.Store{Full: b.full, Level: b.level, ListDir: b.listDir, Head: b.head, DirEntry: dirEntry}
+	return objdir.Store{Full: b.full, Level: b.level, ListDir: b.listDir, Head: b.head, DirExists: b.dirExists, DirEntry: dirEntry}
 }
 
 // keyOf is objdir.Store.KeyOf: a path of the bucket's tree to its

@@ -226,35 +226,5 @@ func (s *Store) Stat(ctx context.Context, p string) (fs.Entry, error) {
 // stat is Stat within one bucket. It issues Get Properties and the
 // one-name listing concurrently.
 func (b *bucket) stat(ctx context.Context, p string) (fs.Entry, error) {
-	key, clash, err := b.keyOf(ctx, p)
-	if err != nil {
-		return fs.Entry{}, fmt.Errorf("stat %q: %w", p, err)
-	}
-	type dirResult struct {
-		ok  bool
-		err error
-	}
-	dirc := make(chan dirResult, 1)
-	go func() {
-		ok, err := b.dirExists(ctx, key)
-		dirc <- dirResult{ok, err}
-	}()
-	e, herr := b.head(ctx, key)
-	d := <-dirc
-	if d.err != nil {
-		return fs.Entry{}, fmt.Errorf("stat %q: %w", p, d.err)
-	}
-	switch {
-	case !clash && d.ok:
-		return dirEntry(p), nil
-	case clash && !d.ok:
-		return fs.Entry{}, fmt.Errorf("stat %q: no directory %q beside the file: %w", p, strings.TrimSuffix(p, fs.ClashSuffix), fs.ErrNotExist)
-	case herr != nil:
-		return fs.Entry{}, fmt.Errorf("stat %q: %w", p, herr)
-	}
-	e.Path, e.Key = p, key
-	if e.Key == e.Path {
-		e.Key = ""
-	}
-	return e, nil
+	return b.dir().Stat(ctx, p)
 }

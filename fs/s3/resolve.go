@@ -13,7 +13,7 @@ import (
 // dir is the store as objdir sees it: key resolution and ReadDir are
 // objdir's, shared with the other flat object stores.
 func (s *Store) dir() objdir.Store {
-	return objdir.Store{Full: s.full, Level: s.level, ListDir: s.listDir, Head: s.head, DirEntry: dirEntry}
+	return objdir.Store{Full: s.full, Level: s.level, ListDir: s.listDir, Head: s.head, DirExists: s.dirExists, DirEntry: dirEntry}
 }
 
 // keyOf is objdir.Store.KeyOf: a tree path's prefix-relative key, and

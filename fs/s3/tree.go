@@ -101,37 +101,7 @@ func (s *Store) Stat(ctx context.Context, p string) (fs.Entry, error) {
 	if p == "" {
 		return dirEntry(""), nil
 	}
-	key, clash, err := s.keyOf(ctx, p)
-	if err != nil {
-		return fs.Entry{}, fmt.Errorf("stat %q: %w", p, err)
-	}
-	type dirResult struct {
-		ok  bool
-		err error
-	}
-	dirc := make(chan dirResult, 1)
-	go func() {
-		ok, err := s.dirExists(ctx, key)
-		dirc <- dirResult{ok, err}
-	}()
-	e, herr := s.head(ctx, key)
-	d := <-dirc
-	if d.err != nil {
-		return fs.Entry{}, fmt.Errorf("stat %q: %w", p, d.err)
-	}
-	switch {
-	case !clash && d.ok:
-		return dirEntry(p), nil
-	case clash && !d.ok:
-		return fs.Entry{}, fmt.Errorf("stat %q: no directory %q beside the file: %w", p, strings.TrimSuffix(p, fs.ClashSuffix), fs.ErrNotExist)
-	case herr != nil:
-		return fs.Entry{}, fmt.Errorf("stat %q: %w", p, herr)
-	}
-	e.Path, e.Key = p, key
-	if e.Key == e.Path {
-		e.Key = ""
-	}
-	return e, nil
+	return s.dir().Stat(ctx, p)
 }
 
 // dirExists reports whether any key lies under "key/".

@@ -33,6 +33,9 @@ type Store struct {
 	// Head describes the object at a prefix-relative key; an error when
 	// there is none.
 	Head func(ctx context.Context, key string) (fs.Entry, error)
+	// DirExists reports whether any object lies under the prefix-relative
+	// key + "/".
+	DirExists func(ctx context.Context, key string) (bool, error)
 	// DirEntry is the entry of a directory at a tree path.
 	DirEntry func(path string) fs.Entry
 }
@@ -115,6 +118,44 @@ func (s Store) findSegment(ctx context.Context, parent, seg string) (string, err
 		return "", fmt.Errorf("resolve %q in %q: %w", seg, parent, fs.ErrNotExist)
 	}
 	return name, nil
+}
+
+// Stat describes the non-root path p. A directory exists when some object
+// lies under "key/"; when a file and a directory share a name the
+// directory wins and the file is fs.ClashName(name), as ReadDir shows
+// them. It asks Head and DirExists concurrently.
+func (s Store) Stat(ctx context.Context, p string) (fs.Entry, error) {
+	key, clash, err := s.KeyOf(ctx, p)
+	if err != nil {
+		return fs.Entry{}, fmt.Errorf("stat %q: %w", p, err)
+	}
+	type dirResult struct {
+		ok  bool
+		err error
+	}
+	dirc := make(chan dirResult, 1)
+	go func() {
+		ok, err := s.DirExists(ctx, key)
+		dirc <- dirResult{ok, err}
+	}()
+	e, herr := s.Head(ctx, key)
+	d := <-dirc
+	if d.err != nil {
+		return fs.Entry{}, fmt.Errorf("stat %q: %w", p, d.err)
+	}
+	switch {
+	case !clash && d.ok:
+		return s.DirEntry(p), nil
+	case clash && !d.ok:
+		return fs.Entry{}, fmt.Errorf("stat %q: no directory %q beside the file: %w", p, strings.TrimSuffix(p, fs.ClashSuffix), fs.ErrNotExist)
+	case herr != nil:
+		return fs.Entry{}, fmt.Errorf("stat %q: %w", p, herr)
+	}
+	e.Path, e.Key = p, key
+	if e.Key == e.Path {
+		e.Key = ""
+	}
+	return e, nil
 }
 
 // ReadDir calls fn with the entries of directory dir ("" the root), sorted
