@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -18,11 +17,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/ferry-project/ferry/agent"
+	"github.com/ferry-project/ferry/agent/agenttest"
 	"github.com/ferry-project/ferry/agent/sources"
 	"github.com/ferry-project/ferry/catalog"
-	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/fs/drivers"
-	"github.com/ferry-project/ferry/fs/local"
 	"github.com/ferry-project/ferry/web"
 )
 
@@ -33,61 +30,6 @@ const (
 	// evil is a user-controlled string that must appear as text.
 	evil = `<img src=x onerror=alert(1)>`
 )
-
-// testDrivers is the standard registry, as cmd/ferry builds it.
-func testDrivers(t testing.TB) fs.Registry {
-	t.Helper()
-	r, err := drivers.Standard(drivers.Options{SQLite: "sqlite3"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// localOpener opens local directories with the real local driver.
-type localOpener struct{}
-
-func (localOpener) path(loc agent.Location) (string, error) {
-	r, err := drivers.Standard(drivers.Options{SQLite: "sqlite3"})
-	if err != nil {
-		return "", err
-	}
-	u, err := r.Parse(loc.URI)
-	if err != nil {
-		return "", err
-	}
-	if u.Scheme != "file" {
-		return "", fmt.Errorf("%s: no such store here", loc.URI)
-	}
-	return u.Path, nil
-}
-
-func (o localOpener) OpenSource(ctx context.Context, loc agent.Location) (fs.Tree, error) {
-	p, err := o.path(loc)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(p); err != nil {
-		return nil, err
-	}
-	return local.New(p)
-}
-
-func (o localOpener) OpenDest(ctx context.Context, loc agent.Location) (fs.Sink, error) {
-	p, err := o.path(loc)
-	if err != nil {
-		return nil, err
-	}
-	return local.NewSink(p)
-}
-
-func (o localOpener) OpenDestTree(ctx context.Context, loc agent.Location) (fs.Tree, error) {
-	p, err := o.path(loc)
-	if err != nil {
-		return nil, err
-	}
-	return local.New(p)
-}
 
 // env is a real master (SQLite file, local opener) with the console
 // mounted, served on loopback, with a clock the test can move.
@@ -123,11 +65,11 @@ func startEnvWith(t testing.TB, base string, con *web.Console) *env {
 			t.Fatal(err)
 		}
 	}
-	srcs, err := sources.New(sources.Config{DB: db, Opener: localOpener{}, Drivers: testDrivers(t)})
+	srcs, err := sources.New(sources.Config{DB: db, Opener: agenttest.LocalOpener{Drivers: agenttest.Drivers(t)}, Drivers: agenttest.Drivers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: localOpener{}, Drivers: testDrivers(t), AdminToken: adminTok,
+	m, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: agenttest.LocalOpener{Drivers: agenttest.Drivers(t)}, Drivers: agenttest.Drivers(t), AdminToken: adminTok,
 		ClusterToken: clusterTok, ViewerToken: viewerTok, LeaseTTL: 2 * time.Second, Heartbeat: 100 * time.Millisecond,
 		Mounts: []agent.Mount{srcs.Mount, con.Mount}})
 	if err != nil {
@@ -166,7 +108,7 @@ func (e *env) tree(t testing.TB, name string, files map[string]string) string {
 // runAgent runs a real agent until the test ends.
 func (e *env) runAgent(t testing.TB, name string) {
 	t.Helper()
-	a, err := agent.New(agent.Config{Client: e.cluster, Name: name, Opener: localOpener{},
+	a, err := agent.New(agent.Config{Client: e.cluster, Name: name, Opener: agenttest.LocalOpener{Drivers: agenttest.Drivers(t)},
 		CatalogDir: filepath.Join(e.dir, "agent-"+name), Workers: 2, IdleWait: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-project/ferry/agent/agenttest"
+
 	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 )
@@ -18,7 +20,7 @@ func TestAgentAPI_leaseRenewFinish(t *testing.T) {
 		j.Concurrency = 3
 	})
 	finished := 0
-	srv := httptest.NewServer(NewAgentAPI(db, jobs, AgentAPIOptions{Drivers: testDrivers(t), TTL: time.Minute, OnFinish: func() { finished++ }}))
+	srv := httptest.NewServer(NewAgentAPI(db, jobs, AgentAPIOptions{Drivers: agenttest.Drivers(t), TTL: time.Minute, OnFinish: func() { finished++ }}))
 	defer srv.Close()
 	c := testClient(t, srv.URL)
 	now := time.Now()

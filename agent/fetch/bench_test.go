@@ -6,12 +6,14 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+
+	"github.com/ferry-project/ferry/agent/agenttest"
 )
 
 // BenchmarkHandler_post measures accepted POSTs (signature check, job
 // lookup, durable insert) over a real catalog and loopback HTTP.
 func BenchmarkHandler_post(b *testing.B) {
-	srv := httptest.NewServer(NewHandler(openDB(b), testJobs(b, nil), HandlerOptions{Drivers: testDrivers(b), MaxQueue: 1 << 30}))
+	srv := httptest.NewServer(NewHandler(openDB(b), testJobs(b, nil), HandlerOptions{Drivers: agenttest.Drivers(b), MaxQueue: 1 << 30}))
 	b.Cleanup(srv.Close)
 	base := srv.URL
 	tr := http.DefaultTransport.(*http.Transport).Clone()

@@ -10,10 +10,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ferry-project/ferry/agent/agenttest"
+
 	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
-	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/fs/drivers"
 )
 
 // Test keys and job.
@@ -22,16 +22,6 @@ const (
 	testPriv = "fetch-priv-1"
 	testJob  = "job-fetch-1"
 )
-
-// testDrivers is the standard registry, as cmd/ferry builds it.
-func testDrivers(t testing.TB) fs.Registry {
-	t.Helper()
-	r, err := drivers.Standard(drivers.Options{SQLite: "sqlite3"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 // testClient is the master's client for base, with token (default: a
 // token that handlers without a token check ignore).
@@ -121,7 +111,7 @@ func doJSON(t testing.TB, req *http.Request) (int, Response) {
 func startHandler(t testing.TB, db *catalog.FetchQueue, jobs JobLookup, opts HandlerOptions) string {
 	t.Helper()
 	if len(opts.Drivers.Schemes()) == 0 {
-		opts.Drivers = testDrivers(t)
+		opts.Drivers = agenttest.Drivers(t)
 	}
 	srv := httptest.NewServer(NewHandler(db, jobs, opts))
 	t.Cleanup(srv.Close)

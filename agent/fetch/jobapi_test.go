@@ -8,13 +8,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferry-project/ferry/agent/agenttest"
+
 	"github.com/ferry-project/ferry/agent"
 )
 
 func TestJobAPI_create(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{Drivers: testDrivers(t)}))
+	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{Drivers: agenttest.Drivers(t)}))
 	defer srv.Close()
 	c := testClient(t, srv.URL)
 	key := []JobKey{{"p", "s"}}
@@ -44,10 +46,10 @@ func TestJobAPI_create(t *testing.T) {
 		t.Fatalf("view = %+v", v)
 	}
 	j, err := CatalogJobs{DB: db}.FetchJob(ctx, v.ID)
-	if err != nil || j.Keys[0] != (KeyPair{"p", "s"}) || j.Creds["US3_PRIVATE_KEY"] != "secret" || !j.BucketAllowed(testDrivers(t), "in") {
+	if err != nil || j.Keys[0] != (KeyPair{"p", "s"}) || j.Creds["US3_PRIVATE_KEY"] != "secret" || !j.BucketAllowed(agenttest.Drivers(t), "in") {
 		t.Fatalf("stored job = %+v, %v", j, err)
 	}
-	if dest, _ := j.SinkURI(testDrivers(t), "in"); dest != "/data/in" {
+	if dest, _ := j.SinkURI(agenttest.Drivers(t), "in"); dest != "/data/in" {
 		t.Fatalf("SinkURI = %q", dest)
 	}
 	if _, err := (CatalogJobs{DB: db}).FetchJob(ctx, "fetch-none"); !errors.Is(err, ErrUnknownJob) {
@@ -64,7 +66,7 @@ func TestJobAPI_create(t *testing.T) {
 }
 
 func TestJob_SinkURI(t *testing.T) {
-	j, d := Job{ID: "j", Dest: "us3://main/pre/fix"}, testDrivers(t)
+	j, d := Job{ID: "j", Dest: "us3://main/pre/fix"}, agenttest.Drivers(t)
 	if got, _ := j.SinkURI(d, "other"); got != "us3://other/pre/fix" {
 		t.Fatalf("SinkURI = %q", got)
 	}
@@ -81,7 +83,7 @@ func TestJob_SinkURI(t *testing.T) {
 func TestCatalogJobs_JobsWithKey(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
-	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{Drivers: testDrivers(t)}))
+	srv := httptest.NewServer(NewJobAPI(db, JobAPIOptions{Drivers: agenttest.Drivers(t)}))
 	defer srv.Close()
 	c := testClient(t, srv.URL)
 	v, err := CreateJob(ctx, c, JobSpec{Dest: "us3://b", Keys: []JobKey{{"p", "s"}}, AllowPrivateCallbacks: true, RejectReplays: true})

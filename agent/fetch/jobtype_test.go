@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ferry-project/ferry/agent/agenttest"
+
 	"github.com/ferry-project/ferry/agent"
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
@@ -51,11 +53,11 @@ func startJobsMaster(t *testing.T) *jobsMaster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := NewService(ctx, ServiceConfig{DB: db.Fetch(), Drivers: testDrivers(t)})
+	svc, err := NewService(ctx, ServiceConfig{DB: db.Fetch(), Drivers: agenttest.Drivers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: dirOpener{}, Drivers: testDrivers(t), AdminToken: "admin-token",
+	m, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: dirOpener{}, Drivers: agenttest.Drivers(t), AdminToken: "admin-token",
 		ClusterToken: "cluster-token", Mounts: []agent.Mount{svc.Mount}, JobTypes: []agent.JobType{svc.JobType()}})
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +214,7 @@ func TestJobType_ambiguousTypesRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	svc, err := NewService(ctx, ServiceConfig{DB: db.Fetch(), Drivers: testDrivers(t)})
+	svc, err := NewService(ctx, ServiceConfig{DB: db.Fetch(), Drivers: agenttest.Drivers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +222,7 @@ func TestJobType_ambiguousTypesRefused(t *testing.T) {
 		"twice":        {svc.JobType(), svc.JobType()},
 		"migrate's ID": {greedyType{svc.JobType()}},
 	} {
-		_, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: dirOpener{}, Drivers: testDrivers(t), AdminToken: "a", ClusterToken: "c", JobTypes: types})
+		_, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: dirOpener{}, Drivers: agenttest.Drivers(t), AdminToken: "a", ClusterToken: "c", JobTypes: types})
 		if err == nil || !strings.Contains(err.Error(), "job type") {
 			t.Errorf("%s: NewMaster with ambiguous job types = %v, want a job type error", name, err)
 		}

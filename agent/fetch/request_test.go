@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/ferry-project/ferry/agent/agenttest"
 )
 
 // FuzzParseRequest feeds arbitrary bodies to the POST /fetch/ parser and
@@ -24,7 +26,7 @@ func FuzzParseRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	job := Job{ID: "j", Dest: "us3://bucket-a", AllowedBuckets: []string{"bucket-a", "bucket-b"}}
-	d := testDrivers(f)
+	d := agenttest.Drivers(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req, rf := parseRequest(body)
 		if rf.status != 0 {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ferry-project/ferry/agent/agenttest"
+
 	"github.com/ferry-project/ferry/catalog"
 	"github.com/ferry-project/ferry/fs"
 	"github.com/ferry-project/ferry/fs/drivers"
@@ -51,7 +53,7 @@ func startCluster(t *testing.T, workers int) *cluster {
 	ctx, cancel := context.WithCancel(context.Background())
 	db := openDB(t)
 	_, endpoint := us3emu.StartForTest(t, us3emu.Options{})
-	d := testDrivers(t)
+	d := agenttest.Drivers(t)
 	svc, err := NewService(ctx, ServiceConfig{DB: db, Drivers: d, Callbacks: fastDispatch(nil), Agents: AgentAPIOptions{TTL: 5 * time.Second},
 		JobAPI: JobAPIOptions{Check: func(ctx context.Context, j Job) error {
 			dest, err := j.SinkURI(d, us3emu.TestBucket)

@@ -12,72 +12,10 @@ import (
 	"testing"
 
 	"github.com/ferry-project/ferry/agent"
+	"github.com/ferry-project/ferry/agent/agenttest"
 	"github.com/ferry-project/ferry/agent/sources"
 	"github.com/ferry-project/ferry/catalog"
-	"github.com/ferry-project/ferry/fs"
-	"github.com/ferry-project/ferry/fs/drivers"
-	"github.com/ferry-project/ferry/fs/local"
 )
-
-// testDrivers is the standard registry, as cmd/ferry builds it.
-func testDrivers(t testing.TB) fs.Registry {
-	t.Helper()
-	r, err := drivers.Standard(drivers.Options{SQLite: "sqlite3"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// localOpener opens local directories with the real local driver and
-// records the credentials it was handed.
-type localOpener struct{ creds chan map[string]string }
-
-func (o localOpener) path(loc agent.Location) (string, error) {
-	select {
-	case o.creds <- loc.Creds:
-	default:
-	}
-	r, err := drivers.Standard(drivers.Options{SQLite: "sqlite3"})
-	if err != nil {
-		return "", err
-	}
-	u, err := r.Parse(loc.URI)
-	if err != nil {
-		return "", err
-	}
-	if u.Scheme != "file" {
-		return "", fmt.Errorf("%s: no such store here", loc.URI)
-	}
-	return u.Path, nil
-}
-
-func (o localOpener) OpenSource(ctx context.Context, loc agent.Location) (fs.Tree, error) {
-	p, err := o.path(loc)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(p); err != nil {
-		return nil, err
-	}
-	return local.New(p)
-}
-
-func (o localOpener) OpenDest(ctx context.Context, loc agent.Location) (fs.Sink, error) {
-	p, err := o.path(loc)
-	if err != nil {
-		return nil, err
-	}
-	return local.NewSink(p)
-}
-
-func (o localOpener) OpenDestTree(ctx context.Context, loc agent.Location) (fs.Tree, error) {
-	p, err := o.path(loc)
-	if err != nil {
-		return nil, err
-	}
-	return local.New(p)
-}
 
 func status(err error) int {
 	var ae *agent.APIError
@@ -96,12 +34,12 @@ func TestSavedSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	op := localOpener{creds: make(chan map[string]string, 100)}
-	svc, err := sources.New(sources.Config{DB: db, Opener: op, Drivers: testDrivers(t)})
+	op := agenttest.LocalOpener{Drivers: agenttest.Drivers(t), Creds: make(chan map[string]string, 100)}
+	svc, err := sources.New(sources.Config{DB: db, Opener: op, Drivers: agenttest.Drivers(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: op, Drivers: testDrivers(t), AdminToken: "adm", ClusterToken: "clu", ViewerToken: "view",
+	m, err := agent.NewMaster(ctx, agent.MasterConfig{DB: db, Opener: op, Drivers: agenttest.Drivers(t), AdminToken: "adm", ClusterToken: "clu", ViewerToken: "view",
 		Mounts: []agent.Mount{svc.Mount}})
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +89,7 @@ func TestSavedSources(t *testing.T) {
 	if strings.Join(names, " ") != "docs:true photos:true top.txt:false" {
 		t.Errorf("root listing %v", names)
 	}
-	if c := <-op.creds; c["FERRY_SRC_TOKEN"] != "very-secret" {
+	if c := <-op.Creds; c["FERRY_SRC_TOKEN"] != "very-secret" {
 		t.Errorf("opener creds %v", c)
 	}
 	if err := admin.Do(ctx, http.MethodGet, "/api/v1/sources/nas/ls?path=photos", nil, &l); err != nil || len(l.Entries) != 2 || l.Entries[0].Path != "photos/a.jpg" {
